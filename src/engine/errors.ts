@@ -1,0 +1,63 @@
+/**
+ * The one error type the engine throws. Adapters render it into the standard envelope
+ * (REST: `{ok:false,error:{code,message,details}}`, MCP: an `isError` tool result).
+ * `code` strings are part of the public contract (see spec/common.tsp, ErrorCode): never rename one.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'path_not_allowed'
+  | 'invalid_id'
+  | 'connection_required'
+  | 'connection_not_found'
+  | 'connection_invalid'
+  | 'oauth_state_invalid'
+  | 'oauth_failed'
+  | 'oauth_not_configured'
+  | 'notion_error'
+  | 'notion_unreachable'
+  | 'rate_limited'
+  | 'not_implemented'
+  | 'internal_error';
+
+const defaultStatus: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  path_not_allowed: 403,
+  invalid_id: 400,
+  connection_required: 400,
+  connection_not_found: 404,
+  connection_invalid: 400,
+  oauth_state_invalid: 400,
+  oauth_failed: 502,
+  oauth_not_configured: 501,
+  notion_error: 502,
+  notion_unreachable: 502,
+  rate_limited: 429,
+  not_implemented: 501,
+  internal_error: 500,
+};
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, status?: number) {
+    super(message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.details = details;
+    this.status = status ?? defaultStatus[code];
+  }
+}
+
+export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;

@@ -1,0 +1,41 @@
+/**
+ * The seams between the engine and what it stands on. The engine depends on these interfaces only;
+ * src/store and src/notion provide the implementations, chosen in src/app.ts.
+ */
+
+/** Who is calling. For now every authenticated caller is the operator; the OAuth 2.1 issue adds per-user principals. */
+export interface Principal {
+  id: string;
+  kind: 'operator' | 'user';
+}
+
+export const OPERATOR: Principal = Object.freeze({ id: 'operator', kind: 'operator' });
+
+/** A connection as every surface may show it: never a token. */
+export interface ConnectionSummary {
+  connection_id: string;
+  kind: 'internal' | 'oauth';
+  workspace_id: string | null;
+  workspace_name: string | null;
+  workspace_icon: string | null;
+  bot_id: string | null;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A resolved connection. `accessToken()` is the only way a token leaves the store: never log what it returns. */
+export interface ConnectionHandle {
+  summary: ConnectionSummary;
+  accessToken(): Promise<string>;
+}
+
+export interface ConnectionRegistry {
+  /** Connections the principal may use. */
+  list(principal: Principal): Promise<ConnectionSummary[]>;
+  /**
+   * Resolution rule for every engine call: explicit id → else the only connection → else DEFAULT_CONNECTION_ID →
+   * else GatewayError('connection_required') listing the available ids. Unknown or deleted id → 'connection_not_found'.
+   */
+  resolve(principal: Principal, connectionId?: string | null): Promise<ConnectionHandle>;
+}
