@@ -1,0 +1,163 @@
+/**
+ * MikroORM entity definitions (no decorators: `defineEntity`, so Node's type stripping runs them as they are).
+ * Property names are the column names (snake_case) so raw SQL, JSON dumps and entities read the same.
+ * The schema itself is owned by the committed migrations in ./migrations: entities only describe it, and
+ * test/store/migrations.test.ts checks that the two never drift apart.
+ */
+import { defineEntity, p } from '@mikro-orm/core';
+
+export type ConnectionKind = 'internal' | 'oauth';
+export type AuditActor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type IdempotencyStatus = 'in_progress' | 'completed';
+
+export const ConnectionEntity = defineEntity({
+  name: 'Connection',
+  tableName: 'connections',
+  properties: {
+    id: p.uuid().primary(),
+    kind: p.text().$type<ConnectionKind>(),
+    owner: p.text(),
+    workspace_id: p.text().nullable(),
+    workspace_name: p.text().nullable(),
+    workspace_icon: p.text().nullable(),
+    bot_id: p.text().nullable(),
+    access_token_enc: p.text(),
+    refresh_token_enc: p.text().nullable(),
+    token_expires_at: p.datetime().nullable(),
+    key_id: p.text(),
+    created_at: p.datetime(),
+    updated_at: p.datetime(),
+    deleted_at: p.datetime().nullable(),
+  },
+  checks: [{ name: 'connections_kind_check', expression: `"kind" in ('internal', 'oauth')` }],
+  indexes: [
+    {
+      name: 'connections_live_identity_unique',
+      expression:
+        'create unique index "connections_live_identity_unique" on "connections" ("owner", "workspace_id", "bot_id") nulls not distinct where "deleted_at" is null',
+    },
+    {
+      name: 'connections_owner_live_index',
+      expression:
+        'create index "connections_owner_live_index" on "connections" ("owner", "created_at") where "deleted_at" is null',
+    },
+    { name: 'connections_key_id_index', properties: ['key_id'] },
+  ],
+});
+
+export const AuditLogEntity = defineEntity({
+  name: 'AuditLog',
+  tableName: 'audit_log',
+  properties: {
+    id: p.uuid().primary(),
+    connection_id: p.uuid().nullable(),
+    request_id: p.text(),
+    actor: p.text().$type<AuditActor>(),
+    operation: p.text(),
+    method: p.text().nullable(),
+    path: p.text().nullable(),
+    notion_ids: p.json<string[]>(),
+    summary: p.text(),
+    success: p.boolean(),
+    error_code: p.text().nullable(),
+    created_at: p.datetime(),
+  },
+  checks: [{ name: 'audit_log_actor_check', expression: `"actor" in ('chatgpt_action', 'chatgpt_mcp', 'operator')` }],
+  indexes: [
+    { name: 'audit_log_connection_created_index', properties: ['connection_id', 'created_at'] },
+    { name: 'audit_log_request_id_index', properties: ['request_id'] },
+    { name: 'audit_log_created_at_index', properties: ['created_at'] },
+  ],
+});
+
+export const IdempotencyKeyEntity = defineEntity({
+  name: 'IdempotencyKey',
+  tableName: 'idempotency_keys',
+  properties: {
+    connection_id: p.uuid().primary(),
+    key: p.text().primary(),
+    operation: p.text(),
+    request_hash: p.text(),
+    status: p.text().$type<IdempotencyStatus>(),
+    response_status: p.integer().nullable(),
+    response_body: p.json<unknown>().nullable(),
+    created_at: p.datetime(),
+    expires_at: p.datetime(),
+  },
+  checks: [{ name: 'idempotency_keys_status_check', expression: `"status" in ('in_progress', 'completed')` }],
+  indexes: [{ name: 'idempotency_keys_expires_at_index', properties: ['expires_at'] }],
+});
+
+export const JobEntity = defineEntity({
+  name: 'Job',
+  tableName: 'jobs',
+  properties: {
+    id: p.uuid().primary(),
+    connection_id: p.uuid(),
+    kind: p.text(),
+    status: p.text().$type<JobStatus>(),
+    progress: p.json<unknown>().nullable(),
+    args: p.json<unknown>(),
+    output: p.json<unknown>().nullable(),
+    error: p.json<unknown>().nullable(),
+    attempts: p.integer(),
+    created_at: p.datetime(),
+    updated_at: p.datetime(),
+  },
+  checks: [{ name: 'jobs_status_check', expression: `"status" in ('queued', 'running', 'succeeded', 'failed')` }],
+  indexes: [
+    { name: 'jobs_connection_created_index', properties: ['connection_id', 'created_at'] },
+    { name: 'jobs_status_created_index', properties: ['status', 'created_at'] },
+  ],
+});
+
+export const OsStateEntity = defineEntity({
+  name: 'OsState',
+  tableName: 'os_state',
+  properties: {
+    connection_id: p.uuid().primary(),
+    root_page_id: p.text().nullable(),
+    spec_version: p.text().nullable(),
+    created_ids: p.json<Record<string, unknown>>(),
+    updated_at: p.datetime(),
+  },
+});
+
+export const UpsertKeyEntity = defineEntity({
+  name: 'UpsertKey',
+  tableName: 'upsert_keys',
+  properties: {
+    connection_id: p.uuid().primary(),
+    data_source_id: p.text().primary(),
+    unique_key: p.text().primary(),
+    page_id: p.text().nullable(),
+    created_at: p.datetime(),
+  },
+  indexes: [{ name: 'upsert_keys_page_id_index', properties: ['page_id'] }],
+});
+
+export const OAuthStateEntity = defineEntity({
+  name: 'OAuthState',
+  tableName: 'oauth_states',
+  properties: {
+    id: p.text().primary(),
+    owner: p.text(),
+    return_url: p.text().nullable(),
+    connection_hint: p.text().nullable(),
+    created_at: p.datetime(),
+    expires_at: p.datetime(),
+    used_at: p.datetime().nullable(),
+  },
+  indexes: [{ name: 'oauth_states_expires_at_index', properties: ['expires_at'] }],
+});
+
+export const entities = [
+  ConnectionEntity,
+  AuditLogEntity,
+  IdempotencyKeyEntity,
+  JobEntity,
+  OsStateEntity,
+  UpsertKeyEntity,
+  OAuthStateEntity,
+];

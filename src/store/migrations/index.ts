@@ -1,0 +1,11 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
+
+/**
+ * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
+ * the same list runs from `.ts` sources under Node's type stripping, from the CLI and from tests.
+ * Add new migrations at the end; never edit one that has shipped.
+ */
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
+];

@@ -1,0 +1,177 @@
+/**
+ * Opening the store: one MikroORM instance over PGlite (embedded default, data in a directory) or PostgreSQL
+ * (when a database URL is given). Same entities, same committed migrations, run on open (never schema auto-sync).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Logger } from 'pino';
+import { entities } from './entities.ts';
+import { migrations } from './migrations/index.ts';
+import {
+  type AuditRepository,
+  type ConnectionRows,
+  createAuditRepository,
+  createConnectionRows,
+  createIdempotencyRepository,
+  createJobRepository,
+  createOAuthStateRepository,
+  createOsStateRepository,
+  createUpsertKeyRepository,
+  type IdempotencyRepository,
+  type JobRepository,
+  type OAuthStateRepository,
+  type OsStateRepository,
+  type UpsertKeyRepository,
+} from './repositories.ts';
+
+export const DEFAULT_DATA_DIR = './data/pglite';
+export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+export interface StoreOptions {
+  /** postgres://… → PostgreSQL. Absent/empty → embedded PGlite in `dataDir`. */
+  databaseUrl?: string | null;
+  /** PGlite data directory (default ./data/pglite); `memory://` keeps everything in memory (tests). */
+  dataDir?: string;
+  logger?: Logger;
+  /** Apply pending migrations on open (default true). `npm run migrate` and tests may open without. */
+  migrate?: boolean;
+  /** PostgreSQL pool size (default 10). */
+  poolMax?: number;
+}
+
+export type StoreDriver = 'pglite' | 'postgresql';
+
+export interface Store {
+  readonly driver: StoreDriver;
+  /** Where the data lives, without credentials (a PGlite directory, or the PostgreSQL URL with its password masked). */
+  readonly location: string;
+  readonly orm: MikroORM;
+  /** A fresh, request-scoped EntityManager. */
+  em(): EntityManager;
+  readonly connections: ConnectionRows;
+  readonly audit: AuditRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly jobs: JobRepository;
+  readonly osState: OsStateRepository;
+  readonly upsertKeys: UpsertKeyRepository;
+  readonly oauthStates: OAuthStateRepository;
+  /** Raw SQL with `?` placeholders (MikroORM's convention, not `$1`). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Applies pending migrations; returns the names applied (empty when up to date). */
+  migrate(): Promise<string[]>;
+  pendingMigrations(): Promise<string[]>;
+  executedMigrations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export const maskDatabaseUrl = (url: string): string => {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable database url>';
+  }
+};
+
+const isMemoryDir = (dir: string) => dir === 'memory://' || dir.startsWith('memory:');
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const log = options.logger;
+  const databaseUrl = options.databaseUrl?.trim() || undefined;
+  const common = {
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: migrations,
+      tableName: MIGRATIONS_TABLE,
+      snapshot: false,
+      snapshotOnMigrate: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+    },
+    ensureDatabase: false,
+    discovery: { checkDuplicateTableNames: true },
+    debug: false,
+    logger: (message: string) => log?.debug({ component: 'store' }, message),
+  };
+
+  let orm: MikroORM;
+  let driver: StoreDriver;
+  let location: string;
+  if (databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    const { MikroORM: PgORM } = await import('@mikro-orm/postgresql');
+    driver = 'postgresql';
+    location = maskDatabaseUrl(databaseUrl);
+    orm = await PgORM.init({ ...common, clientUrl: databaseUrl, pool: { max: options.poolMax ?? 10 } });
+  } else {
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    const dir = isMemoryDir(dataDir) ? dataDir : path.resolve(dataDir);
+    if (!isMemoryDir(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
+    driver = 'pglite';
+    location = dir;
+    orm = await PgliteORM.init({ ...common, dbName: dir });
+  }
+
+  try {
+    await orm.connect();
+    await orm.em.getConnection().execute('select 1', [], 'all');
+  } catch (e) {
+    await orm.close(true).catch(() => {});
+    const where = driver === 'postgresql' ? location : `PGlite at ${location}`;
+    throw new Error(`cannot open the store (${where}): ${(e as Error).message}`, { cause: e });
+  }
+
+  const em = () => orm.em.fork({ clear: true, useContext: false });
+  const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> =>
+    (await orm.em.getConnection().execute(sql, params, 'all')) as T[];
+
+  const migrator = orm.migrator;
+  const store: Store = {
+    driver,
+    location,
+    orm,
+    em,
+    connections: createConnectionRows(em),
+    audit: createAuditRepository(em),
+    idempotency: createIdempotencyRepository(em),
+    jobs: createJobRepository(em),
+    osState: createOsStateRepository(em),
+    upsertKeys: createUpsertKeyRepository(em),
+    oauthStates: createOAuthStateRepository(em),
+    query,
+    async migrate() {
+      const applied = await migrator.up();
+      const names = applied.map((m) => m.name);
+      if (names.length > 0) log?.info({ component: 'store', driver, migrations: names }, 'applied migrations');
+      return names;
+    },
+    async pendingMigrations() {
+      return (await migrator.getPending()).map((m) => m.name);
+    },
+    async executedMigrations() {
+      return (await migrator.getExecuted()).map((m) => m.name);
+    },
+    async close() {
+      await orm.close(true);
+    },
+  };
+
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (e) {
+      await orm.close(true).catch(() => {});
+      throw e;
+    }
+  }
+  log?.info({ component: 'store', driver, location }, 'store ready');
+  return store;
+}
