@@ -1,0 +1,256 @@
+// Pages: create (under a page or a data source), retrieve, update (properties, icon, cover, trash, lock), move.
+import { blockViews, findContainer, insertChildren, parentJson, validateAndCountChildren } from './blocks.ts';
+import { NotionError, notFound, validation } from './errors.ts';
+import { pageTitle, renderPageProperties, writePageProperties } from './properties.ts';
+import { mentionTitle } from './richtext.ts';
+import type { Ctx, Route } from './router.ts';
+import type { PageRec, ParentRef, Workspace } from './store.ts';
+import { partialUser } from './users.ts';
+import { describe, isObject, newId, noDashes, normalizeId, tick } from './util.ts';
+
+export function pageUrl(title: string, id: string): string {
+  const slug = title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `https://www.notion.so/${slug ? `${slug}-` : ''}${noDashes(id)}`;
+}
+
+export function pageJson(ws: Workspace, page: PageRec, filterProps?: string[]): Record<string, unknown> {
+  let properties = renderPageProperties(ws, page);
+  if (filterProps && filterProps.length > 0) {
+    properties = Object.fromEntries(
+      Object.entries(properties).filter(
+        ([name, v]) => filterProps.includes((v as { id: string }).id) || filterProps.includes(name),
+      ),
+    );
+  }
+  return {
+    object: 'page',
+    id: page.id,
+    created_time: page.created_time,
+    last_edited_time: page.last_edited_time,
+    created_by: partialUser(page.created_by),
+    last_edited_by: partialUser(page.last_edited_by),
+    cover: page.cover,
+    icon: page.icon,
+    parent: parentJson(ws, page.parent),
+    archived: page.in_trash,
+    in_trash: page.in_trash,
+    is_archived: page.in_trash,
+    is_locked: page.is_locked,
+    properties,
+    url: pageUrl(pageTitle(ws, page), page.id),
+    public_url: null,
+  };
+}
+
+// child_page blocks and mention titles are rendered from page records.
+blockViews.page = (ws, id) => {
+  const p = ws.content.pages[id];
+  if (!p || p.parent.type === 'data_source_id') return null;
+  return {
+    object: 'block',
+    id,
+    parent: parentJson(ws, p.parent),
+    created_time: p.created_time,
+    last_edited_time: p.last_edited_time,
+    created_by: partialUser(p.created_by),
+    last_edited_by: partialUser(p.last_edited_by),
+    has_children: (ws.content.children[id] ?? []).length > 0,
+    archived: p.in_trash,
+    in_trash: p.in_trash,
+    type: 'child_page',
+    child_page: { title: pageTitle(ws, p) },
+  };
+};
+mentionTitle.fn = (ws, kind, id) => {
+  if (kind === 'page') {
+    const p = ws.content.pages[id];
+    return p ? pageTitle(ws, p) || 'Untitled' : 'Untitled';
+  }
+  const d = ws.content.databases[id];
+  return d ? d.title.map((t) => (t as { plain_text: string }).plain_text).join('') || 'Untitled' : 'Untitled';
+};
+
+export function requirePage(ctx: Ctx, raw: string | undefined, path = 'path.page_id'): PageRec {
+  const id = normalizeId(raw);
+  if (!id) throw validation(`path failed validation: ${path} should be a valid uuid, instead was \`"${raw}"\`.`);
+  const p = ctx.ws.content.pages[id];
+  if (!p) throw notFound(id, 'page');
+  return p;
+}
+
+function filterPropsOf(ctx: Ctx): string[] | undefined {
+  const f = ctx.query.getAll('filter_properties');
+  return f.length ? f.flatMap((x) => x.split(',')).map((x) => decodeURIComponent(x)) : undefined;
+}
+
+/** Resolves a parent from a request body into a ParentRef, checking it exists in this workspace. */
+export function resolvePageParent(ctx: Ctx, raw: unknown, path = 'body.parent'): ParentRef {
+  if (!isObject(raw)) throw validation(`${path} should be an object, instead was ${describe(raw)}.`);
+  const c = ctx.ws.content;
+  if (raw.page_id !== undefined || raw.type === 'page_id') {
+    const id = normalizeId(raw.page_id);
+    if (!id) throw validation(`${path}.page_id should be a valid uuid, instead was ${describe(raw.page_id)}.`);
+    const p = c.pages[id];
+    if (!p) throw notFound(id, 'page');
+    if (p.in_trash) throw validation(`Can't edit block that is archived. You must unarchive the block before editing.`);
+    return { type: 'page_id', id };
+  }
+  if (raw.data_source_id !== undefined || raw.type === 'data_source_id') {
+    const id = normalizeId(raw.data_source_id);
+    if (!id)
+      throw validation(`${path}.data_source_id should be a valid uuid, instead was ${describe(raw.data_source_id)}.`);
+    if (!c.dataSources[id]) throw notFound(id, 'data_source');
+    return { type: 'data_source_id', id };
+  }
+  if (raw.database_id !== undefined || raw.type === 'database_id') {
+    // Pre-2025-09-03 style: a database parent means its first data source (Notion does this for single-source databases).
+    const id = normalizeId(raw.database_id);
+    if (!id) throw validation(`${path}.database_id should be a valid uuid, instead was ${describe(raw.database_id)}.`);
+    const db = c.databases[id];
+    if (!db) throw notFound(id, 'database');
+    if (db.data_source_ids.length !== 1)
+      throw validation(`Database ${id} has ${db.data_source_ids.length} data sources; use parent.data_source_id.`);
+    return { type: 'data_source_id', id: db.data_source_ids[0]! };
+  }
+  if (raw.workspace === true || raw.type === 'workspace') {
+    // Real Notion only lets public integrations do this; the sandbox allows it for every token because an
+    // empty sandbox has no shared page to start from.
+    return { type: 'workspace' };
+  }
+  throw validation(`${path} should be one of page_id, data_source_id, database_id, instead was ${describe(raw)}.`);
+}
+
+function checkIconCover(raw: unknown, field: 'icon' | 'cover'): unknown {
+  if (raw === undefined) return undefined;
+  if (raw === null) return null;
+  if (!isObject(raw)) throw validation(`body.${field} should be an object or null, instead was ${describe(raw)}.`);
+  const type = (raw.type as string | undefined) ?? Object.keys(raw)[0];
+  if (field === 'icon' && type === 'emoji' && typeof raw.emoji === 'string') return { type: 'emoji', emoji: raw.emoji };
+  if (type === 'external' && isObject(raw.external) && typeof raw.external.url === 'string')
+    return { type: 'external', external: { url: raw.external.url } };
+  throw validation(
+    `body.${field} should be ${field === 'icon' ? 'an emoji or ' : ''}an external file, instead was ${describe(raw)}.`,
+  );
+}
+
+export function createPage(ctx: Ctx, body: Record<string, unknown>): PageRec {
+  const parent = resolvePageParent(ctx, body.parent);
+  const children = body.children ?? body.content;
+  if (children !== undefined)
+    validateAndCountChildren(children, body.children !== undefined ? 'body.children' : 'body.content');
+  const t = tick();
+  const page: PageRec = {
+    id: newId(),
+    parent,
+    props: {},
+    icon: checkIconCover(body.icon, 'icon') ?? null,
+    cover: checkIconCover(body.cover, 'cover') ?? null,
+    in_trash: false,
+    is_locked: false,
+    created_time: t,
+    last_edited_time: t,
+    created_by: ctx.tok.botId,
+    last_edited_by: ctx.tok.botId,
+  };
+  writePageProperties(ctx.ws, page, body.properties ?? {}, true);
+  ctx.ws.content.pages[page.id] = page;
+  if (parent.type === 'page_id') {
+    const list = ctx.ws.content.children[parent.id] ?? [];
+    list.push(page.id);
+    ctx.ws.content.children[parent.id] = list;
+  }
+  if (Array.isArray(children) && children.length) {
+    insertChildren(ctx.ws, { kind: 'page', id: page.id }, children, ctx.tok.botId, null, 'body.children');
+  }
+  return page;
+}
+
+function detach(ws: Workspace, page: PageRec): void {
+  if (page.parent.type === 'page_id' || page.parent.type === 'block_id') {
+    const list = ws.content.children[page.parent.id];
+    if (list) ws.content.children[page.parent.id] = list.filter((x) => x !== page.id);
+  }
+}
+
+export const pageRoutes: Route[] = [
+  {
+    method: 'POST',
+    template: '/v1/pages',
+    handler: (ctx) => {
+      if (ctx.body.parent === undefined) throw validation('body.parent should be defined, instead was `undefined`.');
+      if (ctx.body.markdown !== undefined) {
+        throw new NotionError(
+          400,
+          'validation_error',
+          'body.markdown: create the page, then PATCH /v1/pages/:id/markdown.',
+        );
+      }
+      return pageJson(ctx.ws, createPage(ctx, ctx.body), filterPropsOf(ctx));
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/pages/:page_id',
+    handler: (ctx) => pageJson(ctx.ws, requirePage(ctx, ctx.params.page_id), filterPropsOf(ctx)),
+  },
+  {
+    method: 'PATCH',
+    template: '/v1/pages/:page_id',
+    handler: (ctx) => {
+      const page = requirePage(ctx, ctx.params.page_id);
+      const b = ctx.body;
+      const trash = b.in_trash ?? b.archived ?? b.is_archived;
+      if (trash !== undefined && typeof trash !== 'boolean')
+        throw validation(`body.in_trash should be a boolean, instead was ${describe(trash)}.`);
+      const editing = b.properties !== undefined || b.icon !== undefined || b.cover !== undefined;
+      if (page.in_trash && trash !== false && editing)
+        throw validation(`Can't edit block that is archived. You must unarchive the block before editing.`);
+      if (page.is_locked && b.properties !== undefined && b.is_locked !== false)
+        throw validation(`Page ${page.id} is locked; unlock it (is_locked: false) before editing its properties.`);
+      writePageProperties(ctx.ws, page, b.properties, false);
+      const icon = checkIconCover(b.icon, 'icon');
+      if (icon !== undefined) page.icon = icon;
+      const cover = checkIconCover(b.cover, 'cover');
+      if (cover !== undefined) page.cover = cover;
+      if (typeof trash === 'boolean') page.in_trash = trash;
+      if (typeof b.is_locked === 'boolean') page.is_locked = b.is_locked;
+      if (b.erase_content === true) ctx.ws.content.children[page.id] = [];
+      page.last_edited_time = tick();
+      page.last_edited_by = ctx.tok.botId;
+      return pageJson(ctx.ws, page, filterPropsOf(ctx));
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/pages/:page_id/move',
+    handler: (ctx) => {
+      const page = requirePage(ctx, ctx.params.page_id);
+      const target = resolvePageParent(ctx, ctx.body.parent);
+      if (target.type === 'page_id') {
+        // Refuse cycles: a page cannot move under itself or one of its descendants.
+        let cur: string | undefined = target.id;
+        while (cur) {
+          if (cur === page.id)
+            throw validation(`body.parent: cannot move page ${page.id} under itself or its descendants.`);
+          const p: PageRec | undefined = ctx.ws.content.pages[cur];
+          cur = p && p.parent.type === 'page_id' ? p.parent.id : undefined;
+        }
+      }
+      if (target.type === 'data_source_id' && page.parent.type !== 'data_source_id') {
+        // Moving into a data source keeps only the title (Notion drops properties the target lacks).
+      }
+      detach(ctx.ws, page);
+      page.parent = target;
+      if (target.type === 'page_id') {
+        const list = ctx.ws.content.children[target.id] ?? [];
+        list.push(page.id);
+        ctx.ws.content.children[target.id] = list;
+      }
+      page.last_edited_time = tick();
+      page.last_edited_by = ctx.tok.botId;
+      return pageJson(ctx.ws, page);
+    },
+  },
+];
+
+export { findContainer };

@@ -1,0 +1,74 @@
+// Users: the workspace's people and bots. /users/me answers with the bot behind the calling token.
+import { notFound } from './errors.ts';
+import type { Ctx, Route } from './router.ts';
+import type { TokenRec, UserRec, Workspace } from './store.ts';
+import { normalizeId, paginate } from './util.ts';
+
+export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): Record<string, unknown> {
+  const base = { object: 'user', id: u.id, name: u.name, avatar_url: u.avatar_url };
+  if (u.type === 'person') return { ...base, type: 'person', person: { email: u.email } };
+  if (!self) return { ...base, type: 'bot', bot: {} };
+  const person = ws.users.find((x) => x.type === 'person')!;
+  const owner =
+    self.kind === 'oauth'
+      ? {
+          type: 'user',
+          user: {
+            object: 'user',
+            id: person.id,
+            name: person.name,
+            avatar_url: null,
+            type: 'person',
+            person: { email: person.email },
+          },
+        }
+      : { type: 'workspace', workspace: true };
+  return {
+    ...base,
+    type: 'bot',
+    bot: {
+      owner,
+      workspace_name: ws.name,
+      workspace_id: ws.id,
+      workspace_limits: { max_file_upload_size_in_bytes: 5_368_709_120 },
+    },
+  };
+}
+
+export const partialUser = (id: string) => ({ object: 'user', id });
+
+export const userRoutes: Route[] = [
+  {
+    method: 'GET',
+    template: '/v1/users/me',
+    handler: (ctx: Ctx) => {
+      const bot = ctx.ws.users.find((u) => u.id === ctx.tok.botId)!;
+      return userJson(ctx.ws, bot, ctx.tok);
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/users',
+    handler: (ctx: Ctx) => {
+      const page = paginate(ctx.ws.users, (u) => u.id, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
+      return {
+        object: 'list',
+        results: page.results.map((u) => userJson(ctx.ws, u)),
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+        type: 'user',
+        user: {},
+      };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/users/:user_id',
+    handler: (ctx: Ctx) => {
+      const id = normalizeId(ctx.params.user_id);
+      const u = id ? ctx.ws.users.find((x) => x.id === id) : undefined;
+      if (!u) throw notFound(ctx.params.user_id!, 'user');
+      return userJson(ctx.ws, u, u.id === ctx.tok.botId ? ctx.tok : undefined);
+    },
+  },
+];
