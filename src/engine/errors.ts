@@ -1,28 +1,12 @@
 /**
  * The one error type the engine throws. Adapters render it into the standard envelope
  * (REST: `{ok:false,error:{code,message,details}}`, MCP: an `isError` tool result).
- * `code` strings are part of the public contract (see spec/common.tsp, ErrorCode): never rename one.
+ * `code` strings are part of the public contract: never rename one.
  */
-export type ErrorCode =
-  | 'bad_request'
-  | 'validation_failed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'payload_too_large'
-  | 'path_not_allowed'
-  | 'invalid_id'
-  | 'connection_required'
-  | 'connection_not_found'
-  | 'connection_invalid'
-  | 'oauth_state_invalid'
-  | 'oauth_failed'
-  | 'oauth_not_configured'
-  | 'notion_error'
-  | 'notion_unreachable'
-  | 'rate_limited'
-  | 'not_implemented'
-  | 'internal_error';
+import type { components } from '../../generated/api-types.ts';
+
+/** The codes come from the contract (spec/common.tsp, ErrorCode); the status table below must cover each one. */
+export type ErrorCode = components['schemas']['ErrorCode'];
 
 const defaultStatus: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -31,6 +15,8 @@ const defaultStatus: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
+  response_too_large: 502,
+  method_not_allowed: 405,
   path_not_allowed: 403,
   invalid_id: 400,
   connection_required: 400,
@@ -61,3 +47,12 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;
+
+/** The `error` member of the envelope, identical on every surface. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export const toErrorBody = (e: GatewayError): ErrorBody => ({ code: e.code, message: e.message, details: e.details });

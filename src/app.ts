@@ -1,0 +1,136 @@
+/**
+ * Composition root: builds the engine and its services from configuration and mounts both adapters on one Koa app.
+ *   spec/ → generated/ → src/http (REST) + src/mcp (MCP) → src/engine → src/notion, src/store
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from './config/env.ts';
+import { EnvConnectionRegistry } from './config/env-connections.ts';
+import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
+import { Engine } from './engine/engine.ts';
+import { bodyParseError, errorHandler, requestContext } from './http/context.ts';
+import { createRestAdapter } from './http/rest.ts';
+import { mountMcpRoutes } from './mcp/routes.ts';
+import { loadToolCatalog } from './mcp/server.ts';
+import { NotionClients } from './notion/client.ts';
+
+/** Notion refuses request bodies over 500 KB; refusing them here gives a precise error instead of Notion's. */
+const NOTION_MAX_BODY_BYTES = 500 * 1024;
+
+const root = join(import.meta.dirname, '..');
+
+function buildInfo(config: Config): { version: string; sha: string } {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  if (config.buildSha) return { version, sha: config.buildSha };
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return { version, sha: sha.toString().trim() };
+  } catch {
+    return { version, sha: 'unknown' };
+  }
+}
+
+export interface Gateway {
+  app: Koa;
+  engine: Engine;
+  listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const build = buildInfo(config);
+  const engine = new Engine({
+    connections: new EnvConnectionRegistry(config.notionToken),
+    notion: new NotionClients({
+      baseUrl: config.notionBaseUrl,
+      timeoutMs: config.notionTimeoutMs,
+      maxRetries: config.notionMaxRetries,
+      logger,
+    }),
+    limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
+    build,
+    defaultConnectionId: config.defaultConnectionId,
+  });
+
+  if (!config.actionApiToken) {
+    logger.warn('ACTION_API_TOKEN is not set: every /v1 operation answers 401 until it is.');
+  }
+  if (config.publicBaseUrl && !config.publicBaseUrl.startsWith('https://')) {
+    logger.warn('PUBLIC_BASE_URL is not https: ChatGPT Actions only import documents whose server URL is https.');
+  }
+
+  const fullDocument = loadGeneratedDocument('openapi.full.json');
+  const actionsDocument = loadGeneratedDocument('openapi.actions.json');
+  const handleRest = await createRestAdapter({ document: fullDocument, engine, apiToken: config.actionApiToken });
+
+  const app = new Koa({ proxy: config.trustProxy });
+  const router = new Router();
+  const baseUrlOf = (ctx: Koa.Context) => config.publicBaseUrl ?? ctx.origin;
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = withServer(actionsDocument, baseUrlOf(ctx));
+  });
+  router.get('/openapi.full.json', (ctx) => {
+    ctx.body = withServer(fullDocument, baseUrlOf(ctx));
+  });
+  const mcp = mountMcpRoutes(router, {
+    engine,
+    catalog: loadToolCatalog(Engine.isOperation),
+    version: build.version,
+    auth: config.mcpAuth,
+    apiToken: config.actionApiToken,
+    logger,
+  });
+
+  app.use(requestContext(logger));
+  app.use(errorHandler());
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: config.maxBodyBytes,
+      encoding: 'utf-8',
+      onError: (error) => {
+        throw bodyParseError(error, config.maxBodyBytes);
+      },
+    }),
+  );
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  // Everything else is an operation of the OpenAPI contract (or a 404 envelope).
+  app.use(handleRest);
+
+  let server: Server | null = null;
+  return {
+    app,
+    engine,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        const s = app.listen(port, host);
+        s.once('error', reject);
+        s.once('listening', () => {
+          server = s;
+          const address = s.address();
+          const actualPort = typeof address === 'object' && address ? address.port : port;
+          resolve({ server: s, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}` });
+        });
+      });
+    },
+    async close() {
+      await mcp.close();
+      if (server) {
+        const s = server;
+        server = null;
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Configuration from the environment, validated once at start (ajv: the same validator as the API).
+ * A bad value stops the boot with the full list of what is wrong, never half a configuration.
+ * Every variable is documented in .env.example and README.md.
+ */
+import { Ajv } from 'ajv';
+
+const schema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    HOST: { type: 'string', default: '0.0.0.0' },
+    TRUST_PROXY: { type: 'boolean', default: false },
+    PUBLIC_BASE_URL: { type: 'string', pattern: '^https?://[^/]+(/.*)?$' },
+    ACTION_API_TOKEN: { type: 'string', minLength: 16 },
+    MCP_AUTH: { type: 'string', enum: ['bearer', 'none'], default: 'bearer' },
+    NOTION_TOKEN: { type: 'string', minLength: 1 },
+    NOTION_BASE_URL: { type: 'string', pattern: '^https?://[^/]+$', default: 'https://api.notion.com' },
+    NOTION_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+    NOTION_MAX_RETRIES: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+    DEFAULT_CONNECTION_ID: { type: 'string', format: 'uuid' },
+    MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 1048576 },
+    MAX_RESPONSE_CHARS: { type: 'integer', minimum: 1000, maximum: 10000000, default: 95000 },
+    DATA_DIR: { type: 'string', default: './data' },
+    LOG_LEVEL: {
+      type: 'string',
+      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+    },
+    BUILD_SHA: { type: 'string' },
+  },
+  additionalProperties: true,
+} as const;
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Behind Cloudflare Tunnel or another reverse proxy: trust X-Forwarded-Proto/Host. */
+  trustProxy: boolean;
+  /** Absolute base URL clients reach the gateway at; becomes `servers[0].url` of the served OpenAPI documents. */
+  publicBaseUrl: string | null;
+  actionApiToken: string | null;
+  mcpAuth: 'bearer' | 'none';
+  notionToken: string | null;
+  notionBaseUrl: string;
+  notionTimeoutMs: number;
+  notionMaxRetries: number;
+  defaultConnectionId: string | null;
+  maxBodyBytes: number;
+  maxResponseChars: number;
+  dataDir: string;
+  logLevel: string;
+  buildSha: string | null;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, formats: { uuid: UUID } });
+const validate = ajv.compile(schema);
+
+/** Reads configuration from `env` (process.env by default). Empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in schema.properties && value !== undefined && value !== ''),
+  );
+  if (!validate(raw)) {
+    // Messages name the variable and the rule, never the value (it may be a secret).
+    throw new ConfigError(
+      (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message ?? 'is invalid'}`),
+    );
+  }
+  const v = raw as Record<string, never>;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    trustProxy: v.TRUST_PROXY,
+    publicBaseUrl: v.PUBLIC_BASE_URL ? String(v.PUBLIC_BASE_URL).replace(/\/$/, '') : null,
+    actionApiToken: v.ACTION_API_TOKEN ?? null,
+    mcpAuth: v.MCP_AUTH,
+    notionToken: v.NOTION_TOKEN ?? null,
+    notionBaseUrl: v.NOTION_BASE_URL,
+    notionTimeoutMs: v.NOTION_TIMEOUT_MS,
+    notionMaxRetries: v.NOTION_MAX_RETRIES,
+    defaultConnectionId: v.DEFAULT_CONNECTION_ID ?? null,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxResponseChars: v.MAX_RESPONSE_CHARS,
+    dataDir: v.DATA_DIR,
+    logLevel: v.LOG_LEVEL,
+    buildSha: v.BUILD_SHA ?? null,
+  };
+}

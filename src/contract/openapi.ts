@@ -1,0 +1,52 @@
+/**
+ * The generated OpenAPI documents as the running server uses them: their shape, their operations, and the copy
+ * served to clients with `servers[0].url` set to the public base URL.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Schema = Record<string, unknown>;
+export interface OpenApiDocument {
+  openapi: string;
+  info: Record<string, unknown>;
+  servers?: Array<{ url: string; description?: string }>;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
+  [key: string]: unknown;
+}
+export interface Operation {
+  operationId: string;
+  summary?: string;
+  description?: string;
+  parameters?: Array<Record<string, unknown>>;
+  requestBody?: { content: Record<string, { schema: Schema }>; required?: boolean };
+  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  'x-openai-isConsequential'?: boolean;
+  'x-mcp'?: McpExtension;
+  [key: string]: unknown;
+}
+export interface McpExtension {
+  tool: string;
+  title: string;
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+}
+
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** Every operation of a document with its method and path. */
+export function operationsOf(doc: OpenApiDocument): Array<{ method: string; path: string; op: Operation }> {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    HTTP_METHODS.filter((m) => item[m]).map((method) => ({ method, path, op: item[method] as Operation })),
+  );
+}
+
+const generatedDir = join(import.meta.dirname, '../../generated');
+
+export function loadGeneratedDocument(name: 'openapi.full.json' | 'openapi.actions.json'): OpenApiDocument {
+  return JSON.parse(readFileSync(join(generatedDir, name), 'utf8')) as OpenApiDocument;
+}
+
+/** The document as served: the committed file carries a placeholder server that the public base URL replaces. */
+export function withServer(doc: OpenApiDocument, baseUrl: string): OpenApiDocument {
+  return { ...doc, servers: [{ url: baseUrl, description: 'This gateway' }] };
+}

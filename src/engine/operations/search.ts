@@ -1,0 +1,58 @@
+/**
+ * notion_search: Notion's title search (seed §4.3), answered with compact hits (id, title, url, parent) instead of
+ * Notion's full objects, so a page of 25 results stays small enough for ChatGPT to read.
+ */
+import type { SearchParameters, SearchResponse } from '@notionhq/client';
+import type { Output } from '../types.ts';
+import type { Operation } from './index.ts';
+
+type Hit = Output<'notion_search'>['results'][number];
+type NotionResult = SearchResponse['results'][number];
+
+function plainText(items: unknown): string {
+  return Array.isArray(items) ? items.map((t) => (t as { plain_text?: string }).plain_text ?? '').join('') : '';
+}
+
+function titleOf(result: NotionResult): string {
+  if (result.object === 'data_source') return 'title' in result ? plainText(result.title) : '';
+  if (!('properties' in result)) return '';
+  const title = Object.values(result.properties).find((p) => p.type === 'title');
+  return title && 'title' in title ? plainText(title.title) : '';
+}
+
+function parentOf(result: NotionResult): Hit['parent'] {
+  if (!('parent' in result)) return { type: 'unknown', id: null };
+  const parent = result.parent as Record<string, unknown> & { type: string };
+  const id = parent[parent.type];
+  return { type: parent.type, id: typeof id === 'string' ? id : null };
+}
+
+function toHit(result: NotionResult): Hit {
+  const full = result as Partial<{ url: string; last_edited_time: string; in_trash: boolean; archived: boolean }>;
+  return {
+    object: result.object,
+    id: result.id,
+    title: titleOf(result),
+    url: full.url ?? null,
+    parent: parentOf(result),
+    last_edited_time: full.last_edited_time ?? '',
+    in_trash: full.in_trash ?? full.archived ?? false,
+  };
+}
+
+export const notion_search: Operation<'notion_search'> = async (input, ctx, services) => {
+  const connection = await services.connections.resolve(ctx.principal, input.connection_id);
+  const client = await services.notion.for(connection);
+  const params: SearchParameters = {
+    query: input.query,
+    page_size: input.page_size ?? 25,
+    start_cursor: input.start_cursor,
+    sort: input.sort,
+    // Before 2025-09-03 the object was `database`; callers (and the seed spec) still say so.
+    filter: input.filter
+      ? { property: 'object', value: input.filter.value === 'page' ? 'page' : 'data_source' }
+      : undefined,
+  };
+  const response = await client.search(params);
+  return { results: response.results.map(toHit), next_cursor: response.next_cursor, has_more: response.has_more };
+};

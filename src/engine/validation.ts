@@ -1,0 +1,58 @@
+/**
+ * Turns JSON Schema (ajv) errors into the `validation_failed` error both surfaces return: the JSON pointer of each
+ * failing value, where it sits (body, query, path, arguments) and a sentence a caller can act on.
+ */
+import type { ErrorObject, Options } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { GatewayError } from './errors.ts';
+
+export interface ValidationIssue {
+  location: 'body' | 'query' | 'path' | 'arguments';
+  pointer: string;
+  message: string;
+}
+
+/** `locate` splits an ajv instancePath into where the value lives and its pointer inside that place. */
+export function issuesFromAjv(
+  errors: ErrorObject[],
+  locate: (instancePath: string) => Pick<ValidationIssue, 'location' | 'pointer'>,
+): ValidationIssue[] {
+  return errors.map((e) => {
+    const { location, pointer } = locate(e.instancePath);
+    const params = e.params as Record<string, unknown>;
+    switch (e.keyword) {
+      case 'required':
+        if (params.missingProperty === 'requestBody')
+          return { location, pointer: '', message: 'a JSON body is required' };
+        return { location, pointer: `${pointer}/${params.missingProperty}`, message: 'is required' };
+      case 'additionalProperties':
+        return { location, pointer: `${pointer}/${params.additionalProperty}`, message: 'is not a known property' };
+      case 'enum':
+        return { location, pointer, message: `must be one of: ${(params.allowedValues as unknown[]).join(', ')}` };
+      default:
+        return { location, pointer, message: e.message ?? 'is invalid' };
+    }
+  });
+}
+
+export function validationFailed(issues: ValidationIssue[]): GatewayError {
+  const first = issues[0];
+  const where = first ? `${first.location}${first.pointer ? ` ${first.pointer}` : ''}` : 'request';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return new GatewayError('validation_failed', `Invalid request: ${where} ${first?.message ?? 'is invalid'}${more}.`, {
+    pointer: first?.pointer ?? '',
+    location: first?.location ?? 'body',
+    errors: issues,
+  });
+}
+
+/** The validator both surfaces use: JSON Schema 2020-12 (OpenAPI 3.1) with the formats the contract emits. */
+export function createAjv(options: Options = {}): Ajv2020 {
+  const ajv = new Ajv2020({ ...options, strict: false, allErrors: true });
+  addFormats.default(ajv);
+  // OpenAPI's numeric formats only describe the size of a number; `type` and min/max already constrain it.
+  for (const name of ['int32', 'int64', 'float', 'double'])
+    ajv.addFormat(name, { type: 'number', validate: () => true });
+  return ajv;
+}

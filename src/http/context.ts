@@ -1,0 +1,94 @@
+/**
+ * Per-request plumbing shared by every route: the request id, the access log, the envelope and the one place that
+ * turns any thrown error into the standard error envelope (never a stack trace).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Actor, EngineContext } from '../engine/context.ts';
+import { GatewayError, toErrorBody } from '../engine/errors.ts';
+import { OPERATOR, type Principal } from '../engine/ports.ts';
+
+export interface RequestState {
+  requestId: string;
+  logger: Logger;
+  principal?: Principal;
+}
+
+const state = (ctx: Context) => ctx.state as RequestState;
+
+// An inbound X-Request-Id is kept when it is a plausible id, so a caller can correlate; otherwise a new one is made.
+const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function requestContext(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const inbound = ctx.get('X-Request-Id');
+    const requestId = ACCEPTABLE_REQUEST_ID.test(inbound) ? inbound : randomUUID();
+    const started = performance.now();
+    state(ctx).requestId = requestId;
+    state(ctx).logger = logger.child({ request_id: requestId });
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } finally {
+      // The path only: query strings can carry OAuth codes and cursors, which do not belong in logs.
+      state(ctx).logger.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
+  };
+}
+
+export const requestIdOf = (ctx: Context) => state(ctx).requestId;
+
+export function okEnvelope(result: unknown, ctx: Context) {
+  return { ok: true, result, error: null, meta: { request_id: requestIdOf(ctx) } };
+}
+
+export function errorEnvelope(error: GatewayError, ctx: Context) {
+  return { ok: false, result: null, error: toErrorBody(error), meta: { request_id: requestIdOf(ctx) } };
+}
+
+/** What the JSON body parser throws → the gateway's codes. */
+export function bodyParseError(error: unknown, limitBytes: number): GatewayError {
+  const status = (error as { status?: number }).status;
+  if (status === 413) {
+    return new GatewayError('payload_too_large', `The request body is larger than ${limitBytes} bytes.`, {
+      limit_bytes: limitBytes,
+    });
+  }
+  return new GatewayError('bad_request', 'The request body is not valid JSON.');
+}
+
+export function errorHandler() {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        throw new GatewayError('not_found', `Nothing at ${ctx.method} ${ctx.path}.`);
+      }
+    } catch (thrown) {
+      let error = thrown instanceof GatewayError ? thrown : null;
+      if (!error) {
+        state(ctx).logger.error({ err: thrown }, 'unhandled error');
+        error = new GatewayError('internal_error', `Unexpected error; quote request id ${requestIdOf(ctx)}.`);
+      }
+      if (ctx.headerSent || ctx.respond === false) {
+        state(ctx).logger.warn({ code: error.code }, 'error after the response started');
+        return;
+      }
+      ctx.status = error.status;
+      ctx.body = errorEnvelope(error, ctx);
+    }
+  };
+}
+
+export function engineContext(ctx: Context, actor: Actor): EngineContext {
+  return {
+    requestId: requestIdOf(ctx),
+    actor,
+    principal: state(ctx).principal ?? OPERATOR,
+    logger: state(ctx).logger,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * REST adapter: openapi-backend routes each request by operationId and validates it against the generated full
+ * document; every operation is bound to `engine.invoke(operationId, …)`. Nothing here knows about Notion.
+ */
+import type { ErrorObject } from 'ajv';
+import type { Context } from 'koa';
+import { OpenAPIBackend, type Context as OpenApiContext } from 'openapi-backend';
+import { type OpenApiDocument, operationsOf } from '../contract/openapi.ts';
+import type { Engine } from '../engine/engine.ts';
+import { GatewayError } from '../engine/errors.ts';
+import type { OperationId } from '../engine/types.ts';
+import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../engine/validation.ts';
+import { bearerMatches } from './auth.ts';
+import { engineContext, okEnvelope } from './context.ts';
+
+/** openapi-backend validates with draft-07 Ajv; the documents are OpenAPI 3.1 (JSON Schema 2020-12). */
+const ajv2020 = (_original: unknown, options: Record<string, unknown>) => createAjv(options);
+
+/** openapi-backend validates `{ requestBody, query, path }`: split that prefix off to get the caller's pointer. */
+function locate(instancePath: string): Pick<ValidationIssue, 'location' | 'pointer'> {
+  const [, head = '', ...rest] = instancePath.split('/');
+  if (head === 'query' || head === 'path') return { location: head, pointer: rest.length ? `/${rest.join('/')}` : '' };
+  if (head === 'requestBody') return { location: 'body', pointer: rest.length ? `/${rest.join('/')}` : '' };
+  return { location: 'body', pointer: instancePath };
+}
+
+export interface RestAdapterOptions {
+  document: OpenApiDocument;
+  engine: Engine;
+  /** null: the operator token is not configured and every secured operation answers 401. */
+  apiToken: string | null;
+}
+
+export async function createRestAdapter({ document, engine, apiToken }: RestAdapterOptions) {
+  const api = new OpenAPIBackend({
+    definition: structuredClone(document) as never,
+    strict: true,
+    quick: true, // the 3.1 document would fail openapi-backend's 3.0 meta-schema check
+    validate: true,
+    coerceTypes: true,
+    customizeAjv: ajv2020 as never,
+  });
+
+  api.registerSecurityHandler('BearerAuth', (c: OpenApiContext) =>
+    apiToken ? bearerMatches(c.request.headers.authorization as string | undefined, apiToken) : false,
+  );
+
+  api.register({
+    notFound: (c: OpenApiContext) => {
+      throw new GatewayError('not_found', `No operation at ${c.request.method.toUpperCase()} ${c.request.path}.`);
+    },
+    methodNotAllowed: (c: OpenApiContext) => {
+      throw new GatewayError(
+        'method_not_allowed',
+        `${c.request.method.toUpperCase()} is not allowed on ${c.request.path}.`,
+      );
+    },
+    unauthorizedHandler: (_c: OpenApiContext, ctx: Context) => {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
+    },
+    validationFail: (c: OpenApiContext) => {
+      throw validationFailed(issuesFromAjv((c.validation.errors ?? []) as ErrorObject[], locate));
+    },
+  });
+
+  for (const { op } of operationsOf(document)) {
+    const operationId = op.operationId as OperationId;
+    api.register(operationId, async (c: OpenApiContext, ctx: Context) => {
+      const body = c.request.requestBody;
+      const input = {
+        ...(body && typeof body === 'object' && !Array.isArray(body) ? body : {}),
+        ...(c.request.query as object),
+        ...(c.request.params as object),
+      };
+      const result = await engine.invoke(operationId, input as never, engineContext(ctx, 'chatgpt_action'));
+      ctx.status = 200;
+      ctx.body = okEnvelope(result, ctx);
+    });
+  }
+
+  await api.init();
+
+  return async function handleRest(ctx: Context) {
+    await api.handleRequest(
+      {
+        method: ctx.method,
+        path: ctx.path,
+        query: ctx.request.query as Record<string, string | string[]>,
+        body: (ctx.request as { body?: unknown }).body,
+        headers: ctx.headers as Record<string, string | string[]>,
+      },
+      ctx,
+    );
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * MCP adapter: a low-level SDK `Server` whose tools are exactly generated/mcp-tools.json. `tools/call` validates the
+ * arguments against the tool's inputSchema and hands them to `engine.invoke` under the tool's operationId: the same
+ * function the REST route calls. Results carry `structuredContent` plus the same JSON as one text item.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ValidateFunction } from 'ajv';
+import type { EngineContext } from '../engine/context.ts';
+import type { Engine } from '../engine/engine.ts';
+import { type GatewayError, toErrorBody } from '../engine/errors.ts';
+import type { OperationId } from '../engine/types.ts';
+import { createAjv, issuesFromAjv, validationFailed } from '../engine/validation.ts';
+
+interface GeneratedTool extends Tool {
+  _meta: { operationId: string; method: string; path: string };
+}
+
+export interface McpToolCatalog {
+  /** What tools/list returns (no internal metadata). */
+  listed: Tool[];
+  byName: Map<string, { operationId: OperationId; validate: ValidateFunction }>;
+}
+
+export function loadToolCatalog(engineHas: (id: string) => id is OperationId): McpToolCatalog {
+  const file = join(import.meta.dirname, '../../generated/mcp-tools.json');
+  const { tools } = JSON.parse(readFileSync(file, 'utf8')) as { tools: GeneratedTool[] };
+  const ajv = createAjv();
+  const byName = new Map<string, { operationId: OperationId; validate: ValidateFunction }>();
+  const listed: Tool[] = [];
+  for (const { _meta, ...tool } of tools) {
+    if (!engineHas(_meta.operationId))
+      throw new Error(`MCP tool ${tool.name} names unknown operation ${_meta.operationId}`);
+    byName.set(tool.name, { operationId: _meta.operationId, validate: ajv.compile(tool.inputSchema) });
+    listed.push(tool);
+  }
+  return { listed, byName };
+}
+
+const SERVER_INSTRUCTIONS =
+  'Manage a Notion workspace. Use notion_search to find pages and data sources by title, notion_request for any ' +
+  'Notion API call (version 2025-09-03: databases hold data sources; query and create rows through data_source_id). ' +
+  'When several connections exist, call connections_list and pass connection_id.';
+
+function errorResult(error: GatewayError, requestId: string): CallToolResult {
+  const payload = { ok: false, error: toErrorBody(error), meta: { request_id: requestId } };
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(payload) }] };
+}
+
+export function createMcpServer(
+  engine: Engine,
+  catalog: McpToolCatalog,
+  contextForCall: () => EngineContext,
+  version: string,
+): Server {
+  const server = new Server(
+    { name: 'notion-gateway', title: 'Notion Gateway', version },
+    { capabilities: { tools: { listChanged: false } }, instructions: SERVER_INSTRUCTIONS },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: catalog.listed }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    const entry = catalog.byName.get(request.params.name);
+    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    const ctx = contextForCall();
+    const args = request.params.arguments ?? {};
+    if (!entry.validate(args)) {
+      const issues = issuesFromAjv(entry.validate.errors ?? [], (pointer) => ({ location: 'arguments', pointer }));
+      return errorResult(validationFailed(issues), ctx.requestId);
+    }
+    try {
+      const result = (await engine.invoke(entry.operationId, args as never, ctx)) as Record<string, unknown>;
+      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+    } catch (error) {
+      // engine.invoke throws only GatewayError.
+      return errorResult(error as GatewayError, ctx.requestId);
+    }
+  });
+
+  return server;
+}
