@@ -1,0 +1,333 @@
+/**
+ * Connections: the ConnectionRegistry the engine resolves every call through, plus the operations that create,
+ * refresh and remove them. Tokens are encrypted at rest (src/security) with the row id as associated data;
+ * `ConnectionHandle.accessToken()` is the only way a token leaves this module.
+ */
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import { GatewayError } from '../engine/errors.ts';
+import {
+  type ConnectionHandle,
+  type ConnectionRegistry,
+  type ConnectionSummary,
+  OPERATOR,
+  type Principal,
+} from '../engine/ports.ts';
+import type { TokenCipher } from '../security/token-cipher.ts';
+import {
+  type BotIdentity,
+  fetchBotIdentity,
+  type NotionApiOptions,
+  type OAuthClientCredentials,
+  type OAuthGrant,
+  refreshGrant,
+  revokeToken,
+} from './notion-api.ts';
+import type { ConnectionRow } from './repositories.ts';
+import type { Store } from './store.ts';
+
+export interface ConnectionServiceOptions {
+  store: Store;
+  cipher: TokenCipher;
+  /** Notion API origin (default https://api.notion.com); the sandbox URL in tests. */
+  notionBaseUrl?: string;
+  notionTimeoutMs?: number;
+  /** DEFAULT_CONNECTION_ID: used by resolve() when no id is given and the principal has several connections. */
+  defaultConnectionId?: string | null;
+  /** Notion public-integration credentials: needed to refresh OAuth connections and to revoke remotely. */
+  oauthClient?: OAuthClientCredentials | null;
+  /** Refresh an OAuth access token this long before `token_expires_at` (default 5 minutes). */
+  refreshSkewMs?: number;
+  logger?: Logger;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+export interface UpsertResult {
+  connection: ConnectionSummary;
+  /** false when an existing live connection (same owner, workspace and bot) was updated instead. */
+  created: boolean;
+}
+
+export interface RemoveResult {
+  connection_id: string;
+  deleted: true;
+  /** true when the token was revoked at Notion (remote: true on an OAuth connection). */
+  revoked: boolean;
+}
+
+export interface ConnectionService extends ConnectionRegistry {
+  /** One live connection of the principal, or `connection_not_found`. */
+  get(principal: Principal, connectionId: string): Promise<ConnectionSummary>;
+  /** Verifies an internal-integration token with users.me, then stores it (same workspace + bot → update). */
+  createInternal(principal: Principal, token: string): Promise<UpsertResult>;
+  /** Stores the result of an OAuth code exchange (same owner + workspace + bot → update). */
+  upsertOAuth(principal: Principal, grant: OAuthGrant): Promise<UpsertResult>;
+  /** Soft delete (tokens wiped). `remote: true` also revokes an OAuth token at Notion first. */
+  remove(principal: Principal, connectionId: string, options?: { remote?: boolean }): Promise<RemoveResult>;
+  /** OAuth: refresh_token grant, stores the new pair. Internal: re-verifies the token with users.me. */
+  refresh(principal: Principal, connectionId: string): Promise<ConnectionSummary>;
+  /** NOTION_TOKEN at boot: no network call and no duplicate when the same token is already stored. */
+  seedFromEnv(token: string): Promise<UpsertResult>;
+}
+
+export const toSummary = (row: ConnectionRow): ConnectionSummary => ({
+  connection_id: row.id,
+  kind: row.kind,
+  workspace_id: row.workspace_id ?? null,
+  workspace_name: row.workspace_name ?? null,
+  workspace_icon: row.workspace_icon ?? null,
+  bot_id: row.bot_id ?? null,
+  owner: row.owner,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** Connection ids are UUIDs; accept them without dashes too, as Notion ids are. */
+export const normalizeConnectionId = (id: string): string | null => {
+  const s = id.trim();
+  if (!UUID.test(s)) return null;
+  const h = s.replaceAll('-', '').toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+
+export function createConnectionService(options: ConnectionServiceOptions): ConnectionService {
+  const { store, cipher } = options;
+  const log = options.logger?.child({ component: 'connections' });
+  const now = options.now ?? (() => new Date());
+  const skew = options.refreshSkewMs ?? 5 * 60_000;
+  const api: NotionApiOptions = {
+    baseUrl: options.notionBaseUrl,
+    timeoutMs: options.notionTimeoutMs,
+    logger: options.logger,
+  };
+  /** One refresh in flight per connection in this process. */
+  const inflight = new Map<string, Promise<string>>();
+
+  const notFound = (id: string) =>
+    new GatewayError('connection_not_found', `No connection ${JSON.stringify(id)} (unknown or deleted).`, {
+      connection_id: id,
+    });
+
+  async function findOwned(principal: Principal, connectionId: string): Promise<ConnectionRow> {
+    const id = normalizeConnectionId(connectionId);
+    if (!id) throw notFound(connectionId);
+    const row = await store.connections.find(id);
+    if (!row || row.owner !== principal.id) throw notFound(connectionId);
+    return row;
+  }
+
+  function requireOAuthClient(): OAuthClientCredentials {
+    if (!options.oauthClient) {
+      throw new GatewayError(
+        'oauth_not_configured',
+        'Notion OAuth is not configured: set NOTION_OAUTH_CLIENT_ID and NOTION_OAUTH_CLIENT_SECRET.',
+      );
+    }
+    return options.oauthClient;
+  }
+
+  /** Writes a new token set on a row (encrypted with that row's id as associated data). */
+  const encryptedTokens = (id: string, access: string, refresh: string | null) => ({
+    access_token_enc: cipher.encrypt(access, id, 'access_token'),
+    refresh_token_enc: refresh === null ? null : cipher.encrypt(refresh, id, 'refresh_token'),
+    key_id: cipher.currentKeyId,
+  });
+
+  async function upsert(
+    owner: string,
+    kind: ConnectionRow['kind'],
+    identity: BotIdentity,
+    access: string,
+    refresh: string | null,
+    expiresAt: Date | null,
+  ): Promise<UpsertResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await store.connections.findLiveByIdentity(owner, identity.workspace_id, identity.bot_id);
+      if (existing) {
+        const updated = await store.connections.update(existing.id, {
+          kind,
+          workspace_name: identity.workspace_name ?? existing.workspace_name,
+          workspace_icon: identity.workspace_icon ?? existing.workspace_icon,
+          token_expires_at: expiresAt,
+          ...encryptedTokens(existing.id, access, refresh),
+        });
+        if (updated) {
+          log?.info({ connection_id: updated.id, kind, workspace_id: updated.workspace_id }, 'connection updated');
+          return { connection: toSummary(updated), created: false };
+        }
+        continue; // deleted meanwhile: try again
+      }
+      const id = randomUUID();
+      try {
+        const row = await store.connections.insert({
+          id,
+          kind,
+          owner,
+          workspace_id: identity.workspace_id,
+          workspace_name: identity.workspace_name,
+          workspace_icon: identity.workspace_icon,
+          bot_id: identity.bot_id,
+          token_expires_at: expiresAt,
+          ...encryptedTokens(id, access, refresh),
+        });
+        log?.info({ connection_id: row.id, kind, workspace_id: row.workspace_id }, 'connection created');
+        return { connection: toSummary(row), created: true };
+      } catch (e) {
+        if (!(e instanceof UniqueConstraintViolationException)) throw e;
+        // A concurrent create for the same identity won: loop and update that one.
+      }
+    }
+    throw new GatewayError('internal_error', 'Could not store the connection (concurrent updates); try again.');
+  }
+
+  /** Refreshes an OAuth row's tokens (single flight per connection), returning the new access token. */
+  async function refreshOAuthRow(row: ConnectionRow): Promise<string> {
+    const running = inflight.get(row.id);
+    if (running) return running;
+    const p = (async () => {
+      if (!row.refresh_token_enc) {
+        throw new GatewayError('connection_invalid', 'This OAuth connection has no refresh token: reconnect it.', {
+          connection_id: row.id,
+        });
+      }
+      const client = requireOAuthClient();
+      const refreshToken = cipher.decrypt(row.refresh_token_enc, row.id, 'refresh_token');
+      let grant: OAuthGrant;
+      try {
+        grant = await refreshGrant(refreshToken, client, api, now());
+      } catch (e) {
+        // Another process may have refreshed first (refresh tokens are single use): use what it stored.
+        const fresh = await store.connections.find(row.id);
+        if (fresh && fresh.access_token_enc !== row.access_token_enc) {
+          return cipher.decrypt(fresh.access_token_enc, fresh.id, 'access_token');
+        }
+        throw e;
+      }
+      const won = await store.connections.updateIfToken(row.id, row.access_token_enc, {
+        token_expires_at: grant.expires_at,
+        workspace_name: grant.workspace_name ?? row.workspace_name,
+        workspace_icon: grant.workspace_icon ?? row.workspace_icon,
+        ...encryptedTokens(row.id, grant.access_token, grant.refresh_token ?? refreshToken),
+      });
+      if (!won) {
+        const fresh = await store.connections.find(row.id);
+        if (!fresh) throw notFound(row.id);
+        return cipher.decrypt(fresh.access_token_enc, fresh.id, 'access_token');
+      }
+      log?.info({ connection_id: row.id }, 'oauth token refreshed');
+      return grant.access_token;
+    })();
+    inflight.set(row.id, p);
+    try {
+      return await p;
+    } finally {
+      inflight.delete(row.id);
+    }
+  }
+
+  const needsRefresh = (row: ConnectionRow) =>
+    row.kind === 'oauth' &&
+    row.token_expires_at != null &&
+    row.refresh_token_enc != null &&
+    row.token_expires_at.getTime() - now().getTime() <= skew;
+
+  function handle(row: ConnectionRow): ConnectionHandle {
+    return {
+      summary: toSummary(row),
+      async accessToken() {
+        const current = await store.connections.find(row.id);
+        if (!current) throw notFound(row.id);
+        if (needsRefresh(current)) return refreshOAuthRow(current);
+        return cipher.decrypt(current.access_token_enc, current.id, 'access_token');
+      },
+    };
+  }
+
+  const service: ConnectionService = {
+    async list(principal) {
+      return (await store.connections.listLive(principal.id)).map(toSummary);
+    },
+
+    async resolve(principal, connectionId) {
+      if (connectionId !== undefined && connectionId !== null && connectionId !== '') {
+        return handle(await findOwned(principal, connectionId));
+      }
+      const rows = await store.connections.listLive(principal.id);
+      if (rows.length === 1) return handle(rows[0]!);
+      const def = options.defaultConnectionId ? normalizeConnectionId(options.defaultConnectionId) : null;
+      const byDefault = def ? rows.find((r) => r.id === def) : undefined;
+      if (byDefault) return handle(byDefault);
+      const available = rows.map((r) => ({ connection_id: r.id, workspace_name: r.workspace_name ?? null }));
+      throw new GatewayError(
+        'connection_required',
+        rows.length === 0
+          ? 'No Notion connection yet: connect a workspace first (OAuth, or an internal integration token).'
+          : `Several Notion connections are available: pass connection_id (one of ${available
+              .map((a) => `${a.connection_id}${a.workspace_name ? ` "${a.workspace_name}"` : ''}`)
+              .join(', ')}).`,
+        { connections: available },
+      );
+    },
+
+    async get(principal, connectionId) {
+      return toSummary(await findOwned(principal, connectionId));
+    },
+
+    async createInternal(principal, token) {
+      if (typeof token !== 'string' || token.trim() === '') {
+        throw new GatewayError('bad_request', 'token must be a non-empty string.');
+      }
+      const identity = await fetchBotIdentity(token.trim(), api);
+      return upsert(principal.id, 'internal', identity, token.trim(), null, null);
+    },
+
+    async upsertOAuth(principal, grant) {
+      return upsert(principal.id, 'oauth', grant, grant.access_token, grant.refresh_token, grant.expires_at);
+    },
+
+    async remove(principal, connectionId, opts = {}) {
+      const row = await findOwned(principal, connectionId);
+      let revoked = false;
+      if (opts.remote && row.kind === 'oauth') {
+        const client = requireOAuthClient();
+        await revokeToken(cipher.decrypt(row.access_token_enc, row.id, 'access_token'), client, api);
+        revoked = true;
+      }
+      if (!(await store.connections.softDelete(row.id))) throw notFound(connectionId);
+      log?.info({ connection_id: row.id, revoked }, 'connection removed');
+      return { connection_id: row.id, deleted: true, revoked };
+    },
+
+    async refresh(principal, connectionId) {
+      const row = await findOwned(principal, connectionId);
+      if (row.kind === 'oauth') {
+        await refreshOAuthRow(row);
+      } else {
+        const identity = await fetchBotIdentity(cipher.decrypt(row.access_token_enc, row.id, 'access_token'), api);
+        await store.connections.update(row.id, {
+          workspace_name: identity.workspace_name ?? row.workspace_name,
+          workspace_id: row.workspace_id ?? identity.workspace_id,
+        });
+      }
+      const fresh = await store.connections.find(row.id);
+      if (!fresh) throw notFound(connectionId);
+      return toSummary(fresh);
+    },
+
+    async seedFromEnv(token) {
+      const t = token.trim();
+      for (const row of await store.connections.listLive(OPERATOR.id)) {
+        if (row.kind !== 'internal') continue;
+        if (cipher.decrypt(row.access_token_enc, row.id, 'access_token') === t) {
+          return { connection: toSummary(row), created: false };
+        }
+      }
+      return service.createInternal(OPERATOR, t);
+    },
+  };
+  return service;
+}
