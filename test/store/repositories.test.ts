@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
+
+let store: TestStore;
+beforeAll(async () => {
+  store = await openTestStore();
+});
+afterAll(async () => {
+  await store?.close();
+});
+beforeEach(async () => {
+  await resetStore(store);
+});
+
+describe('audit_log', () => {
+  it('records entries and lists them newest first, per connection', async () => {
+    const c1 = randomUUID();
+    const c2 = randomUUID();
+    for (let i = 0; i < 3; i++) {
+      await store.audit.record({
+        connectionId: c1,
+        requestId: `req-${i}`,
+        actor: i % 2 ? 'chatgpt_mcp' : 'chatgpt_action',
+        operation: 'notion_request',
+        method: 'PATCH',
+        path: `/v1/pages/${i}`,
+        notionIds: [`page-${i}`],
+        summary: `updated page ${i}`,
+        success: i !== 2,
+        errorCode: i === 2 ? 'notion_error' : null,
+      });
+    }
+    await store.audit.record({
+      connectionId: c2,
+      requestId: 'x',
+      actor: 'operator',
+      operation: 'connections_add',
+      summary: 's',
+      success: true,
+    });
+    const list = await store.audit.list({ connectionId: c1, limit: 10 });
+    expect(list.map((r) => r.request_id)).toEqual(['req-2', 'req-1', 'req-0']);
+    expect(list[0]).toMatchObject({
+      success: false,
+      error_code: 'notion_error',
+      notion_ids: ['page-2'],
+      actor: 'chatgpt_action',
+    });
+    expect(await store.audit.list({ connectionId: c1, limit: 1 })).toHaveLength(1);
+    expect(await store.audit.list({ requestId: 'x' })).toHaveLength(1);
+    expect((await store.audit.list({ connectionId: c2 }))[0]).toMatchObject({ notion_ids: [], method: null });
+    await expect(
+      store.audit.record({
+        connectionId: c1,
+        requestId: 'y',
+        actor: 'robot' as never,
+        operation: 'o',
+        summary: 's',
+        success: true,
+      }),
+    ).rejects.toThrow(/check/i);
+  });
+});
+
+describe('idempotency_keys', () => {
+  it('put/get round-trips the stored response; expired records read as absent and are purged', async () => {
+    const c = randomUUID();
+    await store.idempotency.put({
+      connectionId: c,
+      key: 'k1',
+      operation: 'upsert',
+      requestHash: 'h1',
+      responseStatus: 201,
+      responseBody: { ok: true, data: { id: 'p1' } },
+      ttlMs: 60_000,
+    });
+    expect(await store.idempotency.get(c, 'k1')).toMatchObject({
+      status: 'completed',
+      request_hash: 'h1',
+      response_status: 201,
+      response_body: { ok: true, data: { id: 'p1' } },
+    });
+    expect(await store.idempotency.get(randomUUID(), 'k1')).toBeNull();
+    const later = new Date(Date.now() + 61_000);
+    expect(await store.idempotency.get(c, 'k1', later)).toBeNull();
+    expect(await store.idempotency.purgeExpired(later)).toBe(1);
+    expect(await store.idempotency.get(c, 'k1')).toBeNull();
+  });
+
+  it('reserve: exactly one concurrent caller wins; an expired record can be taken over', async () => {
+    const c = randomUUID();
+    const entry = { connectionId: c, key: 'same', operation: 'bulk', requestHash: 'h' };
+    const results = await Promise.all([1, 2, 3, 4].map(() => store.idempotency.reserve(entry)));
+    expect(results.filter((r) => r.reserved)).toHaveLength(1);
+    expect(results.every((r) => r.record.status === 'in_progress')).toBe(true);
+    await store.idempotency.put({ ...entry, responseBody: { done: 1 }, ttlMs: -1 });
+    const again = await store.idempotency.reserve({ ...entry, requestHash: 'h2' });
+    expect(again.reserved).toBe(true);
+    expect(again.record).toMatchObject({ request_hash: 'h2', status: 'in_progress', response_body: null });
+    await store.idempotency.delete(c, 'same');
+    expect(await store.idempotency.get(c, 'same')).toBeNull();
+  });
+});
+
+describe('jobs, os_state, upsert_keys, oauth_states', () => {
+  it('jobs: create, update, list', async () => {
+    const c = randomUUID();
+    const job = await store.jobs.create({ connectionId: c, kind: 'bulk', args: { ops: 3 } });
+    expect(job).toMatchObject({ status: 'queued', attempts: 0, args: { ops: 3 }, output: null });
+    const running = await store.jobs.update(job.id, {
+      status: 'running',
+      attempts: 1,
+      progress: { done: 1, total: 3 },
+    });
+    expect(running).toMatchObject({ status: 'running', progress: { done: 1, total: 3 } });
+    await store.jobs.update(job.id, { status: 'failed', error: { code: 'notion_error' } });
+    expect(await store.jobs.list({ connectionId: c, status: 'failed' })).toHaveLength(1);
+    expect(await store.jobs.update(randomUUID(), { status: 'running' })).toBeNull();
+  });
+
+  it('os_state: put is an upsert', async () => {
+    const c = randomUUID();
+    await store.osState.put({ connectionId: c, rootPageId: 'root', specVersion: '1', createdIds: { tasks: 'db1' } });
+    await store.osState.put({
+      connectionId: c,
+      rootPageId: 'root',
+      specVersion: '2',
+      createdIds: { tasks: 'db1', notes: 'db2' },
+    });
+    expect(await store.osState.get(c)).toMatchObject({
+      spec_version: '2',
+      created_ids: { tasks: 'db1', notes: 'db2' },
+    });
+  });
+
+  it('upsert_keys: one reservation per (connection, data source, key)', async () => {
+    const c = randomUUID();
+    const results = await Promise.all([1, 2, 3].map(() => store.upsertKeys.reserve(c, 'ds1', 'email:a@b.c')));
+    expect(results.filter((r) => r.reserved)).toHaveLength(1);
+    await store.upsertKeys.setPage(c, 'ds1', 'email:a@b.c', 'page-1');
+    expect((await store.upsertKeys.reserve(c, 'ds1', 'email:a@b.c')).row.page_id).toBe('page-1');
+    expect((await store.upsertKeys.reserve(c, 'ds2', 'email:a@b.c')).reserved).toBe(true);
+    await store.upsertKeys.release(c, 'ds1', 'email:a@b.c');
+    expect(await store.upsertKeys.find(c, 'ds1', 'email:a@b.c')).toBeNull();
+  });
+
+  it('oauth_states: consumed once, never after expiry', async () => {
+    const t0 = new Date();
+    await store.oauthStates.create({
+      id: 's1',
+      owner: 'operator',
+      return_url: null,
+      connection_hint: null,
+      expires_at: new Date(t0.getTime() + 1000),
+    });
+    await store.oauthStates.create({
+      id: 's2',
+      owner: 'operator',
+      return_url: null,
+      connection_hint: null,
+      expires_at: new Date(t0.getTime() + 1000),
+    });
+    expect(await store.oauthStates.consume('s1', t0)).toBe(true);
+    expect(await store.oauthStates.consume('s1', t0)).toBe(false);
+    expect(await store.oauthStates.consume('s2', new Date(t0.getTime() + 1000))).toBe(false);
+    expect(await store.oauthStates.purgeExpired(new Date(t0.getTime() + 1000))).toBe(2);
+  });
+});
