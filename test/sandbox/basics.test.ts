@@ -26,7 +26,7 @@ describe('auth, version and error shape', () => {
   it('rejects a missing or unknown bearer token with a Notion-shaped 401', async () => {
     const res = await raw('/v1/users/me', { headers: { 'Notion-Version': '2025-09-03' } });
     expect(res.status).toBe(401);
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ object: 'error', status: 401, code: 'unauthorized' });
     expect(typeof body.request_id).toBe('string');
     const bad = new Client({ auth: 'nope', baseUrl: sb.url, retry: false, logLevel: LogLevel.ERROR });

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { adminHandler } from './admin.ts';
 import { blockRoutes } from './blocks.ts';
+import { commentRoutes } from './comments.ts';
 import {
   Control,
   type Counters,
@@ -13,6 +14,9 @@ import {
   type RateLimitConfig,
   type RequestLogEntry,
 } from './control.ts';
+import { dataSourceRoutes } from './data-sources.ts';
+import { databaseRoutes } from './databases.ts';
+import { markdownRoutes } from './markdown.ts';
 import { oauthRoutes } from './oauth.ts';
 import { pageRoutes } from './pages.ts';
 import { Router } from './router.ts';
@@ -20,6 +24,7 @@ import { searchRoutes } from './search.ts';
 import { createSandboxServer } from './server.ts';
 import { Store, type StoreState } from './store.ts';
 import { userRoutes } from './users.ts';
+import { viewRoutes } from './views.ts';
 
 export type { Counters, Fault, FaultSpec, LatencyConfig, RateLimitConfig, RequestLogEntry, StoreState };
 
@@ -77,6 +82,11 @@ export function buildRouter(options: SandboxOptions): Router {
   router.add(userRoutes);
   router.add(pageRoutes);
   router.add(blockRoutes);
+  router.add(markdownRoutes);
+  router.add(databaseRoutes);
+  router.add(dataSourceRoutes);
+  router.add(commentRoutes);
+  router.add(viewRoutes);
   router.add(searchRoutes);
   if (options.oauth) router.add(oauthRoutes(options.oauth));
   return router;

@@ -80,7 +80,7 @@ export function requirePage(ctx: Ctx, raw: string | undefined, path = 'path.page
 
 function filterPropsOf(ctx: Ctx): string[] | undefined {
   const f = ctx.query.getAll('filter_properties');
-  return f.length ? f.flatMap((x) => x.split(',')).map((x) => decodeURIComponent(x)) : undefined;
+  return f.length ? f : undefined;
 }
 
 /** Resolves a parent from a request body into a ParentRef, checking it exists in this workspace. */
