@@ -74,7 +74,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
 
   const app = new Koa({ proxy: config.trustProxy });
   const router = new Router();
-  const baseUrlOf = (ctx: Koa.Context) => config.publicBaseUrl ?? ctx.origin;
+  // Koa 3: ctx.origin is the Origin request header, not our own origin.
+  const baseUrlOf = (ctx: Koa.Context) => config.publicBaseUrl ?? `${ctx.protocol}://${ctx.host}`;
   router.get('/openapi.json', (ctx) => {
     ctx.body = withServer(actionsDocument, baseUrlOf(ctx));
   });

@@ -1,0 +1,93 @@
+/**
+ * REST/MCP parity: every operation flagged for MCP is reachable on both surfaces, both reach the same engine
+ * operation with the same input, and both return the same result. A new MCP operation without a sample here fails.
+ */
+import { readFileSync } from 'node:fs';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGeneratedDocument, operationsOf } from '../../src/contract/openapi.ts';
+import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
+import { API_TOKEN, api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { connectMcp } from '../support/mcp.ts';
+
+interface ToolDefinition {
+  name: string;
+  _meta: { operationId: string; method: string; path: string };
+}
+const { tools } = JSON.parse(readFileSync(new URL('../../generated/mcp-tools.json', import.meta.url), 'utf8')) as {
+  tools: ToolDefinition[];
+};
+
+/** One input per MCP operation: read-only or repeatable, so calling it twice gives the same answer. */
+const samples: Record<string, () => Record<string, unknown>> = {
+  connections_list: () => ({}),
+  notion_search: () => ({ query: 'Parity', filter: { property: 'object', value: 'page' } }),
+  notion_request: () => ({ method: 'GET', path: `/v1/pages/${pageId}` }),
+};
+
+let sandbox: Sandbox;
+let gateway: RunningGateway;
+let mcp: Client;
+let pageId = '';
+const invocations: Array<{ operationId: string; input: unknown; actor: string }> = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ workspaces: [{ token: 'secret_parity', name: 'Parity' }] });
+  gateway = await startGateway({ NOTION_TOKEN: 'secret_parity', NOTION_BASE_URL: sandbox.url });
+  // Record what reaches the engine (the real engine still runs).
+  const engine = gateway.gateway.engine;
+  const invoke = engine.invoke.bind(engine);
+  engine.invoke = (async (operationId: never, input: never, ctx: { actor: string }) => {
+    invocations.push({ operationId, input: structuredClone(input), actor: ctx.actor });
+    return invoke(operationId, input, ctx as never);
+  }) as typeof engine.invoke;
+  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN);
+  const page = await api(gateway.url)('POST', '/v1/notion/request', {
+    method: 'POST',
+    path: '/v1/pages',
+    body: {
+      parent: { type: 'workspace', workspace: true },
+      properties: { title: { title: [{ text: { content: 'Parity page' } }] } },
+    },
+  });
+  pageId = page.json.result.response.id;
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await gateway?.close();
+  await sandbox?.close();
+});
+
+describe('every MCP tool is an operation of the full REST document', () => {
+  const restOperations = new Map(
+    operationsOf(loadGeneratedDocument('openapi.full.json')).map((o) => [o.op.operationId, o]),
+  );
+  it.each(tools.map((t) => [t.name, t] as const))('%s', (_name, tool) => {
+    const rest = restOperations.get(tool._meta.operationId);
+    expect(rest).toBeDefined();
+    expect(rest!.method.toUpperCase()).toBe(tool._meta.method);
+    expect(rest!.path).toBe(tool._meta.path);
+  });
+});
+
+describe('REST and MCP reach the same engine operation with the same result', () => {
+  it.each(tools.map((t) => [t.name, t] as const))('%s', async (_name, tool) => {
+    const sample = samples[tool._meta.operationId];
+    expect(sample, `add a parity sample for ${tool._meta.operationId}`).toBeDefined();
+    const input = sample!();
+    invocations.length = 0;
+
+    const { method, path } = tool._meta;
+    const rest = await api(gateway.url)(method, path, method === 'GET' ? undefined : input);
+    expect(rest.status).toBe(200);
+    const viaMcp = await mcp.callTool({ name: tool.name, arguments: input });
+    expect(viaMcp.isError).toBeFalsy();
+
+    expect(viaMcp.structuredContent).toEqual(rest.json.result);
+    expect(invocations.map((i) => i.actor)).toEqual(['chatgpt_action', 'chatgpt_mcp']);
+    expect(invocations[0]!.operationId).toBe(tool._meta.operationId);
+    expect(invocations[1]!.operationId).toBe(tool._meta.operationId);
+    expect(invocations[1]!.input).toEqual(invocations[0]!.input);
+  });
+});

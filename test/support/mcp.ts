@@ -1,0 +1,23 @@
+/** The MCP SDK's own Client, connected over Streamable HTTP or legacy SSE. */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export type McpTransportKind = 'streamable-http' | 'sse';
+
+export async function connectMcp(baseUrl: string, kind: McpTransportKind, token: string | null): Promise<Client> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const client = new Client({ name: 'notion-gateway-tests', version: '1.0.0' });
+  const transport =
+    kind === 'streamable-http'
+      ? new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { requestInit: { headers } })
+      : new SSEClientTransport(new URL('/sse', baseUrl), {
+          requestInit: { headers },
+          // The SSE stream itself is opened with EventSource, which takes its headers from here.
+          eventSourceInit: {
+            fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers ?? {}), ...headers } }),
+          },
+        });
+  await client.connect(transport);
+  return client;
+}
