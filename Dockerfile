@@ -1,0 +1,29 @@
+# Notion Gateway: Node 24 runs the TypeScript sources directly (type stripping), so there is no build step.
+FROM node:24-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+COPY package.json package-lock.json ./
+# Production dependencies only; the node@24 devDependency is not needed in an image that already is Node 24.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY generated ./generated
+COPY src ./src
+
+ARG BUILD_SHA=unknown
+ENV BUILD_SHA=${BUILD_SHA} \
+    PORT=8080 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/data
+
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+CMD ["node", "src/main.ts"]
