@@ -325,7 +325,9 @@ export const markdownRoutes: Route[] = [
           const range = str(op.content_range, 'body.replace_content_range.content_range');
           const [start, end] = range.includes('...') ? (range.split('...') as [string, string]) : [range, ''];
           const a = current.indexOf(start);
-          const b2 = end ? current.indexOf(end, a + start.length) : a + start.length - end.length;
+          // The range runs from the start of `start` to the end of `end` (which may overlap `start`).
+          let b2 = end ? current.indexOf(end, a) : a + start.length;
+          while (end && b2 >= 0 && b2 + end.length < a + start.length) b2 = current.indexOf(end, b2 + 1);
           if (a < 0 || b2 < 0)
             throw validation(`body.replace_content_range.content_range ${describe(range)} was not found in the page.`);
           next = current.slice(0, a) + content + current.slice(b2 + end.length);

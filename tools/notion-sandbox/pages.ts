@@ -18,7 +18,11 @@ export function pageJson(ws: Workspace, page: PageRec, filterProps?: string[]): 
   if (filterProps && filterProps.length > 0) {
     properties = Object.fromEntries(
       Object.entries(properties).filter(
-        ([name, v]) => filterProps.includes((v as { id: string }).id) || filterProps.includes(name),
+        // The SDK sends ids URL-decoded; stored ids are URL-encoded like Notion's.
+        ([name, v]) => {
+          const id = (v as { id: string }).id;
+          return filterProps.includes(id) || filterProps.includes(decodeURIComponent(id)) || filterProps.includes(name);
+        },
       ),
     );
   }
