@@ -6,7 +6,7 @@ import { mentionTitle } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
 import type { PageRec, ParentRef, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
-import { describe, isObject, newId, noDashes, normalizeId, tick } from './util.ts';
+import { describe, isObject, newId, noDashes, normalizeId, paginate as paginateItems, tick } from './util.ts';
 
 export function pageUrl(title: string, id: string): string {
   const slug = title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -222,6 +222,45 @@ export const pageRoutes: Route[] = [
       page.last_edited_time = tick();
       page.last_edited_by = ctx.tok.botId;
       return pageJson(ctx.ws, page, filterPropsOf(ctx));
+    },
+  },
+  {
+    // Property items: list-shaped for title / rich_text / people / relation (paginated), a single item otherwise.
+    method: 'GET',
+    template: '/v1/pages/:page_id/properties/:property_id',
+    handler: (ctx) => {
+      const page = requirePage(ctx, ctx.params.page_id);
+      const key = ctx.params.property_id!;
+      const props = renderPageProperties(ctx.ws, page) as Record<string, Record<string, unknown>>;
+      const entry = Object.entries(props).find(
+        ([name, v]) =>
+          v.id === key ||
+          decodeURIComponent(v.id as string) === key ||
+          v.id === encodeURIComponent(key) ||
+          name === key,
+      );
+      if (!entry) throw notFound(key, 'property');
+      const v = entry[1];
+      const type = v.type as string;
+      if (['title', 'rich_text', 'people', 'relation'].includes(type)) {
+        const items = (v[type] as unknown[]).map((x, i) => ({
+          object: 'property_item',
+          id: v.id,
+          type,
+          [type]: x,
+          _i: String(i),
+        }));
+        const pg = paginateItems(items, (x) => x._i, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
+        return {
+          object: 'list',
+          results: pg.results.map(({ _i, ...x }) => x),
+          next_cursor: pg.next_cursor,
+          has_more: pg.has_more,
+          type: 'property_item',
+          property_item: { id: v.id, next_url: null, type, [type]: {} },
+        };
+      }
+      return { object: 'property_item', ...v };
     },
   },
   {
