@@ -216,7 +216,9 @@ export class Store {
   }
 
   addWorkspace(opts: { token: string; id?: string; name?: string }): Workspace {
-    const id = (opts.id && normalizeId(opts.id)) || opts.id || newId();
+    // A known token without an explicit id keeps its workspace (matters when restoring a snapshot).
+    const known = this.state.tokens[opts.token]?.workspaceId;
+    const id = (opts.id && normalizeId(opts.id)) || opts.id || known || newId();
     let ws = this.state.workspaces[id];
     if (!ws) {
       const botId = newId();
