@@ -3,6 +3,17 @@
 import { notFound, validation } from './errors.ts';
 import { toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  AppendBlockChildrenParameters,
+  AppendBlockChildrenResponse,
+  BlockObjectResponse,
+  BlockParentResponse,
+  ChildDatabaseBlockObjectResponse,
+  ChildPageBlockObjectResponse,
+  ListBlockChildrenResponse,
+  Untrusted,
+  UpdateBlockParameters,
+} from './sdk.ts';
 import type { BlockRec, ParentRef, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, normalizeId, paginate, tick } from './util.ts';
@@ -10,8 +21,26 @@ import { describe, isObject, newId, normalizeId, paginate, tick } from './util.t
 export const MAX_CHILDREN = 100;
 export const MAX_NESTING = 2;
 
+type BlockType = BlockObjectResponse['type'];
+/** The type-specific payload of a block type in response shape, e.g. `{rich_text, color}` for paragraph. */
+type BlockPayload<T extends BlockType> =
+  Extract<BlockObjectResponse, { type: T }> extends infer B ? (B extends Record<T, infer P> ? P : never) : never;
+type Defaults<K extends BlockType> = { [T in K]: Partial<BlockPayload<T>> };
+
 /** Block types the sandbox accepts on append, with the defaults Notion fills in on the response. */
-const TEXT_BLOCKS: Record<string, Record<string, unknown>> = {
+const TEXT_BLOCKS: Defaults<
+  | 'paragraph'
+  | 'heading_1'
+  | 'heading_2'
+  | 'heading_3'
+  | 'bulleted_list_item'
+  | 'numbered_list_item'
+  | 'quote'
+  | 'to_do'
+  | 'toggle'
+  | 'callout'
+  | 'code'
+> = {
   paragraph: { color: 'default' },
   heading_1: { color: 'default', is_toggleable: false },
   heading_2: { color: 'default', is_toggleable: false },
@@ -24,7 +53,25 @@ const TEXT_BLOCKS: Record<string, Record<string, unknown>> = {
   callout: { color: 'gray_background', icon: null },
   code: { caption: [], language: 'plain text' },
 };
-const OTHER_BLOCKS: Record<string, Record<string, unknown>> = {
+const OTHER_BLOCKS: Defaults<
+  | 'divider'
+  | 'breadcrumb'
+  | 'table_of_contents'
+  | 'equation'
+  | 'bookmark'
+  | 'embed'
+  | 'image'
+  | 'video'
+  | 'file'
+  | 'pdf'
+  | 'audio'
+  | 'table'
+  | 'table_row'
+  | 'column_list'
+  | 'column'
+  | 'link_to_page'
+  | 'synced_block'
+> = {
   divider: {},
   breadcrumb: {},
   table_of_contents: { color: 'default' },
@@ -70,7 +117,7 @@ export function liveChildren(ws: Workspace, containerId: string): string[] {
   });
 }
 
-function parentJson(ws: Workspace, p: ParentRef): Record<string, unknown> {
+function parentJson(ws: Workspace, p: ParentRef): BlockParentResponse {
   switch (p.type) {
     case 'workspace':
       return { type: 'workspace', workspace: true };
@@ -93,14 +140,14 @@ export { parentJson };
 
 /** Hook for pages.ts / databases.ts so child_page / child_database blocks render without import cycles. */
 export const blockViews: {
-  page: (ws: Workspace, id: string) => Record<string, unknown> | null;
-  database: (ws: Workspace, id: string) => Record<string, unknown> | null;
+  page: (ws: Workspace, id: string) => ChildPageBlockObjectResponse | null;
+  database: (ws: Workspace, id: string) => ChildDatabaseBlockObjectResponse | null;
 } = { page: () => null, database: () => null };
 
-export function blockJson(ws: Workspace, id: string): Record<string, unknown> | null {
+export function blockJson(ws: Workspace, id: string): BlockObjectResponse | null {
   const b = ws.content.blocks[id];
   if (!b) return blockViews.page(ws, id) ?? blockViews.database(ws, id);
-  return {
+  const common = {
     object: 'block',
     id: b.id,
     parent: parentJson(ws, b.parent),
@@ -111,8 +158,24 @@ export function blockJson(ws: Workspace, id: string): Record<string, unknown> | 
     has_children: liveChildren(ws, b.id).length > 0,
     archived: b.in_trash,
     in_trash: b.in_trash,
-    type: b.type,
-    [b.type]: b.content,
+  } satisfies Omit<BlockObjectResponse, 'type' | BlockType>;
+  // Cast: the payload sits under a key only known at run time (b.type); blockContent() builds it from the
+  // SDK-typed defaults above, so the union member cannot be chosen statically.
+  return { ...common, type: b.type, [b.type]: b.content } as BlockObjectResponse;
+}
+
+/** A list of blocks (GET children and the append response share the shape). */
+export function blockListJson(
+  ws: Workspace,
+  page: { results: string[]; next_cursor: string | null; has_more: boolean },
+): ListBlockChildrenResponse & AppendBlockChildrenResponse {
+  return {
+    object: 'list',
+    results: page.results.map((x) => blockJson(ws, x)).filter((x): x is BlockObjectResponse => x !== null),
+    next_cursor: page.next_cursor,
+    has_more: page.has_more,
+    type: 'block',
+    block: {},
   };
 }
 
@@ -159,7 +222,8 @@ export function blockContent(
   raw: Record<string, unknown>,
   path: string,
 ): Record<string, unknown> {
-  const defaults = TEXT_BLOCKS[type] ?? OTHER_BLOCKS[type] ?? {};
+  const defaults: object =
+    (TEXT_BLOCKS as Record<string, object>)[type] ?? (OTHER_BLOCKS as Record<string, object>)[type] ?? {};
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'children') continue;
@@ -279,7 +343,7 @@ function requireBlock(ctx: Ctx, raw: string): string {
 }
 
 function positionOf(ctx: Ctx, containerId: string): string | null | 'start' {
-  const b = ctx.body;
+  const b: Untrusted<AppendBlockChildrenParameters> = ctx.body;
   const pos = b.position;
   if (isObject(pos)) {
     if (pos.type === 'start') return 'start';
@@ -316,7 +380,9 @@ export const blockRoutes: Route[] = [
     template: '/v1/blocks/:block_id',
     handler: (ctx) => {
       const id = requireBlock(ctx, ctx.params.block_id!);
-      return blockJson(ctx.ws, id) ?? notFound(id);
+      const block = blockJson(ctx.ws, id);
+      if (!block) throw notFound(id);
+      return block;
     },
   },
   {
@@ -325,15 +391,10 @@ export const blockRoutes: Route[] = [
     handler: (ctx) => {
       const id = requireBlock(ctx, ctx.params.block_id!);
       const ids = liveChildren(ctx.ws, id);
-      const page = paginate(ids, (x) => x, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
-      return {
-        object: 'list',
-        results: page.results.map((x) => blockJson(ctx.ws, x)),
-        next_cursor: page.next_cursor,
-        has_more: page.has_more,
-        type: 'block',
-        block: {},
-      };
+      return blockListJson(
+        ctx.ws,
+        paginate(ids, (x) => x, ctx.query.get('start_cursor'), ctx.query.get('page_size')),
+      );
     },
   },
   {
@@ -345,27 +406,13 @@ export const blockRoutes: Route[] = [
       if (!container) throw validation(`Block ${id} cannot have children appended.`);
       if (container.trashed)
         throw validation(`Can't edit block that is archived. You must unarchive the block before editing.`);
-      if (ctx.body.children === undefined)
-        throw validation('body.children should be defined, instead was `undefined`.');
-      validateAndCountChildren(ctx.body.children, 'body.children');
+      const b: Untrusted<AppendBlockChildrenParameters> = ctx.body;
+      if (b.children === undefined) throw validation('body.children should be defined, instead was `undefined`.');
+      validateAndCountChildren(b.children, 'body.children');
       const after = positionOf(ctx, id);
-      const ids = insertChildren(
-        ctx.ws,
-        container,
-        ctx.body.children as unknown[],
-        ctx.tok.botId,
-        after,
-        'body.children',
-      );
+      const ids = insertChildren(ctx.ws, container, b.children as unknown[], ctx.tok.botId, after, 'body.children');
       touchContainer(ctx.ws, id, ctx.tok.botId);
-      return {
-        object: 'list',
-        results: ids.map((x) => blockJson(ctx.ws, x)),
-        next_cursor: null,
-        has_more: false,
-        type: 'block',
-        block: {},
-      };
+      return blockListJson(ctx.ws, { results: ids, next_cursor: null, has_more: false });
     },
   },
   {
@@ -375,11 +422,11 @@ export const blockRoutes: Route[] = [
       const id = requireBlock(ctx, ctx.params.block_id!);
       const b = ctx.ws.content.blocks[id];
       if (!b) throw validation(`Block ${id} is a page or database; update it through the pages / databases endpoints.`);
-      const body = ctx.body;
+      const body: Untrusted<UpdateBlockParameters> = ctx.body;
       const trash = body.in_trash ?? body.archived;
       if (b.in_trash && trash !== false)
         throw validation(`Can't edit block that is archived. You must unarchive the block before editing.`);
-      const payload = body[b.type];
+      const payload = ctx.body[b.type];
       for (const k of Object.keys(body)) {
         if (k !== b.type && k !== 'in_trash' && k !== 'archived' && k !== 'type')
           throw validation(

@@ -1,9 +1,10 @@
 // Helpers shared by databases.ts and data-sources.ts (kept apart to avoid an import cycle).
 import { validation } from './errors.ts';
+import type { DatabaseParentResponse, PageIconResponse } from './sdk.ts';
 import type { DatabaseRec } from './store.ts';
 import { describe, isObject } from './util.ts';
 
-export function databaseParentJson(db: DatabaseRec): Record<string, unknown> {
+export function databaseParentJson(db: DatabaseRec): DatabaseParentResponse {
   const p = db.parent;
   if (p.type === 'page_id') return { type: 'page_id', page_id: p.id };
   if (p.type === 'block_id') return { type: 'block_id', block_id: p.id };
@@ -11,7 +12,7 @@ export function databaseParentJson(db: DatabaseRec): Record<string, unknown> {
 }
 
 /** Icons: emoji or external file (file uploads are not supported by the sandbox). */
-export function checkIcon(raw: unknown, path: string): unknown {
+export function checkIcon(raw: unknown, path: string): PageIconResponse | null | undefined {
   if (raw === undefined) return undefined;
   if (raw === null) return null;
   if (!isObject(raw)) throw validation(`${path} should be an object or null, instead was ${describe(raw)}.`);

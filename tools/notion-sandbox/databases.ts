@@ -5,11 +5,18 @@ import { checkIcon, databaseParentJson } from './databases-shared.ts';
 import { notFound, validation } from './errors.ts';
 import { plainText, toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  CreateDatabaseParameters,
+  DatabaseObjectResponse,
+  PageCoverResponse,
+  Untrusted,
+  UpdateDatabaseParameters,
+} from './sdk.ts';
 import type { DatabaseRec, ParentRef, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, noDashes, normalizeId, tick } from './util.ts';
 
-export function databaseJson(ws: Workspace, db: DatabaseRec): Record<string, unknown> {
+export function databaseJson(ws: Workspace, db: DatabaseRec): DatabaseObjectResponse {
   return {
     object: 'database',
     id: db.id,
@@ -67,7 +74,7 @@ function parentOf(ctx: Ctx, raw: unknown): ParentRef {
   return { type: 'page_id', id };
 }
 
-function cover(raw: unknown): unknown {
+function cover(raw: unknown): PageCoverResponse | null | undefined {
   if (raw === undefined || raw === null) return raw;
   if (isObject(raw) && isObject(raw.external) && typeof raw.external.url === 'string')
     return { type: 'external', external: { url: raw.external.url } };
@@ -79,7 +86,7 @@ export const databaseRoutes: Route[] = [
     method: 'POST',
     template: '/v1/databases',
     handler: (ctx) => {
-      const b = ctx.body;
+      const b: Untrusted<CreateDatabaseParameters> = ctx.body;
       const parent = parentOf(ctx, b.parent);
       const t = tick();
       const db: DatabaseRec = {
@@ -130,8 +137,9 @@ export const databaseRoutes: Route[] = [
     template: '/v1/databases/:database_id',
     handler: (ctx) => {
       const db = requireDatabase(ctx, ctx.params.database_id);
-      const b = ctx.body;
-      if (b.properties !== undefined)
+      const b: Untrusted<UpdateDatabaseParameters> = ctx.body;
+      // Not in UpdateDatabaseParameters (2025-09-03 moved schemas to data sources); rejected with a pointer.
+      if ('properties' in ctx.body)
         throw validation(
           'body.properties: since 2025-09-03 a database has no schema; update its data source (PATCH /v1/data_sources/:id).',
         );

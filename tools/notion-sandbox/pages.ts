@@ -4,6 +4,17 @@ import { NotionError, notFound, validation } from './errors.ts';
 import { pageTitle, renderPageProperties, writePageProperties } from './properties.ts';
 import { mentionTitle } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  CreatePageParameters,
+  GetPagePropertyResponse,
+  MovePageParameters,
+  PageCoverResponse,
+  PageIconResponse,
+  PageObjectResponse,
+  PagePropertyValue,
+  Untrusted,
+  UpdatePageParameters,
+} from './sdk.ts';
 import type { PageRec, ParentRef, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, noDashes, normalizeId, paginate as paginateItems, tick } from './util.ts';
@@ -13,14 +24,14 @@ export function pageUrl(title: string, id: string): string {
   return `https://www.notion.so/${slug ? `${slug}-` : ''}${noDashes(id)}`;
 }
 
-export function pageJson(ws: Workspace, page: PageRec, filterProps?: string[]): Record<string, unknown> {
+export function pageJson(ws: Workspace, page: PageRec, filterProps?: string[]): PageObjectResponse {
   let properties = renderPageProperties(ws, page);
   if (filterProps && filterProps.length > 0) {
     properties = Object.fromEntries(
       Object.entries(properties).filter(
         // The SDK sends ids URL-decoded; stored ids are URL-encoded like Notion's.
         ([name, v]) => {
-          const id = (v as { id: string }).id;
+          const id = v.id;
           return filterProps.includes(id) || filterProps.includes(decodeURIComponent(id)) || filterProps.includes(name);
         },
       ),
@@ -124,7 +135,12 @@ export function resolvePageParent(ctx: Ctx, raw: unknown, path = 'body.parent'):
   throw validation(`${path} should be one of page_id, data_source_id, database_id, instead was ${describe(raw)}.`);
 }
 
-function checkIconCover(raw: unknown, field: 'icon' | 'cover'): unknown {
+function checkIconCover(raw: unknown, field: 'icon'): PageIconResponse | null | undefined;
+function checkIconCover(raw: unknown, field: 'cover'): PageCoverResponse | null | undefined;
+function checkIconCover(
+  raw: unknown,
+  field: 'icon' | 'cover',
+): PageIconResponse | PageCoverResponse | null | undefined {
   if (raw === undefined) return undefined;
   if (raw === null) return null;
   if (!isObject(raw)) throw validation(`body.${field} should be an object or null, instead was ${describe(raw)}.`);

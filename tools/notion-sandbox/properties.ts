@@ -2,6 +2,20 @@
 // (validation of writes, rendering, computed values: formula, rollup, timestamps, unique_id).
 import { validation } from './errors.ts';
 import { plainText, toRichText } from './richtext.ts';
+import type {
+  FormulaValueResponse,
+  PagePropertyValue,
+  PropertySchemaResponse,
+  PropertyValueOf,
+  PropertyValueWithoutId,
+  RollupArrayItem,
+  RollupConfigResponse,
+  RollupFunction,
+  RollupValueResponse,
+  SelectColor,
+  SelectOptionResponse,
+  StatusConfigResponse,
+} from './sdk.ts';
 import type { DataSourceRec, PageRec, PropertySchema, Workspace } from './store.ts';
 import { describe, isObject, normalizeId, tick } from './util.ts';
 
@@ -36,7 +50,47 @@ export const COMPUTED_TYPES = [
 ];
 export const SCHEMA_TYPES = [...WRITABLE_TYPES, ...COMPUTED_TYPES];
 
-const COLORS = ['default', 'gray', 'brown', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'red'];
+const COLORS: readonly SelectColor[] = [
+  'default',
+  'gray',
+  'brown',
+  'orange',
+  'yellow',
+  'green',
+  'blue',
+  'purple',
+  'pink',
+  'red',
+];
+const colorOf = (raw: unknown): SelectColor | undefined => COLORS.find((c) => c === raw);
+
+/** Every function the SDK's RollupFunction allows; the sandbox computes most of them (others → `unsupported`). */
+const ROLLUP_FUNCTIONS: readonly RollupFunction[] = [
+  'count',
+  'count_values',
+  'empty',
+  'not_empty',
+  'unique',
+  'show_unique',
+  'percent_empty',
+  'percent_not_empty',
+  'sum',
+  'average',
+  'median',
+  'min',
+  'max',
+  'range',
+  'earliest_date',
+  'latest_date',
+  'date_range',
+  'checked',
+  'unchecked',
+  'percent_checked',
+  'percent_unchecked',
+  'count_per_group',
+  'percent_per_group',
+  'show_original',
+];
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:;<=>?@[]^_`{|}~';
 
 function shortId(taken: Set<string>): string {
@@ -64,14 +118,10 @@ export function findProp(ds: DataSourceRec, key: string): PropertySchema | undef
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-function options(
-  raw: unknown,
-  path: string,
-  existing: Array<Record<string, unknown>> = [],
-): Array<Record<string, unknown>> {
+function options(raw: unknown, path: string, existing: SelectOptionResponse[] = []): SelectOptionResponse[] {
   if (raw === undefined) return existing;
   if (!Array.isArray(raw)) throw validation(`${path} should be an array, instead was ${describe(raw)}.`);
-  const taken = new Set(existing.map((o) => o.id as string));
+  const taken = new Set(existing.map((o) => o.id));
   return raw.map((o, i) => {
     if (!isObject(o)) throw validation(`${path}[${i}] should be an object, instead was ${describe(o)}.`);
     const prev = existing.find(
@@ -81,21 +131,23 @@ function options(
       throw validation(`${path}[${i}].name should be a string, instead was ${describe(o.name)}.`);
     if (typeof o.name === 'string' && o.name.includes(','))
       throw validation(`${path}[${i}].name: option names cannot contain commas.`);
-    if (o.color !== undefined && !COLORS.includes(o.color as string))
+    if (o.color !== undefined && !colorOf(o.color))
       throw validation(`${path}[${i}].color should be one of ${COLORS.join(', ')}, instead was ${describe(o.color)}.`);
-    const id = (prev?.id as string | undefined) ?? shortId(taken);
+    if (o.description !== undefined && o.description !== null && typeof o.description !== 'string')
+      throw validation(`${path}[${i}].description should be a string or null, instead was ${describe(o.description)}.`);
+    const id = prev?.id ?? shortId(taken);
     taken.add(id);
     return {
       id,
-      name: (o.name as string | undefined) ?? prev?.name,
-      color: (o.color as string | undefined) ?? prev?.color ?? 'default',
+      name: typeof o.name === 'string' ? o.name : prev!.name,
+      color: colorOf(o.color) ?? prev?.color ?? 'default',
       description: (o.description as string | null | undefined) ?? prev?.description ?? null,
     };
   });
 }
 
-function defaultStatus(): Record<string, unknown> {
-  const opts = [
+function defaultStatus(): StatusConfigResponse {
+  const opts: SelectOptionResponse[] = [
     { id: 'not-started', name: 'Not started', color: 'default', description: null },
     { id: 'in-progress', name: 'In progress', color: 'blue', description: null },
     { id: 'done', name: 'Done', color: 'green', description: null },
@@ -157,7 +209,7 @@ export function buildProperty(
         options: options(
           c.options,
           `${path}.${type}.options`,
-          (prevCfg.options as Array<Record<string, unknown>>) ?? [],
+          (prevCfg.options as SelectOptionResponse[] | undefined) ?? [],
         ),
       };
       break;
@@ -185,7 +237,7 @@ export function buildProperty(
               option_ids: opts.length > 1 ? [opts[opts.length - 1]!.id] : [],
             },
           ],
-        };
+        } satisfies StatusConfigResponse;
       } else config = defaultStatus();
       break;
     case 'formula':
@@ -238,15 +290,18 @@ export function buildProperty(
         throw validation(
           `${path}.rollup: rollup property ${describe(rKey)} does not exist in the related data source.`,
         );
-      if (typeof c.function !== 'string')
-        throw validation(`${path}.rollup.function should be a string, instead was ${describe(c.function)}.`);
+      const fn = ROLLUP_FUNCTIONS.find((f) => f === c.function);
+      if (!fn)
+        throw validation(
+          `${path}.rollup.function should be one of ${ROLLUP_FUNCTIONS.join(', ')}, instead was ${describe(c.function)}.`,
+        );
       config = {
         relation_property_id: rel.id,
         relation_property_name: rel.name,
         rollup_property_id: rp.id,
         rollup_property_name: rp.name,
-        function: c.function,
-      };
+        function: fn,
+      } satisfies RollupConfigResponse;
       break;
     }
     default:
@@ -301,7 +356,7 @@ function nextUnique(ds: DataSourceRec, p: PropertySchema): { prefix: string | nu
 }
 
 /** Renders one property schema the way GET /v1/data_sources answers it. */
-export function propertySchemaJson(ws: Workspace, p: PropertySchema): Record<string, unknown> {
+export function propertySchemaJson(ws: Workspace, p: PropertySchema): PropertySchemaResponse {
   let config = p.config;
   if (p.type === 'relation' && p.config.type === 'dual_property') {
     // The synced property's name is looked up live so renames on the other side show up.
@@ -328,10 +383,18 @@ export function propertySchemaJson(ws: Workspace, p: PropertySchema): Record<str
       rollup_property_name: rp?.name ?? p.config.rollup_property_name,
     };
   }
-  return { id: p.id, name: p.name, description: p.description, type: p.type, [p.type]: config };
+  // Cast: the config sits under a key only known at run time (p.type); buildProperty() builds each type's config.
+  // `button` schemas are not in the SDK's DatabasePropertyConfigResponse union at all (see README).
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    type: p.type,
+    [p.type]: config,
+  } as PropertySchemaResponse;
 }
 
-export function schemaJson(ws: Workspace, ds: DataSourceRec): Record<string, unknown> {
+export function schemaJson(ws: Workspace, ds: DataSourceRec): Record<string, PropertySchemaResponse> {
   return Object.fromEntries(ds.properties.map((p) => [p.name, propertySchemaJson(ws, p)]));
 }
 
@@ -342,9 +405,15 @@ export function pageTitle(_ws: Workspace, page: PageRec): string {
   return plainText(page.props[TITLE_ID]);
 }
 
-function selectValue(ds: DataSourceRec, prop: PropertySchema, raw: unknown, path: string, allowCreate: boolean) {
+function selectValue(
+  ds: DataSourceRec,
+  prop: PropertySchema,
+  raw: unknown,
+  path: string,
+  allowCreate: boolean,
+): PropertyValueOf<'multi_select'>[number] {
   if (!isObject(raw)) throw validation(`${path} should be an object, instead was ${describe(raw)}.`);
-  const opts = (prop.config.options as Array<Record<string, unknown>>) ?? [];
+  const opts = (prop.config.options as SelectOptionResponse[] | undefined) ?? [];
   let opt = opts.find(
     (o) => (raw.id !== undefined && o.id === raw.id) || (raw.name !== undefined && o.name === raw.name),
   );
@@ -354,11 +423,13 @@ function selectValue(ds: DataSourceRec, prop: PropertySchema, raw: unknown, path
         `${path}: invalid ${prop.type} option ${describe(raw.name ?? raw.id)} for property "${prop.name}".`,
       );
     if (raw.name.includes(',')) throw validation(`${path}.name: option names cannot contain commas.`);
+    if (raw.color !== undefined && !colorOf(raw.color))
+      throw validation(`${path}.color should be one of ${COLORS.join(', ')}, instead was ${describe(raw.color)}.`);
     // Like Notion, writing an unknown select / multi-select name adds the option to the schema.
     opt = {
-      id: shortId(new Set(opts.map((o) => o.id as string))),
+      id: shortId(new Set(opts.map((o) => o.id))),
       name: raw.name,
-      color: (raw.color as string | undefined) ?? 'default',
+      color: colorOf(raw.color) ?? 'default',
       description: null,
     };
     opts.push(opt);
@@ -372,6 +443,24 @@ function isDate(s: unknown): s is string {
   return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s));
 }
 
+type WritableType =
+  | 'title'
+  | 'rich_text'
+  | 'number'
+  | 'select'
+  | 'multi_select'
+  | 'status'
+  | 'date'
+  | 'people'
+  | 'files'
+  | 'checkbox'
+  | 'url'
+  | 'email'
+  | 'phone_number'
+  | 'relation';
+/** What page.props holds for a written property: its value payload in response shape. */
+type StoredValue = PropertyValueOf<WritableType>;
+
 /** Validates one written value; returns the stored form. */
 function coerceValue(
   ws: Workspace,
@@ -379,7 +468,7 @@ function coerceValue(
   prop: PropertySchema,
   raw: unknown,
   path: string,
-): unknown {
+): StoredValue {
   const want = (what: string, v: unknown) =>
     validation(
       `${path} should be ${what}, instead was ${describe(v)}. (property "${prop.name}" is of type ${prop.type})`,
@@ -424,7 +513,7 @@ function coerceValue(
         const id = normalizeId(isObject(u) ? u.id : undefined);
         if (!id || !ws.users.some((x) => x.id === id))
           throw validation(`${path}[${i}].id: could not find user ${describe(isObject(u) ? u.id : u)}.`);
-        return { object: 'user', id };
+        return { object: 'user' as const, id };
       });
     }
     case 'files': {
@@ -435,8 +524,8 @@ function coerceValue(
             `${path}[${i}] should be an external file ({name, external:{url}}); the sandbox does not support file uploads.`,
           );
         return {
-          name: (f.name as string | undefined) ?? f.external.url,
-          type: 'external',
+          name: typeof f.name === 'string' ? f.name : f.external.url,
+          type: 'external' as const,
           external: { url: f.external.url },
         };
       });
@@ -535,7 +624,7 @@ export function writePageProperties(ws: Workspace, page: PageRec, input: unknown
   }
 }
 
-const EMPTY: Record<string, unknown> = {
+const EMPTY: { [T in WritableType]: PropertyValueOf<T> } = {
   title: [],
   rich_text: [],
   number: null,
@@ -553,7 +642,7 @@ const EMPTY: Record<string, unknown> = {
 };
 
 /** One property's value in response shape, without the `id` (used by rollups and filters too). */
-export function propertyValue(ws: Workspace, page: PageRec, prop: PropertySchema, depth = 0): Record<string, unknown> {
+export function propertyValue(ws: Workspace, page: PageRec, prop: PropertySchema, depth = 0): PropertyValueWithoutId {
   const t = prop.type;
   switch (t) {
     case 'created_time':
@@ -565,7 +654,13 @@ export function propertyValue(ws: Workspace, page: PageRec, prop: PropertySchema
     case 'last_edited_by':
       return { type: t, last_edited_by: { object: 'user', id: page.last_edited_by } };
     case 'unique_id':
-      return { type: t, unique_id: page.props[prop.id] ?? { prefix: prop.config.prefix ?? null, number: null } };
+      return {
+        type: t,
+        unique_id: (page.props[prop.id] as PropertyValueOf<'unique_id'> | undefined) ?? {
+          prefix: (prop.config.prefix as string | null | undefined) ?? null,
+          number: null,
+        },
+      };
     case 'button':
       return { type: t, button: {} };
     case 'formula':
@@ -573,22 +668,27 @@ export function propertyValue(ws: Workspace, page: PageRec, prop: PropertySchema
     case 'rollup':
       return { type: t, rollup: computeRollup(ws, page, prop, depth) };
     case 'relation': {
-      const v = (page.props[prop.id] as unknown[] | undefined) ?? [];
+      const v = (page.props[prop.id] as PropertyValueOf<'relation'> | undefined) ?? [];
       // Trashed related pages disappear from relation values like in Notion.
-      return {
-        type: t,
-        relation: v.filter((r) => !ws.content.pages[(r as { id: string }).id]?.in_trash),
-        has_more: false,
-      };
+      return { type: t, relation: v.filter((r) => !ws.content.pages[r.id]?.in_trash) };
     }
     default:
-      return { type: t, [t]: page.props[prop.id] ?? EMPTY[t] ?? null };
+      // Cast: the value sits under a key only known at run time (t); coerceValue() stored it in that type's
+      // response shape (its return type is checked against the SDK), EMPTY holds the SDK's empty values.
+      return { type: t, [t]: page.props[prop.id] ?? EMPTY[t as WritableType] ?? null } as PropertyValueWithoutId;
   }
 }
 
-export function renderPageProperties(ws: Workspace, page: PageRec): Record<string, unknown> {
+export function renderPageProperties(ws: Workspace, page: PageRec): Record<string, PagePropertyValue> {
   const ds = dataSourceOf(ws, page);
-  if (!ds) return { title: { id: TITLE_ID, type: 'title', title: page.props[TITLE_ID] ?? [] } };
+  if (!ds)
+    return {
+      title: {
+        id: TITLE_ID,
+        type: 'title',
+        title: (page.props[TITLE_ID] as PropertyValueOf<'title'> | undefined) ?? [],
+      },
+    };
   return Object.fromEntries(ds.properties.map((p) => [p.name, { id: p.id, ...propertyValue(ws, page, p) }]));
 }
 
@@ -601,7 +701,8 @@ export function plainValue(ws: Workspace, page: PageRec, prop: PropertySchema, d
   return plainOf(v);
 }
 
-export function plainOf(v: Record<string, unknown>): unknown {
+export function plainOf(value: PropertyValueWithoutId): unknown {
+  const v = value as unknown as Record<string, unknown>;
   const x = v[v.type as string];
   switch (v.type) {
     case 'title':
@@ -631,7 +732,7 @@ export function plainOf(v: Record<string, unknown>): unknown {
     }
     case 'rollup': {
       const r = x as Record<string, unknown>;
-      if (r.type === 'array') return (r.array as Array<Record<string, unknown>>).map(plainOf);
+      if (r.type === 'array') return (r.array as PropertyValueWithoutId[]).map(plainOf);
       if (r.type === 'date') return r.date ? (r.date as { start: string }).start : null;
       return r[r.type as string] ?? null;
     }
@@ -644,30 +745,33 @@ export function isEmptyPlain(v: unknown): boolean {
   return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
 }
 
-function computeRollup(ws: Workspace, page: PageRec, prop: PropertySchema, depth: number): Record<string, unknown> {
-  const fn = prop.config.function as string;
+function computeRollup(ws: Workspace, page: PageRec, prop: PropertySchema, depth: number): RollupValueResponse {
+  const fn = prop.config.function as RollupFunction;
   const ds = dataSourceOf(ws, page);
   const rel = ds?.properties.find((p) => p.id === prop.config.relation_property_id);
   const target = rel ? ws.content.dataSources[rel.config.data_source_id as string] : undefined;
   const rp = target?.properties.find((p) => p.id === prop.config.rollup_property_id);
   if (!rel || !rp || depth > 3) return { type: 'unsupported', unsupported: {}, function: fn };
-  const related = ((propertyValue(ws, page, rel).relation as Array<{ id: string }>) ?? [])
+  const relValue = propertyValue(ws, page, rel);
+  const related = (relValue.type === 'relation' ? relValue.relation : [])
     .map((r) => ws.content.pages[r.id])
     .filter((p): p is PageRec => !!p);
   const values = related.map((p) => propertyValue(ws, p, rp, depth + 1));
+  // The SDK's rollup array holds plain property values only; a rollup of a rollup has no array form.
+  const arrayItems = values.filter((v): v is RollupArrayItem => v.type !== 'rollup');
   const plains = values.map(plainOf);
   const flat = plains.flatMap((v) => (Array.isArray(v) ? v : [v]));
   const nums = flat.filter((v): v is number => typeof v === 'number');
-  const num = (n: number | null) => ({ type: 'number', number: n, function: fn });
+  const num = (n: number | null): RollupValueResponse => ({ type: 'number', number: n, function: fn });
   const nonEmpty = plains.filter((v) => !isEmptyPlain(v) && v !== false);
   switch (fn) {
     case 'show_original':
-      return { type: 'array', array: values, function: fn };
+      return { type: 'array', array: arrayItems, function: fn };
     case 'show_unique': {
       const seen = new Set<string>();
       return {
         type: 'array',
-        array: values.filter((v) => {
+        array: arrayItems.filter((v) => {
           const k = JSON.stringify(plainOf(v));
           if (seen.has(k)) return false;
           seen.add(k);
@@ -729,7 +833,7 @@ function computeRollup(ws: Workspace, page: PageRec, prop: PropertySchema, depth
 // parentheses, and the functions concat/if/not/length/round/abs. Anything else yields a typed null.
 type FVal = number | string | boolean | null;
 
-function evalFormula(ws: Workspace, page: PageRec, expr: string, depth: number): Record<string, unknown> {
+function evalFormula(ws: Workspace, page: PageRec, expr: string, depth: number): FormulaValueResponse {
   try {
     if (depth > 5) throw new Error('formula recursion');
     const v = new FormulaParser(expr, (name) => {

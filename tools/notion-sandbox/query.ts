@@ -128,11 +128,10 @@ function rollupFilter(env: Env, prop: PropertySchema, cond: unknown, path: strin
     const t = Object.keys(inner)[0]!;
     const test = condition(env, kindOf(t), inner[t], `${path}.${op}.${t}`);
     return (p) => {
-      const v = propertyValue(env.ws, p, prop).rollup as Record<string, unknown>;
-      const items =
-        v.type === 'array'
-          ? (v.array as Array<Record<string, unknown>>).map(plainOf)
-          : [plainOf({ type: 'rollup', rollup: v })];
+      const pv = propertyValue(env.ws, p, prop);
+      if (pv.type !== 'rollup') return false;
+      const v = pv.rollup;
+      const items = v.type === 'array' ? v.array.map(plainOf) : [plainOf(pv)];
       if (op === 'any') return items.some(test);
       if (op === 'every') return items.every(test);
       return !items.some(test);

@@ -1,11 +1,17 @@
 // Rich text: request items → response items (plain_text, href, full annotations), with Notion's limits.
+import type { ApiColor } from '@notionhq/client';
 import { validation } from './errors.ts';
+import type { RichTextItemResponse } from './sdk.ts';
 import type { Workspace } from './store.ts';
 import { describe, isObject, normalizeId } from './util.ts';
 
 export const MAX_TEXT = 2000;
 
-const DEFAULT_ANNOTATIONS = {
+type MentionResponse = Extract<RichTextItemResponse, { type: 'mention' }>['mention'];
+
+type Annotations = RichTextItemResponse['annotations'];
+
+const DEFAULT_ANNOTATIONS: Annotations = {
   bold: false,
   italic: false,
   strikethrough: false,
@@ -14,12 +20,50 @@ const DEFAULT_ANNOTATIONS = {
   color: 'default',
 };
 
-export interface RichText {
-  type: 'text' | 'mention' | 'equation';
-  plain_text: string;
-  href: string | null;
-  annotations: typeof DEFAULT_ANNOTATIONS;
-  [k: string]: unknown;
+const COLORS: readonly ApiColor[] = [
+  'default',
+  'gray',
+  'brown',
+  'orange',
+  'yellow',
+  'green',
+  'blue',
+  'purple',
+  'pink',
+  'red',
+  'default_background',
+  'gray_background',
+  'brown_background',
+  'orange_background',
+  'yellow_background',
+  'green_background',
+  'blue_background',
+  'purple_background',
+  'pink_background',
+  'red_background',
+];
+
+/** A rich text item in response shape (the SDK's `RichTextItemResponse`). */
+export type RichText = RichTextItemResponse;
+
+/** Request annotations → the full response set; unknown keys are dropped, wrong types are a validation_error. */
+function toAnnotations(raw: unknown, path: string): Annotations {
+  if (raw === undefined) return { ...DEFAULT_ANNOTATIONS };
+  if (!isObject(raw)) throw validation(`${path} should be an object, instead was ${describe(raw)}.`);
+  const out = { ...DEFAULT_ANNOTATIONS };
+  for (const k of ['bold', 'italic', 'strikethrough', 'underline', 'code'] as const) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') throw validation(`${path}.${k} should be a boolean, instead was ${describe(v)}.`);
+    out[k] = v;
+  }
+  if (raw.color !== undefined) {
+    const c = COLORS.find((x) => x === raw.color);
+    if (!c)
+      throw validation(`${path}.color should be one of ${COLORS.join(', ')}, instead was ${describe(raw.color)}.`);
+    out.color = c;
+  }
+  return out;
 }
 
 /** Resolves mention titles lazily (pages/databases) — set by pages.ts to avoid an import cycle. */
@@ -34,7 +78,7 @@ export function toRichText(raw: unknown, path: string, ws: Workspace): RichText[
 
 function toRichTextItem(item: unknown, path: string, ws: Workspace): RichText {
   if (!isObject(item)) throw validation(`${path} should be an object, instead was ${describe(item)}.`);
-  const annotations = { ...DEFAULT_ANNOTATIONS, ...(isObject(item.annotations) ? item.annotations : {}) };
+  const annotations = toAnnotations(item.annotations, `${path}.annotations`);
   const type =
     (item.type as string | undefined) ??
     (item.text ? 'text' : item.mention ? 'mention' : item.equation ? 'equation' : undefined);
@@ -84,9 +128,15 @@ function toRichTextItem(item: unknown, path: string, ws: Workspace): RichText {
         mtype === 'user'
           ? `@${ws.users.find((u) => u.id === id)?.name ?? 'Unknown user'}`
           : mentionTitle.fn(ws, mtype, id);
+      const mention: MentionResponse =
+        mtype === 'user'
+          ? { type: 'user', user: { object: 'user', id } }
+          : mtype === 'page'
+            ? { type: 'page', page: { id } }
+            : { type: 'database', database: { id } };
       return {
         type: 'mention',
-        mention: { type: mtype, [mtype]: mtype === 'user' ? { object: 'user', id } : { id } },
+        mention,
         annotations,
         plain_text: plain,
         href: mtype === 'user' ? null : `https://www.notion.so/${id.replace(/-/g, '')}`,
@@ -122,7 +172,7 @@ export const plainText = (rt: unknown): string =>
 /** A text-only rich text item (used for defaults, markdown and seeds). */
 export function textItem(
   content: string,
-  annotations: Partial<typeof DEFAULT_ANNOTATIONS> = {},
+  annotations: Partial<Annotations> = {},
   link: string | null = null,
 ): RichText {
   return {

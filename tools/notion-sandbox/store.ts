@@ -1,6 +1,7 @@
 // In-memory state. Everything a workspace owns lives in plain JSON-able records so the whole
 // store can be snapshotted to a file and loaded back (options.snapshotFile).
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { PageCoverResponse, PageIconResponse, RichTextItemResponse } from './sdk.ts';
 import { newId, normalizeId, tick } from './util.ts';
 
 export type Json = unknown;
@@ -26,8 +27,8 @@ export interface PageRec {
   parent: ParentRef;
   /** property id → stored value (response shape of the writable part, e.g. `[richText…]` for title). */
   props: Record<string, Json>;
-  icon: Json | null;
-  cover: Json | null;
+  icon: PageIconResponse | null;
+  cover: PageCoverResponse | null;
   in_trash: boolean;
   is_locked: boolean;
   created_time: string;
@@ -61,9 +62,9 @@ export interface PropertySchema {
 export interface DataSourceRec {
   id: string;
   database_id: string;
-  title: Json[];
-  description: Json[];
-  icon: Json | null;
+  title: RichTextItemResponse[];
+  description: RichTextItemResponse[];
+  icon: PageIconResponse | null;
   /** Ordered by creation; keyed lookups go through properties.ts helpers. */
   properties: PropertySchema[];
   in_trash: boolean;
@@ -78,10 +79,10 @@ export interface DataSourceRec {
 export interface DatabaseRec {
   id: string;
   parent: ParentRef;
-  title: Json[];
-  description: Json[];
-  icon: Json | null;
-  cover: Json | null;
+  title: RichTextItemResponse[];
+  description: RichTextItemResponse[];
+  icon: PageIconResponse | null;
+  cover: PageCoverResponse | null;
   is_inline: boolean;
   is_locked: boolean;
   in_trash: boolean;
@@ -96,7 +97,7 @@ export interface CommentRec {
   id: string;
   discussion_id: string;
   parent: { type: 'page_id' | 'block_id'; id: string };
-  rich_text: Json[];
+  rich_text: RichTextItemResponse[];
   created_time: string;
   last_edited_time: string;
   created_by: string;

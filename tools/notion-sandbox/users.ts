@@ -1,15 +1,16 @@
 // Users: the workspace's people and bots. /users/me answers with the bot behind the calling token.
 import { notFound } from './errors.ts';
 import type { Ctx, Route } from './router.ts';
+import type { ListUsersResponse, PartialUserObjectResponse, UserObjectResponse } from './sdk.ts';
 import type { TokenRec, UserRec, Workspace } from './store.ts';
 import { normalizeId, paginate } from './util.ts';
 
-export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): Record<string, unknown> {
-  const base = { object: 'user', id: u.id, name: u.name, avatar_url: u.avatar_url };
+export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): UserObjectResponse {
+  const base = { object: 'user', id: u.id, name: u.name, avatar_url: u.avatar_url } as const;
   if (u.type === 'person') return { ...base, type: 'person', person: { email: u.email } };
   if (!self) return { ...base, type: 'bot', bot: {} };
   const person = ws.users.find((x) => x.type === 'person')!;
-  const owner =
+  const owner: BotOwner =
     self.kind === 'oauth'
       ? {
           type: 'user',
@@ -35,7 +36,21 @@ export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): Record<str
   };
 }
 
-export const partialUser = (id: string) => ({ object: 'user', id });
+type BotOwner = Extract<Extract<UserObjectResponse, { type: 'bot' }>['bot'], { owner: unknown }>['owner'];
+
+export const partialUser = (id: string): PartialUserObjectResponse => ({ object: 'user', id });
+
+export function listUsersJson(ctx: Ctx): ListUsersResponse {
+  const page = paginate(ctx.ws.users, (u) => u.id, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
+  return {
+    object: 'list',
+    results: page.results.map((u) => userJson(ctx.ws, u)),
+    next_cursor: page.next_cursor,
+    has_more: page.has_more,
+    type: 'user',
+    user: {},
+  };
+}
 
 export const userRoutes: Route[] = [
   {
@@ -49,17 +64,7 @@ export const userRoutes: Route[] = [
   {
     method: 'GET',
     template: '/v1/users',
-    handler: (ctx: Ctx) => {
-      const page = paginate(ctx.ws.users, (u) => u.id, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
-      return {
-        object: 'list',
-        results: page.results.map((u) => userJson(ctx.ws, u)),
-        next_cursor: page.next_cursor,
-        has_more: page.has_more,
-        type: 'user',
-        user: {},
-      };
-    },
+    handler: listUsersJson,
   },
   {
     method: 'GET',
