@@ -2,11 +2,18 @@
 import { notFound, validation } from './errors.ts';
 import { textItem, toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  CommentObjectResponse,
+  CreateCommentParameters,
+  ListCommentsResponse,
+  Untrusted,
+  UpdateCommentParameters,
+} from './sdk.ts';
 import type { CommentRec, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, normalizeId, paginate, tick } from './util.ts';
 
-function commentJson(ws: Workspace, c: CommentRec): Record<string, unknown> {
+export function commentJson(ws: Workspace, c: CommentRec): CommentObjectResponse {
   const author = ws.users.find((u) => u.id === c.created_by);
   return {
     object: 'comment',
@@ -25,7 +32,7 @@ function commentJson(ws: Workspace, c: CommentRec): Record<string, unknown> {
 }
 
 function content(ctx: Ctx) {
-  const b = ctx.body;
+  const b: Untrusted<CreateCommentParameters & UpdateCommentParameters> = ctx.body;
   if (b.rich_text !== undefined) return toRichText(b.rich_text, 'body.rich_text', ctx.ws);
   if (typeof b.markdown === 'string') return [textItem(b.markdown)];
   throw validation('body.rich_text should be defined, instead was `undefined`.');
@@ -43,7 +50,7 @@ export const commentRoutes: Route[] = [
     method: 'POST',
     template: '/v1/comments',
     handler: (ctx) => {
-      const b = ctx.body;
+      const b: Untrusted<CreateCommentParameters> = ctx.body;
       const rich = content(ctx);
       let parent: CommentRec['parent'];
       let discussion: string;
@@ -82,7 +89,7 @@ export const commentRoutes: Route[] = [
   {
     method: 'GET',
     template: '/v1/comments',
-    handler: (ctx) => {
+    handler: (ctx): ListCommentsResponse => {
       const raw = ctx.query.get('block_id');
       const id = normalizeId(raw);
       if (!id) throw validation(`block_id should be a valid uuid, instead was ${describe(raw ?? undefined)}.`);

@@ -7,12 +7,21 @@ import { buildProperty, finishSchema, type SchemaCtx, schemaJson, TITLE_ID } fro
 import { compileFilter, compileSorts } from './query.ts';
 import { toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  CreateDataSourceParameters,
+  DataSourceObjectResponse,
+  ListDataSourceTemplatesResponse,
+  QueryDataSourceParameters,
+  QueryDataSourceResponse,
+  Untrusted,
+  UpdateDataSourceParameters,
+} from './sdk.ts';
 import { searchViews } from './search.ts';
 import type { DataSourceRec, PageRec, PropertySchema, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, noDashes, normalizeId, paginate, tick } from './util.ts';
 
-export function dataSourceJson(ws: Workspace, ds: DataSourceRec): Record<string, unknown> {
+export function dataSourceJson(ws: Workspace, ds: DataSourceRec): DataSourceObjectResponse {
   const db = ws.content.databases[ds.database_id];
   return {
     object: 'data_source',
@@ -35,7 +44,10 @@ export function dataSourceJson(ws: Workspace, ds: DataSourceRec): Record<string,
     public_url: null,
   };
 }
-searchViews.dataSource = (ws, id) => dataSourceJson(ws, ws.content.dataSources[id]!);
+searchViews.dataSource = (ws, id) => {
+  const ds = ws.content.dataSources[id];
+  return ds ? dataSourceJson(ws, ds) : null;
+};
 
 export function requireDataSource(ctx: Ctx, raw: string | undefined): DataSourceRec {
   const id = normalizeId(raw);
@@ -67,7 +79,7 @@ export function createSchema(ws: Workspace, ds: DataSourceRec, raw: unknown, pat
 export function newDataSource(
   ctx: Ctx,
   databaseId: string,
-  body: Record<string, unknown>,
+  body: Untrusted<CreateDataSourceParameters>,
   path: string,
 ): DataSourceRec {
   const t = tick();
@@ -148,7 +160,7 @@ function updateSchema(ctx: Ctx, ds: DataSourceRec, raw: unknown): void {
 }
 
 /** Pages of a data source matching a query body; shared with views.ts. */
-export function runQuery(ctx: Ctx, ds: DataSourceRec, body: Record<string, unknown>): PageRec[] {
+export function runQuery(ctx: Ctx, ds: DataSourceRec, body: Untrusted<QueryDataSourceParameters>): PageRec[] {
   const filter = compileFilter(ctx.ws, ds, body.filter, ctx.tok.botId);
   const sort = compileSorts(ctx.ws, ds, body.sorts);
   const trashed = body.in_trash === true || body.archived === true;
@@ -173,7 +185,8 @@ export const dataSourceRoutes: Route[] = [
     method: 'POST',
     template: '/v1/data_sources',
     handler: (ctx) => {
-      const parent = ctx.body.parent;
+      const b: Untrusted<CreateDataSourceParameters> = ctx.body;
+      const parent = b.parent;
       if (!isObject(parent)) throw validation(`body.parent should be an object, instead was ${describe(parent)}.`);
       const dbId = normalizeId(parent.database_id);
       if (!dbId)
@@ -182,9 +195,8 @@ export const dataSourceRoutes: Route[] = [
         );
       const db = ctx.ws.content.databases[dbId];
       if (!db) throw notFound(dbId, 'database');
-      if (ctx.body.properties === undefined)
-        throw validation('body.properties should be defined, instead was `undefined`.');
-      const ds = newDataSource(ctx, db.id, ctx.body, 'body');
+      if (b.properties === undefined) throw validation('body.properties should be defined, instead was `undefined`.');
+      const ds = newDataSource(ctx, db.id, b, 'body');
       db.data_source_ids.push(ds.id);
       db.last_edited_time = tick();
       return dataSourceJson(ctx.ws, ds);
@@ -200,7 +212,7 @@ export const dataSourceRoutes: Route[] = [
     template: '/v1/data_sources/:data_source_id',
     handler: (ctx) => {
       const ds = requireDataSource(ctx, ctx.params.data_source_id);
-      const b = ctx.body;
+      const b: Untrusted<UpdateDataSourceParameters> = ctx.body;
       if (b.title !== undefined) ds.title = toRichText(b.title, 'body.title', ctx.ws);
       if (b.icon !== undefined) ds.icon = checkIcon(b.icon, 'body.icon') ?? null;
       if (b.properties !== undefined) updateSchema(ctx, ds, b.properties);
@@ -226,9 +238,10 @@ export const dataSourceRoutes: Route[] = [
   {
     method: 'POST',
     template: '/v1/data_sources/:data_source_id/query',
-    handler: (ctx) => {
+    handler: (ctx): QueryDataSourceResponse => {
       const ds = requireDataSource(ctx, ctx.params.data_source_id);
-      if (ctx.body.result_type === 'data_source') {
+      const b: Untrusted<QueryDataSourceParameters> = ctx.body;
+      if (b.result_type === 'data_source') {
         return {
           object: 'list',
           results: [],
@@ -239,8 +252,8 @@ export const dataSourceRoutes: Route[] = [
         };
       }
       const only = filterPropertyIds(ctx, ds);
-      const rows = runQuery(ctx, ds, ctx.body);
-      const page = paginate(rows, (p) => p.id, ctx.body.start_cursor, ctx.body.page_size);
+      const rows = runQuery(ctx, ds, b);
+      const page = paginate(rows, (p) => p.id, b.start_cursor, b.page_size);
       return {
         object: 'list',
         results: page.results.map((p) => pageJson(ctx.ws, p, only)),
@@ -254,7 +267,7 @@ export const dataSourceRoutes: Route[] = [
   {
     method: 'GET',
     template: '/v1/data_sources/:data_source_id/templates',
-    handler: (ctx) => {
+    handler: (ctx): ListDataSourceTemplatesResponse => {
       requireDataSource(ctx, ctx.params.data_source_id);
       return { templates: [], has_more: false, next_cursor: null };
     },

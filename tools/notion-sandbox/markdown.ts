@@ -9,6 +9,7 @@ import { requirePage } from './pages.ts';
 import { pageTitle } from './properties.ts';
 import { type RichText, textItem } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
+import type { PageMarkdownResponse, Untrusted, UpdatePageMarkdownParameters } from './sdk.ts';
 import type { Workspace } from './store.ts';
 import { describe, isObject, noDashes, tick } from './util.ts';
 
@@ -256,7 +257,7 @@ function str(v: unknown, path: string): string {
   return v;
 }
 
-function response(ctx: Ctx, pageId: string): Record<string, unknown> {
+export function pageMarkdownJson(ctx: Ctx, pageId: string): PageMarkdownResponse {
   const { markdown, unknown } = pageMarkdown(ctx.ws, pageId);
   return { object: 'page_markdown', id: pageId, markdown, truncated: false, unknown_block_ids: unknown };
 }
@@ -267,7 +268,7 @@ export const markdownRoutes: Route[] = [
     template: '/v1/pages/:page_id/markdown',
     handler: (ctx) => {
       checkVersion(ctx);
-      return response(ctx, requirePage(ctx, ctx.params.page_id).id);
+      return pageMarkdownJson(ctx, requirePage(ctx, ctx.params.page_id).id);
     },
   },
   {
@@ -278,9 +279,10 @@ export const markdownRoutes: Route[] = [
       const page = requirePage(ctx, ctx.params.page_id);
       if (page.in_trash)
         throw validation(`Can't edit block that is archived. You must unarchive the block before editing.`);
-      const b = ctx.body;
+      const b: Untrusted<UpdatePageMarkdownParameters> = ctx.body;
       const type = b.type as string;
-      const op = b[type];
+      // The operation payload sits under the key named by `type` (insert_content, replace_content, …).
+      const op = ctx.body[type];
       if (!isObject(op)) throw validation(`body.${type ?? 'type'} should be an object, instead was ${describe(op)}.`);
       const current = pageMarkdown(ctx.ws, page.id).markdown;
       let next: string;
@@ -339,7 +341,7 @@ export const markdownRoutes: Route[] = [
           );
       }
       replaceContent(ctx, page.id, next, op.allow_deleting_content === true);
-      return response(ctx, page.id);
+      return pageMarkdownJson(ctx, page.id);
     },
   },
 ];

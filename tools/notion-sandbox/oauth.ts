@@ -3,6 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { NotionError, validation } from './errors.ts';
 import { type Ctx, RawResponse, type Route } from './router.ts';
+import type {
+  OauthIntrospectParameters,
+  OauthIntrospectResponse,
+  OauthRevokeParameters,
+  OauthRevokeResponse,
+  OauthTokenParameters,
+  OauthTokenResponse,
+  Untrusted,
+} from './sdk.ts';
 import type { Store } from './store.ts';
 import { describe, newId } from './util.ts';
 
@@ -30,7 +39,7 @@ function checkClient(ctx: Ctx, client: OAuthClient): void {
     throw oauthError(401, 'invalid_client', 'Client authentication failed: unknown client_id or wrong client_secret.');
 }
 
-function issue(store: Store, workspaceId: string, clientId: string): Record<string, unknown> {
+export function issueTokens(store: Store, workspaceId: string, clientId: string): OauthTokenResponse {
   const ws = store.state.workspaces[workspaceId]!;
   const key = `${clientId}:${workspaceId}`;
   let botId = store.state.oauthBots[key];
@@ -60,7 +69,7 @@ function issue(store: Store, workspaceId: string, clientId: string): Record<stri
         name: person.name,
         avatar_url: null,
         type: 'person',
-        person: { email: person.email },
+        person: { email: person.email ?? '' },
       },
     },
     duplicated_template_id: null,
@@ -116,9 +125,9 @@ export function oauthRoutes(client: OAuthClient): Route[] {
       template: '/v1/oauth/token',
       auth: 'basic',
       version: false,
-      handler: (ctx) => {
+      handler: (ctx): OauthTokenResponse => {
         checkClient(ctx, client);
-        const b = ctx.body;
+        const b: Untrusted<OauthTokenParameters> = ctx.body;
         if (b.grant_type === 'authorization_code') {
           const grant = typeof b.code === 'string' ? ctx.store.state.codes[b.code] : undefined;
           if (!grant || grant.used || grant.clientId !== client.clientId)
@@ -134,7 +143,7 @@ export function oauthRoutes(client: OAuthClient): Route[] {
               'Invalid redirect_uri: it does not match the one used to authorize.',
             );
           grant.used = true;
-          return { ...issue(ctx.store, grant.workspaceId, client.clientId), request_id: ctx.requestId };
+          return { ...issueTokens(ctx.store, grant.workspaceId, client.clientId), request_id: ctx.requestId };
         }
         if (b.grant_type === 'refresh_token') {
           const access =
@@ -147,7 +156,7 @@ export function oauthRoutes(client: OAuthClient): Route[] {
               'Invalid refresh_token: it was already used, revoked or does not exist.',
             );
           delete ctx.store.state.refreshTokens[b.refresh_token as string];
-          return { ...issue(ctx.store, tok.workspaceId, client.clientId), request_id: ctx.requestId };
+          return { ...issueTokens(ctx.store, tok.workspaceId, client.clientId), request_id: ctx.requestId };
         }
         throw oauthError(400, 'unsupported_grant_type', `grant_type ${describe(b.grant_type)} is not supported.`);
       },
@@ -157,9 +166,10 @@ export function oauthRoutes(client: OAuthClient): Route[] {
       template: '/v1/oauth/revoke',
       auth: 'basic',
       version: false,
-      handler: (ctx) => {
+      handler: (ctx): OauthRevokeResponse => {
         checkClient(ctx, client);
-        const token = ctx.body.token;
+        const b: Untrusted<OauthRevokeParameters> = ctx.body;
+        const token = b.token;
         if (typeof token !== 'string')
           throw validation(`body.token should be a string, instead was ${describe(token)}.`);
         const tok = ctx.store.state.tokens[token];
@@ -176,9 +186,10 @@ export function oauthRoutes(client: OAuthClient): Route[] {
       template: '/v1/oauth/introspect',
       auth: 'basic',
       version: false,
-      handler: (ctx) => {
+      handler: (ctx): OauthIntrospectResponse => {
         checkClient(ctx, client);
-        const token = ctx.body.token;
+        const b: Untrusted<OauthIntrospectParameters> = ctx.body;
+        const token = b.token;
         if (typeof token !== 'string')
           throw validation(`body.token should be a string, instead was ${describe(token)}.`);
         const tok = ctx.store.state.tokens[token];

@@ -12,6 +12,8 @@ import type {
   PageIconResponse,
   PageObjectResponse,
   PagePropertyValue,
+  PropertyItemListResponse,
+  PropertyItemObjectResponse,
   Untrusted,
   UpdatePageParameters,
 } from './sdk.ts';
@@ -55,6 +57,62 @@ export function pageJson(ws: Workspace, page: PageRec, filterProps?: string[]): 
     url: pageUrl(pageTitle(ws, page), page.id),
     public_url: null,
   };
+}
+
+type ListItemType = 'title' | 'rich_text' | 'people' | 'relation';
+const LIST_ITEM_TYPES: readonly string[] = ['title', 'rich_text', 'people', 'relation'] satisfies ListItemType[];
+
+/**
+ * GET /v1/pages/:id/properties/:property_id — list-shaped for title / rich_text / people / relation (paginated,
+ * one property_item per element), a single property_item otherwise.
+ */
+export function pagePropertyJson(
+  ws: Workspace,
+  page: PageRec,
+  key: string,
+  query: URLSearchParams,
+): GetPagePropertyResponse {
+  const props = renderPageProperties(ws, page);
+  const entry = Object.entries(props).find(
+    ([name, v]) => v.id === key || decodeURIComponent(v.id) === key || v.id === encodeURIComponent(key) || name === key,
+  );
+  if (!entry) throw notFound(key, 'property');
+  const v = entry[1];
+  if (LIST_ITEM_TYPES.includes(v.type)) {
+    const items = listItems(v);
+    const keyed = items.map((item, i) => ({ item, i: String(i) }));
+    const pg = paginateItems(keyed, (x) => x.i, query.get('start_cursor'), query.get('page_size'));
+    const type = v.type as ListItemType;
+    return {
+      object: 'list',
+      results: pg.results.map((x) => x.item),
+      next_cursor: pg.next_cursor,
+      has_more: pg.has_more,
+      type: 'property_item',
+      // Cast: `{type, [type]: {}}` with a run-time key; `type` is one of the four list-shaped types.
+      property_item: { id: v.id, next_url: null, type, [type]: {} } as PropertyItemListResponse['property_item'],
+    };
+  }
+  // Cast: a page property value plus `object` is the matching property item for every non-list type
+  // (the SDK's PropertyItemObjectResponse members mirror the page property value members one to one).
+  return { object: 'property_item', ...v } as PropertyItemObjectResponse;
+}
+
+function listItems(v: PagePropertyValue): PropertyItemObjectResponse[] {
+  const base = { object: 'property_item', id: v.id } as const;
+  switch (v.type) {
+    case 'title':
+      return v.title.map((title) => ({ ...base, type: 'title', title }));
+    case 'rich_text':
+      return v.rich_text.map((rich_text) => ({ ...base, type: 'rich_text', rich_text }));
+    case 'people':
+      // Page values may list groups; property items only users (the sandbox never stores groups).
+      return v.people.flatMap((people) => (people.object === 'user' ? [{ ...base, type: 'people', people }] : []));
+    case 'relation':
+      return v.relation.map((relation) => ({ ...base, type: 'relation', relation }));
+    default:
+      return [];
+  }
 }
 
 // child_page blocks and mention titles are rendered from page records.
@@ -153,7 +211,7 @@ function checkIconCover(
   );
 }
 
-export function createPage(ctx: Ctx, body: Record<string, unknown>): PageRec {
+export function createPage(ctx: Ctx, body: Untrusted<CreatePageParameters>): PageRec {
   const parent = resolvePageParent(ctx, body.parent);
   const children = body.children ?? body.content;
   if (children !== undefined)
@@ -197,15 +255,16 @@ export const pageRoutes: Route[] = [
     method: 'POST',
     template: '/v1/pages',
     handler: (ctx) => {
-      if (ctx.body.parent === undefined) throw validation('body.parent should be defined, instead was `undefined`.');
-      if (ctx.body.markdown !== undefined) {
+      const b: Untrusted<CreatePageParameters> = ctx.body;
+      if (b.parent === undefined) throw validation('body.parent should be defined, instead was `undefined`.');
+      if (b.markdown !== undefined) {
         throw new NotionError(
           400,
           'validation_error',
           'body.markdown: create the page, then PATCH /v1/pages/:id/markdown.',
         );
       }
-      return pageJson(ctx.ws, createPage(ctx, ctx.body), filterPropsOf(ctx));
+      return pageJson(ctx.ws, createPage(ctx, b), filterPropsOf(ctx));
     },
   },
   {
@@ -218,7 +277,7 @@ export const pageRoutes: Route[] = [
     template: '/v1/pages/:page_id',
     handler: (ctx) => {
       const page = requirePage(ctx, ctx.params.page_id);
-      const b = ctx.body;
+      const b: Untrusted<UpdatePageParameters> = ctx.body;
       const trash = b.in_trash ?? b.archived ?? b.is_archived;
       if (trash !== undefined && typeof trash !== 'boolean')
         throw validation(`body.in_trash should be a boolean, instead was ${describe(trash)}.`);
@@ -244,47 +303,16 @@ export const pageRoutes: Route[] = [
     // Property items: list-shaped for title / rich_text / people / relation (paginated), a single item otherwise.
     method: 'GET',
     template: '/v1/pages/:page_id/properties/:property_id',
-    handler: (ctx) => {
-      const page = requirePage(ctx, ctx.params.page_id);
-      const key = ctx.params.property_id!;
-      const props = renderPageProperties(ctx.ws, page) as Record<string, Record<string, unknown>>;
-      const entry = Object.entries(props).find(
-        ([name, v]) =>
-          v.id === key ||
-          decodeURIComponent(v.id as string) === key ||
-          v.id === encodeURIComponent(key) ||
-          name === key,
-      );
-      if (!entry) throw notFound(key, 'property');
-      const v = entry[1];
-      const type = v.type as string;
-      if (['title', 'rich_text', 'people', 'relation'].includes(type)) {
-        const items = (v[type] as unknown[]).map((x, i) => ({
-          object: 'property_item',
-          id: v.id,
-          type,
-          [type]: x,
-          _i: String(i),
-        }));
-        const pg = paginateItems(items, (x) => x._i, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
-        return {
-          object: 'list',
-          results: pg.results.map(({ _i, ...x }) => x),
-          next_cursor: pg.next_cursor,
-          has_more: pg.has_more,
-          type: 'property_item',
-          property_item: { id: v.id, next_url: null, type, [type]: {} },
-        };
-      }
-      return { object: 'property_item', ...v };
-    },
+    handler: (ctx) =>
+      pagePropertyJson(ctx.ws, requirePage(ctx, ctx.params.page_id), ctx.params.property_id!, ctx.query),
   },
   {
     method: 'POST',
     template: '/v1/pages/:page_id/move',
     handler: (ctx) => {
       const page = requirePage(ctx, ctx.params.page_id);
-      const target = resolvePageParent(ctx, ctx.body.parent);
+      const b: Untrusted<MovePageParameters> = ctx.body;
+      const target = resolvePageParent(ctx, b.parent);
       if (target.type === 'page_id') {
         // Refuse cycles: a page cannot move under itself or one of its descendants.
         let cur: string | undefined = target.id;

@@ -4,6 +4,7 @@ import type {
   Client,
   DatabaseObjectResponse,
   DataSourceObjectResponse,
+  DataSourceViewObjectResponse,
   PageObjectResponse,
   QueryDataSourceResponse,
 } from '@notionhq/client';
@@ -107,3 +108,7 @@ export type PropertyValueOf<T extends PropertyValueWithoutId['type']> = T extend
     : never
   : never;
 export type FormulaValueResponse = PropertyValueOf<'formula'>;
+export type ViewType = DataSourceViewObjectResponse['type'];
+export type ViewFilterResponse = NonNullable<DataSourceViewObjectResponse['filter']>;
+export type ViewSortResponse = NonNullable<DataSourceViewObjectResponse['sorts']>[number];
+export type ViewConfigResponse = NonNullable<DataSourceViewObjectResponse['configuration']>;

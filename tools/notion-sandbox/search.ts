@@ -3,13 +3,14 @@ import { validation } from './errors.ts';
 import { pageJson } from './pages.ts';
 import { pageTitle } from './properties.ts';
 import { plainText } from './richtext.ts';
-import type { Route } from './router.ts';
+import type { Ctx, Route } from './router.ts';
+import type { DataSourceObjectResponse, SearchParameters, SearchResponse, Untrusted } from './sdk.ts';
 import type { Workspace } from './store.ts';
 import { describe, isObject, paginate } from './util.ts';
 
 /** Hook: data-sources.ts renders data source objects (set there to avoid an import cycle). */
-export const searchViews: { dataSource: (ws: Workspace, id: string) => Record<string, unknown> } = {
-  dataSource: (_ws, id) => ({ object: 'data_source', id }),
+export const searchViews: { dataSource: (ws: Workspace, id: string) => DataSourceObjectResponse | null } = {
+  dataSource: () => null,
 };
 
 interface Hit {
@@ -24,8 +25,8 @@ export const searchRoutes: Route[] = [
   {
     method: 'POST',
     template: '/v1/search',
-    handler: (ctx) => {
-      const b = ctx.body;
+    handler: (ctx: Ctx): SearchResponse => {
+      const b: Untrusted<SearchParameters> = ctx.body;
       if (b.query !== undefined && b.query !== null && typeof b.query !== 'string')
         throw validation(`body.query should be a string, instead was ${describe(b.query)}.`);
       const q = ((b.query as string | undefined) ?? '').toLowerCase();
@@ -94,9 +95,10 @@ export const searchRoutes: Route[] = [
       const page = paginate(matched, (h) => h.id, b.start_cursor, b.page_size);
       return {
         object: 'list',
-        results: page.results.map((h) =>
-          h.kind === 'page' ? pageJson(ctx.ws, c.pages[h.id]!) : searchViews.dataSource(ctx.ws, h.id),
-        ),
+        results: page.results.flatMap((h) => {
+          const r = h.kind === 'page' ? pageJson(ctx.ws, c.pages[h.id]!) : searchViews.dataSource(ctx.ws, h.id);
+          return r ? [r] : [];
+        }),
         next_cursor: page.next_cursor,
         has_more: page.has_more,
         type: 'page_or_data_source',

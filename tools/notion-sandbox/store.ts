@@ -1,7 +1,15 @@
 // In-memory state. Everything a workspace owns lives in plain JSON-able records so the whole
 // store can be snapshotted to a file and loaded back (options.snapshotFile).
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { PageCoverResponse, PageIconResponse, RichTextItemResponse } from './sdk.ts';
+import type {
+  PageCoverResponse,
+  PageIconResponse,
+  RichTextItemResponse,
+  ViewConfigResponse,
+  ViewFilterResponse,
+  ViewSortResponse,
+  ViewType,
+} from './sdk.ts';
 import { newId, normalizeId, tick } from './util.ts';
 
 export type Json = unknown;
@@ -108,10 +116,10 @@ export interface ViewRec {
   database_id: string;
   data_source_id: string;
   name: string;
-  type: string;
-  filter: Json | null;
-  sorts: Json[] | null;
-  configuration: Json | null;
+  type: ViewType;
+  filter: ViewFilterResponse | null;
+  sorts: ViewSortResponse[] | null;
+  configuration: ViewConfigResponse | null;
   created_time: string;
   last_edited_time: string;
   created_by: string;

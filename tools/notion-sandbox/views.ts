@@ -4,14 +4,40 @@ import { requireDataSource, runQuery } from './data-sources.ts';
 import { notFound, validation } from './errors.ts';
 import { compileFilter, compileSorts } from './query.ts';
 import type { Ctx, Route } from './router.ts';
+import type {
+  CreateViewParameters,
+  CreateViewQueryParameters,
+  DataSourceViewObjectResponse,
+  DeletedViewQueryResponse,
+  GetViewQueryResultsResponse,
+  ListDatabaseViewsResponse,
+  Untrusted,
+  UpdateViewParameters,
+  ViewConfigResponse,
+  ViewFilterResponse,
+  ViewQueryResponse,
+  ViewSortResponse,
+  ViewType,
+} from './sdk.ts';
 import type { ViewQueryRec, ViewRec, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, noDashes, normalizeId, paginate, parsePageSize, tick } from './util.ts';
 
-const VIEW_TYPES = ['table', 'board', 'list', 'calendar', 'timeline', 'gallery', 'form', 'chart', 'map', 'dashboard'];
+const VIEW_TYPES: readonly ViewType[] = [
+  'table',
+  'board',
+  'list',
+  'calendar',
+  'timeline',
+  'gallery',
+  'form',
+  'chart',
+  'map',
+  'dashboard',
+];
 const QUERY_TTL_MS = 15 * 60_000;
 
-function viewJson(_ws: Workspace, v: ViewRec): Record<string, unknown> {
+export function viewJson(_ws: Workspace, v: ViewRec): DataSourceViewObjectResponse {
   return {
     object: 'view',
     id: v.id,
@@ -49,10 +75,32 @@ function requireQuery(ctx: Ctx, v: ViewRec): ViewQueryRec {
   return q;
 }
 
-function checkFilterSorts(ctx: Ctx, v: ViewRec, filter: unknown, sorts: unknown): void {
+/** Validates a view's filter and sorts with the query compiler; returns them typed once they passed. */
+function checkFilterSorts(
+  ctx: Ctx,
+  v: Pick<ViewRec, 'data_source_id'>,
+  filter: unknown,
+  sorts: unknown,
+): { filter: ViewFilterResponse | null; sorts: ViewSortResponse[] | null } {
   const ds = ctx.ws.content.dataSources[v.data_source_id]!;
   compileFilter(ctx.ws, ds, filter ?? undefined, ctx.tok.botId, 'body.filter');
   compileSorts(ctx.ws, ds, sorts ?? undefined, 'body.sorts');
+  // Cast: compileFilter / compileSorts just accepted these as data-source query filter / sorts, which is the
+  // shape the SDK's view filter / sort responses describe (records keyed by property or timestamp).
+  return {
+    filter: (filter ?? null) as ViewFilterResponse | null,
+    sorts: (sorts ?? null) as ViewSortResponse[] | null,
+  };
+}
+
+/** A view configuration must be an object whose `type` is the view's type (as in the SDK's ViewConfigRequest). */
+function checkConfiguration(raw: unknown, type: ViewType): ViewConfigResponse | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObject(raw)) throw validation(`body.configuration should be an object, instead was ${describe(raw)}.`);
+  if (raw.type !== type)
+    throw validation(`body.configuration.type should be \`"${type}"\`, instead was ${describe(raw.type)}.`);
+  // Cast: beyond `type`, the per-view-type settings are stored as given (the sandbox does not render views).
+  return raw as ViewConfigResponse;
 }
 
 export const viewRoutes: Route[] = [
@@ -60,30 +108,32 @@ export const viewRoutes: Route[] = [
     method: 'POST',
     template: '/v1/views',
     handler: (ctx) => {
-      const b = ctx.body;
+      const b: Untrusted<CreateViewParameters> = ctx.body;
       const ds = requireDataSource(ctx, b.data_source_id as string | undefined);
       if (typeof b.name !== 'string')
         throw validation(`body.name should be a string, instead was ${describe(b.name)}.`);
-      if (!VIEW_TYPES.includes(b.type as string))
+      const type = VIEW_TYPES.find((t) => t === b.type);
+      if (!type)
         throw validation(`body.type should be one of ${VIEW_TYPES.join(', ')}, instead was ${describe(b.type)}.`);
       if (b.database_id !== undefined && normalizeId(b.database_id) !== ds.database_id)
         throw validation(`body.database_id does not contain data source ${ds.id}.`);
+      const { filter, sorts } = checkFilterSorts(ctx, { data_source_id: ds.id }, b.filter, b.sorts);
+      const configuration = checkConfiguration(b.configuration, type);
       const t = tick();
       const v: ViewRec = {
         id: newId(),
         database_id: ds.database_id,
         data_source_id: ds.id,
         name: b.name,
-        type: b.type as string,
-        filter: (b.filter as unknown) ?? null,
-        sorts: (b.sorts as unknown[]) ?? null,
-        configuration: isObject(b.configuration) ? b.configuration : null,
+        type,
+        filter,
+        sorts,
+        configuration,
         created_time: t,
         last_edited_time: t,
         created_by: ctx.tok.botId,
         last_edited_by: ctx.tok.botId,
       };
-      checkFilterSorts(ctx, v, v.filter, v.sorts);
       ctx.ws.content.views[v.id] = v;
       return viewJson(ctx.ws, v);
     },
@@ -91,7 +141,7 @@ export const viewRoutes: Route[] = [
   {
     method: 'GET',
     template: '/v1/views',
-    handler: (ctx) => {
+    handler: (ctx): ListDatabaseViewsResponse => {
       const dbId = normalizeId(ctx.query.get('database_id'));
       const dsId = normalizeId(ctx.query.get('data_source_id'));
       if (!dbId && !dsId) throw validation('database_id or data_source_id should be provided.');
@@ -117,14 +167,21 @@ export const viewRoutes: Route[] = [
     template: '/v1/views/:view_id',
     handler: (ctx) => {
       const v = requireView(ctx);
-      const b = ctx.body;
+      const b: Untrusted<UpdateViewParameters> = ctx.body;
       if (b.name !== undefined && typeof b.name !== 'string')
         throw validation(`body.name should be a string, instead was ${describe(b.name)}.`);
-      checkFilterSorts(ctx, v, b.filter === undefined ? v.filter : b.filter, b.sorts === undefined ? v.sorts : b.sorts);
+      const checked = checkFilterSorts(
+        ctx,
+        v,
+        b.filter === undefined ? v.filter : b.filter,
+        b.sorts === undefined ? v.sorts : b.sorts,
+      );
+      const configuration =
+        b.configuration === undefined ? v.configuration : checkConfiguration(b.configuration, v.type);
       if (typeof b.name === 'string') v.name = b.name;
-      if (b.filter !== undefined) v.filter = b.filter;
-      if (b.sorts !== undefined) v.sorts = b.sorts as unknown[] | null;
-      if (b.configuration !== undefined) v.configuration = b.configuration;
+      v.filter = checked.filter;
+      v.sorts = checked.sorts;
+      v.configuration = configuration;
       v.last_edited_time = tick();
       v.last_edited_by = ctx.tok.botId;
       return viewJson(ctx.ws, v);
@@ -142,9 +199,10 @@ export const viewRoutes: Route[] = [
   {
     method: 'POST',
     template: '/v1/views/:view_id/queries',
-    handler: (ctx) => {
+    handler: (ctx): ViewQueryResponse => {
       const v = requireView(ctx);
-      const size = parsePageSize(ctx.body.page_size, 'body.page_size');
+      const b: Untrusted<CreateViewQueryParameters> = ctx.body;
+      const size = parsePageSize(b.page_size, 'body.page_size');
       const ds = ctx.ws.content.dataSources[v.data_source_id]!;
       const rows = runQuery(ctx, ds, { filter: v.filter ?? undefined, sorts: v.sorts ?? undefined });
       const q: ViewQueryRec = {
@@ -171,7 +229,7 @@ export const viewRoutes: Route[] = [
   {
     method: 'GET',
     template: '/v1/views/:view_id/queries/:query_id',
-    handler: (ctx) => {
+    handler: (ctx): GetViewQueryResultsResponse => {
       const q = requireQuery(ctx, requireView(ctx));
       const page = paginate(q.page_ids, (x) => x, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
       return {
@@ -187,7 +245,7 @@ export const viewRoutes: Route[] = [
   {
     method: 'DELETE',
     template: '/v1/views/:view_id/queries/:query_id',
-    handler: (ctx) => {
+    handler: (ctx): DeletedViewQueryResponse => {
       const q = requireQuery(ctx, requireView(ctx));
       delete ctx.ws.content.viewQueries[q.id];
       return { object: 'view_query', id: q.id, deleted: true };
