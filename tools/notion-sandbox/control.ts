@@ -11,6 +11,12 @@ export type LatencyConfig = number | { min: number; max: number };
 
 export type FaultKind = 429 | 500 | 502 | 503 | 504 | 'timeout';
 
+/**
+ * Why Notion answered 429 (`rate_limit_reason` in the body). `request_rate` is the ordinary per-connection limit
+ * (retry after Retry-After); `public_api_request_blocked` means the integration is blocked and must NOT be retried.
+ */
+export type RateLimitReason = 'request_rate' | 'public_api_request_blocked';
+
 export interface FaultSpec {
   /** What to answer with. 'timeout' holds the request open until `timeoutMs` then drops the socket. */
   status: FaultKind;
@@ -26,8 +32,10 @@ export interface FaultSpec {
   afterCommit?: boolean;
   /** For 'timeout': how long to hold the request before destroying the socket (default 30 000 ms). */
   timeoutMs?: number;
-  /** Retry-After seconds for 429/503 (default 1). */
+  /** Retry-After seconds for 429/503 (default 1; never sent with `public_api_request_blocked`). */
   retryAfter?: number;
+  /** For 429: the body's `rate_limit_reason` (default 'request_rate'). */
+  rateLimitReason?: RateLimitReason;
   seed?: number;
 }
 

@@ -12,6 +12,7 @@ import {
   type LatencyConfig,
   normalizeRateLimit,
   type RateLimitConfig,
+  type RateLimitReason,
   type RequestLogEntry,
 } from './control.ts';
 import { dataSourceRoutes } from './data-sources.ts';
@@ -26,7 +27,16 @@ import { Store, type StoreState } from './store.ts';
 import { userRoutes } from './users.ts';
 import { viewRoutes } from './views.ts';
 
-export type { Counters, Fault, FaultSpec, LatencyConfig, RateLimitConfig, RequestLogEntry, StoreState };
+export type {
+  Counters,
+  Fault,
+  FaultSpec,
+  LatencyConfig,
+  RateLimitConfig,
+  RateLimitReason,
+  RequestLogEntry,
+  StoreState,
+};
 
 export interface SandboxOptions {
   port?: number; // 0 or omitted = ephemeral

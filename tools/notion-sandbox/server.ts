@@ -251,6 +251,15 @@ function faultError(f: Fault): NotionError {
   const retry = String(f.retryAfter ?? 1);
   switch (f.status) {
     case 429:
+      if (f.rateLimitReason === 'public_api_request_blocked')
+        // Blocked, not throttled: no Retry-After, because retrying will not help.
+        return new NotionError(
+          429,
+          'rate_limited',
+          'Requests from this integration are blocked. (sandbox fault injection)',
+          {},
+          { rate_limit_reason: 'public_api_request_blocked' },
+        );
       return new NotionError(
         429,
         'rate_limited',
