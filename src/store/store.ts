@@ -39,6 +39,8 @@ export interface StoreOptions {
   migrate?: boolean;
   /** PostgreSQL pool size (default 10). */
   poolMax?: number;
+  /** Extra PGlite options, e.g. `{ loadDataDir: Blob }` to start from a dumped cluster (the test helper does). */
+  pgliteOptions?: { loadDataDir?: Blob };
 }
 
 export type StoreDriver = 'pglite' | 'postgresql';
@@ -117,7 +119,13 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
     driver = 'pglite';
     location = dir;
-    orm = await PgliteORM.init({ ...common, dbName: dir });
+    // A factory: MikroORM deep-copies plain option objects, which would break a Blob inside them.
+    const pgliteOptions = { ...options.pgliteOptions };
+    orm = await PgliteORM.init({
+      ...common,
+      dbName: dir,
+      driverOptions: (() => pgliteOptions) as unknown as Record<string, unknown>,
+    });
   }
 
   try {

@@ -1,14 +1,17 @@
 /**
  * Shared test helper: a fresh, migrated store.
- *  - default: PGlite in memory (or in a temp directory with `persistent: true`);
+ *  - default: PGlite in memory (or in a temp directory with `persistent: true`). A migrated cluster is dumped once
+ *    to a template file in the OS temp dir (keyed by the migrations and the PGlite version) and every in-memory
+ *    test store is loaded from it: ≈ 0.8 s instead of ≈ 2.3 s for a cold initdb + migrations;
  *  - with TEST_DATABASE_URL (see `npm run test:pg`): a new database `ng_test_<random>` on that server, dropped on close.
  * PGlite starts cold in ≈ 2 s: open one store per test file (beforeAll), and `resetStore()` between tests if needed.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { migrations } from '../../src/store/migrations/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 
 export interface TestStore extends Store {
@@ -45,15 +48,21 @@ async function adminExec(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
+/** A throw-away database on the TEST_DATABASE_URL server (for suites that open their own store, like the gateway). */
+export async function createTestDatabase(serverUrl: string): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
+  const db = `ng_test_${randomBytes(6).toString('hex')}`;
+  await adminExec(serverUrl, `create database "${db}"`);
+  return {
+    databaseUrl: withDatabase(serverUrl, db),
+    drop: () => adminExec(serverUrl, `drop database if exists "${db}" with (force)`),
+  };
+}
+
 export async function openTestStore(opts: { persistent?: boolean; logger?: Logger } = {}): Promise<TestStore> {
   const serverUrl = testDatabaseUrl();
   if (serverUrl) {
-    const db = `ng_test_${randomBytes(6).toString('hex')}`;
-    await adminExec(serverUrl, `create database "${db}"`);
-    const databaseUrl = withDatabase(serverUrl, db);
-    return wrap(await openStore({ databaseUrl, logger: opts.logger, poolMax: 4 }), { databaseUrl }, async () => {
-      await adminExec(serverUrl, `drop database if exists "${db}" with (force)`);
-    });
+    const { databaseUrl, drop } = await createTestDatabase(serverUrl);
+    return wrap(await openStore({ databaseUrl, logger: opts.logger, poolMax: 4 }), { databaseUrl }, drop);
   }
   if (opts.persistent) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ng-pglite-'));
@@ -61,7 +70,47 @@ export async function openTestStore(opts: { persistent?: boolean; logger?: Logge
       rmSync(dataDir, { recursive: true, force: true });
     });
   }
-  return wrap(await openStore({ dataDir: 'memory://', logger: opts.logger }), {}, async () => {});
+  const template = await pgliteTemplate();
+  const store = await openStore({
+    dataDir: 'memory://',
+    logger: opts.logger,
+    ...(template ? { pgliteOptions: { loadDataDir: template } } : {}),
+  });
+  return wrap(store, {}, async () => {});
+}
+
+/** A dump of a freshly migrated PGlite cluster, built on first use (and kept in the OS temp dir across runs). */
+async function pgliteTemplate(): Promise<Blob | null> {
+  if (process.env.TEST_PGLITE_TEMPLATE === '0') return null;
+  const pgliteVersion = (
+    JSON.parse(
+      readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8'),
+    ) as { version: string }
+  ).version;
+  const key = createHash('sha256')
+    .update(JSON.stringify([pgliteVersion, migrations.map((m) => m.name)]))
+    .digest('hex')
+    .slice(0, 16);
+  const file = path.join(tmpdir(), `ng-pglite-template-${key}.tar`);
+  if (!existsSync(file)) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ng-pglite-build-'));
+    try {
+      const store = await openStore({ dataDir: dir });
+      const pglite = (await (
+        store.orm.em.getConnection() as unknown as {
+          getNativeClient(): Promise<{ dumpDataDir(c: 'none'): Promise<Blob> }>;
+        }
+      ).getNativeClient()) as { dumpDataDir(c: 'none'): Promise<Blob> };
+      const blob = await pglite.dumpDataDir('none');
+      await store.close();
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
+      renameSync(tmp, file); // atomic: concurrent workers may both build it, none sees half a file
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return new Blob([readFileSync(file)]);
 }
 
 function wrap(store: Store, target: TestStore['target'], cleanup: () => Promise<void>): TestStore {
