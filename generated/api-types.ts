@@ -20,6 +20,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Finish Notion OAuth
+         * @description Notion redirects here after consent. Stores the connection, then redirects to return_url or answers with it.
+         */
+        get: operations["oauth_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start connecting a workspace through Notion OAuth
+         * @description Starts Notion's OAuth flow: answers 302 to Notion's consent page with a signed, single-use state that expires in 10 minutes. Open the Location in a browser.
+         */
+        get: operations["oauth_start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections": {
         parameters: {
             query?: never;
@@ -33,7 +73,51 @@ export interface paths {
          */
         get: operations["connections_list"];
         put?: never;
+        /**
+         * Connect a workspace with an integration token
+         * @description Adds a workspace by its internal-integration token (verified with Notion first). Operator only.
+         */
+        post: operations["connections_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         post?: never;
+        /**
+         * Remove a connection
+         * @description Forgets a connection and wipes its tokens. With remote=true an OAuth token is also revoked at Notion.
+         */
+        delete: operations["connections_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh a connection's Notion token
+         * @description OAuth connections: exchanges the refresh token for a new pair. Internal ones: re-verifies the token with Notion.
+         */
+        post: operations["connections_refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,6 +207,19 @@ export interface components {
             workspace_id: string | null;
             workspace_name: string | null;
         };
+        /** @description Adds an internal-integration connection. Operator only. */
+        ConnectionCreateInput: {
+            /** @description Internal-integration secret (starts with `ntn_` or `secret_`). Verified with Notion before it is stored; never returned. */
+            token: string;
+        };
+        /** @description The envelope every successful response uses. */
+        ConnectionEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["Connection"];
+        };
         /**
          * Format: uuid
          * @description A gateway connection id (UUID).
@@ -140,6 +237,37 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["ConnectionList"];
+        };
+        ConnectionRefreshInput: {
+            connection_id: components["schemas"]["ConnectionId"];
+        };
+        ConnectionRemoved: {
+            connection_id: components["schemas"]["ConnectionId"];
+            /** @enum {boolean} */
+            deleted: true;
+            /** @description True when the token was also revoked at Notion (`remote=true` on an OAuth connection). */
+            revoked: boolean;
+        };
+        /** @description The envelope every successful response uses. */
+        ConnectionRemovedEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ConnectionRemoved"];
+        };
+        ConnectionSaved: {
+            connection: components["schemas"]["Connection"];
+            /** @description False when the same workspace and bot were already connected: the token was updated, not duplicated. */
+            created: boolean;
+        };
+        /** @description The envelope every successful response uses. */
+        ConnectionSavedEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ConnectionSaved"];
         };
         ErrorBody: {
             code: components["schemas"]["ErrorCode"];
@@ -340,6 +468,81 @@ export interface operations {
             };
         };
     };
+    oauth_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                /** @description Set by Notion when the user declined. */
+                error?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionSavedEnvelope"];
+                };
+            };
+            /** @description A browser redirect. */
+            302: {
+                headers: {
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    oauth_start: {
+        parameters: {
+            query?: {
+                /** @description Free text kept with the state (e.g. which workspace the operator expects). */
+                connection_hint?: string;
+                /** @description Where to send the browser afterwards; its origin must be allow-listed (OAUTH_RETURN_ORIGINS). */
+                return_url?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A browser redirect. */
+            302: {
+                headers: {
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     connections_list: {
         parameters: {
             query?: never;
@@ -356,6 +559,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionListEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    connections_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionCreateInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionSavedEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    connections_delete: {
+        parameters: {
+            query?: {
+                /** @description Also revoke the token at Notion (OAuth connections). */
+                remote?: boolean;
+            };
+            header?: never;
+            path: {
+                connection_id: components["schemas"]["ConnectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionRemovedEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    connections_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionRefreshInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

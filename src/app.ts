@@ -10,15 +10,19 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { createNotionOAuth } from './auth/notion-oauth.ts';
+import { resolveApiToken } from './config/api-token.ts';
 import type { Config } from './config/env.ts';
-import { EnvConnectionRegistry } from './config/env-connections.ts';
 import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
 import { Engine } from './engine/engine.ts';
 import { bodyParseError, errorHandler, requestContext } from './http/context.ts';
+import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { mountMcpRoutes } from './mcp/routes.ts';
 import { loadToolCatalog } from './mcp/server.ts';
 import { NotionClients } from './notion/client.ts';
+import { openSecureStore } from './store/bootstrap.ts';
+import { createConnectionService } from './store/connections.ts';
 
 /** Notion refuses request bodies over 500 KB; refusing them here gives a precise error instead of Notion's. */
 const NOTION_MAX_BODY_BYTES = 500 * 1024;
@@ -48,8 +52,44 @@ export interface Gateway {
 
 export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
   const build = buildInfo(config);
+  const apiToken = resolveApiToken(config, logger);
+  const { store, cipher } = await openSecureStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteDir: config.pgliteDir,
+    env: {
+      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
+      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
+    },
+    logger,
+  });
+  logger.info({ driver: store.driver, location: store.location }, 'store ready');
+  const { clientId, clientSecret, redirectUri, stateSecret, returnOrigins } = config.notionOAuth;
+  const connections = createConnectionService({
+    store,
+    cipher,
+    notionBaseUrl: config.notionBaseUrl,
+    notionTimeoutMs: config.notionTimeoutMs,
+    defaultConnectionId: config.defaultConnectionId,
+    oauthClient: clientId && clientSecret ? { clientId, clientSecret } : null,
+    logger,
+  });
+  if (config.notionToken) await connections.seedFromEnv(config.notionToken);
+  const notionOAuth = createNotionOAuth({
+    store,
+    connections,
+    clientId,
+    clientSecret,
+    redirectUri,
+    stateSecret,
+    notionBaseUrl: config.notionBaseUrl,
+    notionTimeoutMs: config.notionTimeoutMs,
+    allowedReturnOrigins: returnOrigins,
+    logger,
+  });
+
   const engine = new Engine({
-    connections: new EnvConnectionRegistry(config.notionToken),
+    connections,
     notion: new NotionClients({
       baseUrl: config.notionBaseUrl,
       timeoutMs: config.notionTimeoutMs,
@@ -61,16 +101,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     defaultConnectionId: config.defaultConnectionId,
   });
 
-  if (!config.actionApiToken) {
-    logger.warn('ACTION_API_TOKEN is not set: every /v1 operation answers 401 until it is.');
-  }
   if (config.publicBaseUrl && !config.publicBaseUrl.startsWith('https://')) {
     logger.warn('PUBLIC_BASE_URL is not https: ChatGPT Actions only import documents whose server URL is https.');
   }
 
   const fullDocument = loadGeneratedDocument('openapi.full.json');
   const actionsDocument = loadGeneratedDocument('openapi.actions.json');
-  const handleRest = await createRestAdapter({ document: fullDocument, engine, apiToken: config.actionApiToken });
+  const handleRest = await createRestAdapter({
+    document: fullDocument,
+    engine,
+    httpOnly: oauthHandlers(notionOAuth),
+    apiToken,
+  });
 
   const app = new Koa({ proxy: config.trustProxy });
   const router = new Router();
@@ -87,7 +129,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     catalog: loadToolCatalog(Engine.isOperation),
     version: build.version,
     auth: config.mcpAuth,
-    apiToken: config.actionApiToken,
+    apiToken,
     logger,
   });
 
@@ -132,6 +174,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await store.close();
     },
   };
 }

@@ -3,6 +3,7 @@
  * A bad value stops the boot with the full list of what is wrong, never half a configuration.
  * Every variable is documented in .env.example and README.md.
  */
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 
 const schema = {
@@ -22,6 +23,15 @@ const schema = {
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 1048576 },
     MAX_RESPONSE_CHARS: { type: 'integer', minimum: 1000, maximum: 10000000, default: 95000 },
     DATA_DIR: { type: 'string', default: './data' },
+    PGLITE_DATA_DIR: { type: 'string' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
+    TOKEN_ENCRYPTION_KEYS: { type: 'string' },
+    TOKEN_ENCRYPTION_KEY: { type: 'string' },
+    NOTION_OAUTH_CLIENT_ID: { type: 'string' },
+    NOTION_OAUTH_CLIENT_SECRET: { type: 'string' },
+    NOTION_OAUTH_REDIRECT_URI: { type: 'string', pattern: '^https?://' },
+    OAUTH_STATE_SECRET: { type: 'string', minLength: 32 },
+    OAUTH_RETURN_ORIGINS: { type: 'string' },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -49,6 +59,19 @@ export interface Config {
   maxBodyBytes: number;
   maxResponseChars: number;
   dataDir: string;
+  /** Embedded PGlite directory (default <dataDir>/pglite; `memory://` keeps it in memory). */
+  pgliteDir: string;
+  /** PostgreSQL when set; embedded PGlite otherwise. */
+  databaseUrl: string | null;
+  /** Raw key specs, parsed by src/security (first encrypts, all decrypt). */
+  tokenEncryption: { keys: string | null; key: string | null };
+  notionOAuth: {
+    clientId: string | null;
+    clientSecret: string | null;
+    redirectUri: string | null;
+    stateSecret: string | null;
+    returnOrigins: string[];
+  };
   logLevel: string;
   buildSha: string | null;
 }
@@ -93,6 +116,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxResponseChars: v.MAX_RESPONSE_CHARS,
     dataDir: v.DATA_DIR,
+    pgliteDir: v.PGLITE_DATA_DIR ?? join(v.DATA_DIR, 'pglite'),
+    databaseUrl: v.DATABASE_URL ?? null,
+    tokenEncryption: { keys: v.TOKEN_ENCRYPTION_KEYS ?? null, key: v.TOKEN_ENCRYPTION_KEY ?? null },
+    notionOAuth: {
+      clientId: v.NOTION_OAUTH_CLIENT_ID ?? null,
+      clientSecret: v.NOTION_OAUTH_CLIENT_SECRET ?? null,
+      redirectUri: v.NOTION_OAUTH_REDIRECT_URI ?? null,
+      stateSecret: v.OAUTH_STATE_SECRET ?? null,
+      returnOrigins: String(v.OAUTH_RETURN_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
     logLevel: v.LOG_LEVEL,
     buildSha: v.BUILD_SHA ?? null,
   };

@@ -23,6 +23,8 @@ export interface Operation {
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
   'x-openai-isConsequential'?: boolean;
   'x-mcp'?: McpExtension;
+  /** Answered by HTTP glue (a browser redirect), not by an engine operation. */
+  'x-http-only'?: boolean;
   [key: string]: unknown;
 }
 export interface McpExtension {

@@ -30,6 +30,18 @@ export interface ConnectionHandle {
   accessToken(): Promise<string>;
 }
 
+export interface SavedConnection {
+  connection: ConnectionSummary;
+  /** false when an existing connection (same owner, workspace and bot) was updated instead of duplicated. */
+  created: boolean;
+}
+
+export interface RemovedConnection {
+  connection_id: string;
+  deleted: true;
+  revoked: boolean;
+}
+
 export interface ConnectionRegistry {
   /** Connections the principal may use. */
   list(principal: Principal): Promise<ConnectionSummary[]>;
@@ -38,4 +50,10 @@ export interface ConnectionRegistry {
    * else GatewayError('connection_required') listing the available ids. Unknown or deleted id → 'connection_not_found'.
    */
   resolve(principal: Principal, connectionId?: string | null): Promise<ConnectionHandle>;
+  /** Verifies an internal-integration token with Notion (users.me), then stores it. */
+  createInternal(principal: Principal, token: string): Promise<SavedConnection>;
+  /** OAuth: refresh-token grant. Internal: re-verifies the token. */
+  refresh(principal: Principal, connectionId: string): Promise<ConnectionSummary>;
+  /** Soft delete, tokens wiped; `remote` also revokes an OAuth token at Notion. */
+  remove(principal: Principal, connectionId: string, options?: { remote?: boolean }): Promise<RemovedConnection>;
 }

@@ -4,15 +4,19 @@
  */
 import type { operations } from '../../generated/api-types.ts';
 
-export type OperationId = keyof operations;
+/** Operations answered by HTTP glue (browser redirects of the Notion OAuth flow, src/http/oauth.ts), not the engine. */
+export type HttpOnlyOperationId = 'oauth_start' | 'oauth_callback';
 
-type BodyOf<Op extends OperationId> = operations[Op] extends {
+/** Every other operation of the contract is an engine operation. */
+export type OperationId = Exclude<keyof operations, HttpOnlyOperationId>;
+
+type BodyOf<Op extends keyof operations> = operations[Op] extends {
   requestBody: { content: { 'application/json': infer Body } };
 }
   ? Body
   : unknown;
 
-type ParamsOf<Op extends OperationId> = (operations[Op]['parameters'] extends { query?: infer Q }
+type ParamsOf<Op extends keyof operations> = (operations[Op]['parameters'] extends { query?: infer Q }
   ? Q extends Record<string, unknown>
     ? Q
     : unknown

@@ -6,9 +6,9 @@ import type { ErrorObject } from 'ajv';
 import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as OpenApiContext } from 'openapi-backend';
 import { type OpenApiDocument, operationsOf } from '../contract/openapi.ts';
-import type { Engine } from '../engine/engine.ts';
+import { Engine } from '../engine/engine.ts';
 import { GatewayError } from '../engine/errors.ts';
-import type { OperationId } from '../engine/types.ts';
+import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../engine/validation.ts';
 import { bearerMatches } from './auth.ts';
 import { engineContext, okEnvelope } from './context.ts';
@@ -24,14 +24,18 @@ function locate(instancePath: string): Pick<ValidationIssue, 'location' | 'point
   return { location: 'body', pointer: instancePath };
 }
 
+export type HttpOnlyHandler = (query: Record<string, unknown>, ctx: Context) => Promise<void>;
+
 export interface RestAdapterOptions {
   document: OpenApiDocument;
   engine: Engine;
+  /** Handlers of the operations marked `x-http-only` in the contract (browser redirects). */
+  httpOnly: Record<HttpOnlyOperationId, HttpOnlyHandler>;
   /** null: the operator token is not configured and every secured operation answers 401. */
   apiToken: string | null;
 }
 
-export async function createRestAdapter({ document, engine, apiToken }: RestAdapterOptions) {
+export async function createRestAdapter({ document, engine, httpOnly, apiToken }: RestAdapterOptions) {
   const api = new OpenAPIBackend({
     definition: structuredClone(document) as never,
     strict: true,
@@ -65,7 +69,14 @@ export async function createRestAdapter({ document, engine, apiToken }: RestAdap
   });
 
   for (const { op } of operationsOf(document)) {
+    if (op['x-http-only']) {
+      const handler = httpOnly[op.operationId as HttpOnlyOperationId];
+      if (!handler) throw new Error(`No HTTP handler for the x-http-only operation ${op.operationId}`);
+      api.register(op.operationId, (c: OpenApiContext, ctx: Context) => handler(c.request.query as never, ctx));
+      continue;
+    }
     const operationId = op.operationId as OperationId;
+    if (!Engine.isOperation(operationId)) throw new Error(`The engine has no operation ${operationId}`);
     api.register(operationId, async (c: OpenApiContext, ctx: Context) => {
       const body = c.request.requestBody;
       const input = {
@@ -86,7 +97,7 @@ export async function createRestAdapter({ document, engine, apiToken }: RestAdap
       {
         method: ctx.method,
         path: ctx.path,
-        query: ctx.request.query as Record<string, string | string[]>,
+        query: ctx.request.querystring,
         body: (ctx.request as { body?: unknown }).body,
         headers: ctx.headers as Record<string, string | string[]>,
       },

@@ -22,7 +22,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const text = (result: { content?: unknown }) => (result.content as Array<{ type: string; text: string }>)[0]!.text;
+const text = (result: unknown) => (result as { content: Array<{ type: string; text: string }> }).content[0]!.text;
 
 describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind) => {
   let client: Client;

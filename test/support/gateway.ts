@@ -2,10 +2,14 @@
  * Starts the real gateway (same composition as `npm start`) on an ephemeral port, with its logs captured so tests can
  * assert what was (and was never) logged.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createGateway, type Gateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/logging.ts';
+import { createTestDatabase, testDatabaseUrl } from './db.ts';
 
 export const API_TOKEN = 'test-action-token-0123456789';
 
@@ -16,7 +20,17 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** A fixed test key: 32 bytes, base64. */
+export const TEST_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 7).toString('base64')}`;
+
+/**
+ * The gateway on PGlite in memory by default; on a fresh database of the TEST_DATABASE_URL server under
+ * `npm run test:pg` (dropped on close). `env` overrides anything.
+ */
 export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
+  const serverUrl = testDatabaseUrl();
+  const database = serverUrl && env.DATABASE_URL === undefined ? await createTestDatabase(serverUrl) : null;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ng-gateway-'));
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -24,10 +38,29 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
       done();
     },
   });
-  const config = loadConfig({ ACTION_API_TOKEN: API_TOKEN, LOG_LEVEL: 'debug', PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadConfig({
+    ACTION_API_TOKEN: API_TOKEN,
+    LOG_LEVEL: 'debug',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    PGLITE_DATA_DIR: 'memory://',
+    TOKEN_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    ...(database ? { DATABASE_URL: database.databaseUrl } : {}),
+    ...env,
+  });
   const gateway = await createGateway(config, createLogger(config.logLevel, sink));
   const { url } = await gateway.listen(0, '127.0.0.1');
-  return { url, gateway, logs, close: () => gateway.close() };
+  return {
+    url,
+    gateway,
+    logs,
+    async close() {
+      await gateway.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** fetch with the operator token and a JSON body. */

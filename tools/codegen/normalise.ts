@@ -76,6 +76,12 @@ export function normaliseDocument(input: OpenApiDocument): OpenApiDocument {
   if (Array.isArray(doc.tags) && doc.tags.length === 0) delete doc.tags;
   for (const { op } of operationsOf(doc)) {
     if (Array.isArray(op.parameters) && op.parameters.length === 0) delete op.parameters;
+    // TypeSpec writes `explode: false` on every query parameter; it only means something for arrays and objects, and
+    // openapi-backend splits a scalar marked that way into an array (`?state=a` fails "must be string").
+    for (const param of op.parameters ?? []) {
+      const type = (param.schema as Schema | undefined)?.type;
+      if (param.explode === false && type !== 'array' && type !== 'object') delete param.explode;
+    }
     // TypeSpec keeps the doc comment's line breaks; one paragraph reads better in every client.
     if (op.description) op.description = op.description.replace(/\s*\n\s*/g, ' ');
   }

@@ -21,6 +21,8 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
     else if (method === 'get' && consequential) problems.push(`${where}: a GET cannot be consequential`);
     const mcp = op['x-mcp'] as McpExtension | undefined;
     if (!mcp) continue;
+    if (op['x-http-only'])
+      problems.push(`${where}: an x-http-only operation (a browser redirect) cannot be an MCP tool`);
     if (!NAME_PATTERN.test(mcp.tool ?? '')) problems.push(`${where}: MCP tool name must match ${NAME_PATTERN}`);
     if (toolNames.has(mcp.tool)) problems.push(`${where}: MCP tool name ${mcp.tool} is used twice`);
     toolNames.add(mcp.tool);

@@ -1,3 +1,4 @@
+import { GatewayError } from '../errors.ts';
 import type { Operation } from './index.ts';
 
 export const connections_list: Operation<'connections_list'> = async (_input, ctx, services) => {
@@ -8,3 +9,21 @@ export const connections_list: Operation<'connections_list'> = async (_input, ct
     services.defaultConnectionId && ids.has(services.defaultConnectionId) ? services.defaultConnectionId : null;
   return { connections, default_connection_id: only ?? configured };
 };
+
+/** Adding a workspace is the operator's decision: a ChatGPT user (OAuth 2.1, later) connects through OAuth instead. */
+function requireOperator(principal: { kind: string }): void {
+  if (principal.kind !== 'operator') {
+    throw new GatewayError('forbidden', 'Only the operator can add connections with an integration token.');
+  }
+}
+
+export const connections_create: Operation<'connections_create'> = async (input, ctx, services) => {
+  requireOperator(ctx.principal);
+  return services.connections.createInternal(ctx.principal, input.token);
+};
+
+export const connections_refresh: Operation<'connections_refresh'> = async (input, ctx, services) =>
+  services.connections.refresh(ctx.principal, input.connection_id);
+
+export const connections_delete: Operation<'connections_delete'> = async (input, ctx, services) =>
+  services.connections.remove(ctx.principal, input.connection_id, { remote: input.remote === true });

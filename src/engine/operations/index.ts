@@ -4,7 +4,7 @@
  */
 import type { EngineContext, EngineServices } from '../context.ts';
 import type { Input, OperationId, Output } from '../types.ts';
-import { connections_list } from './connections.ts';
+import { connections_create, connections_delete, connections_list, connections_refresh } from './connections.ts';
 import { health } from './health.ts';
 import { meta_get } from './meta.ts';
 import { notion_request } from './notion-request.ts';
@@ -20,6 +20,9 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   health,
   meta_get,
   connections_list,
+  connections_create,
+  connections_refresh,
+  connections_delete,
   notion_request,
   notion_search,
 };

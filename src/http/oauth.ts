@@ -1,0 +1,42 @@
+/**
+ * The two operations of the contract that are browser redirects, not engine calls: Notion's OAuth consent flow.
+ * The flow itself (signed single-use state, code exchange, storing the connection) lives in src/auth/notion-oauth.ts.
+ */
+import type { Context } from 'koa';
+import type { NotionOAuth } from '../auth/notion-oauth.ts';
+import { OPERATOR } from '../engine/ports.ts';
+import type { HttpOnlyOperationId } from '../engine/types.ts';
+import { okEnvelope, type RequestState } from './context.ts';
+
+type Query = Record<string, unknown>;
+const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+
+export function oauthHandlers(
+  oauth: NotionOAuth,
+): Record<HttpOnlyOperationId, (query: Query, ctx: Context) => Promise<void>> {
+  return {
+    async oauth_start(query, ctx) {
+      const { authorizeUrl } = await oauth.startAuthorization({
+        returnUrl: text(query.return_url),
+        connectionHint: text(query.connection_hint),
+        principal: (ctx.state as RequestState).principal ?? OPERATOR,
+      });
+      ctx.redirect(authorizeUrl);
+    },
+
+    async oauth_callback(query, ctx) {
+      const { connection, created, returnUrl } = await oauth.completeAuthorization({
+        code: text(query.code),
+        state: text(query.state),
+        error: text(query.error),
+      });
+      if (returnUrl) {
+        const target = new URL(returnUrl);
+        target.searchParams.set('connection_id', connection.connection_id);
+        ctx.redirect(target.toString());
+        return;
+      }
+      ctx.body = okEnvelope({ connection, created }, ctx);
+    },
+  };
+}
