@@ -374,15 +374,19 @@ export function trashBlockTree(ws: Workspace, id: string, trashed: boolean, user
   }
 }
 
-export const blockRoutes: Route[] = [
+/** A block for a route answer; ids that do not render as a block (data-source rows) are a 404, never `null`. */
+function renderedBlock(ctx: Ctx, id: string): BlockObjectResponse {
+  const block = blockJson(ctx.ws, id);
+  if (!block) throw notFound(id);
+  return block;
+}
+
+export const blockRoutes = [
   {
     method: 'GET',
     template: '/v1/blocks/:block_id',
     handler: (ctx) => {
-      const id = requireBlock(ctx, ctx.params.block_id!);
-      const block = blockJson(ctx.ws, id);
-      if (!block) throw notFound(id);
-      return block;
+      return renderedBlock(ctx, requireBlock(ctx, ctx.params.block_id!));
     },
   },
   {
@@ -447,7 +451,7 @@ export const blockRoutes: Route[] = [
       if (typeof trash === 'boolean') b.in_trash = trash;
       b.last_edited_time = tick();
       b.last_edited_by = ctx.tok.botId;
-      return blockJson(ctx.ws, id);
+      return renderedBlock(ctx, id);
     },
   },
   {
@@ -463,7 +467,7 @@ export const blockRoutes: Route[] = [
         c.databases[id].in_trash = true;
         c.databases[id].last_edited_time = tick();
       } else trashBlockTree(ctx.ws, id, true, ctx.tok.botId);
-      return blockJson(ctx.ws, id);
+      return renderedBlock(ctx, id);
     },
   },
-];
+] as const satisfies readonly Route[];

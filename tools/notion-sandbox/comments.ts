@@ -45,7 +45,7 @@ function requireComment(ctx: Ctx): CommentRec {
   return c;
 }
 
-export const commentRoutes: Route[] = [
+export const commentRoutes = [
   {
     method: 'POST',
     template: '/v1/comments',
@@ -128,4 +128,4 @@ export const commentRoutes: Route[] = [
       return commentJson(ctx.ws, c);
     },
   },
-];
+] as const satisfies readonly Route[];

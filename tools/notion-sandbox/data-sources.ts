@@ -180,7 +180,7 @@ export function filterPropertyIds(ctx: Ctx, ds: DataSourceRec): string[] | undef
   });
 }
 
-export const dataSourceRoutes: Route[] = [
+export const dataSourceRoutes = [
   {
     method: 'POST',
     template: '/v1/data_sources',
@@ -272,6 +272,6 @@ export const dataSourceRoutes: Route[] = [
       return { templates: [], has_more: false, next_cursor: null };
     },
   },
-];
+] as const satisfies readonly Route[];
 
 export { TITLE_ID };

@@ -81,7 +81,7 @@ function cover(raw: unknown): PageCoverResponse | null | undefined {
   throw validation(`body.cover should be an external file, instead was ${describe(raw)}.`);
 }
 
-export const databaseRoutes: Route[] = [
+export const databaseRoutes = [
   {
     method: 'POST',
     template: '/v1/databases',
@@ -165,4 +165,4 @@ export const databaseRoutes: Route[] = [
       return databaseJson(ctx.ws, db);
     },
   },
-];
+] as const satisfies readonly Route[];

@@ -262,7 +262,7 @@ export function pageMarkdownJson(ctx: Ctx, pageId: string): PageMarkdownResponse
   return { object: 'page_markdown', id: pageId, markdown, truncated: false, unknown_block_ids: unknown };
 }
 
-export const markdownRoutes: Route[] = [
+export const markdownRoutes = [
   {
     method: 'GET',
     template: '/v1/pages/:page_id/markdown',
@@ -344,4 +344,4 @@ export const markdownRoutes: Route[] = [
       return pageMarkdownJson(ctx, page.id);
     },
   },
-];
+] as const satisfies readonly Route[];

@@ -76,7 +76,7 @@ export function issueTokens(store: Store, workspaceId: string, clientId: string)
   };
 }
 
-export function oauthRoutes(client: OAuthClient): Route[] {
+export function oauthRoutes(client: OAuthClient) {
   return [
     {
       method: 'GET',
@@ -202,5 +202,5 @@ export function oauthRoutes(client: OAuthClient): Route[] {
         };
       },
     },
-  ];
+  ] as const satisfies readonly Route[];
 }

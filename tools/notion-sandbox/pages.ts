@@ -250,7 +250,7 @@ function detach(ws: Workspace, page: PageRec): void {
   }
 }
 
-export const pageRoutes: Route[] = [
+export const pageRoutes = [
   {
     method: 'POST',
     template: '/v1/pages',
@@ -338,6 +338,6 @@ export const pageRoutes: Route[] = [
       return pageJson(ctx.ws, page);
     },
   },
-];
+] as const satisfies readonly Route[];
 
 export { findContainer };

@@ -53,7 +53,7 @@ interface Compiled {
 export class Router {
   #routes: Compiled[] = [];
 
-  add(routes: Route[]): void {
+  add(routes: readonly Route[]): void {
     for (const route of routes) {
       const names: string[] = [];
       const src = route.template.replace(/:([a-z_]+)/g, (_m, n: string) => {

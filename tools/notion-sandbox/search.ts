@@ -21,7 +21,7 @@ interface Hit {
   trashed: boolean;
 }
 
-export const searchRoutes: Route[] = [
+export const searchRoutes = [
   {
     method: 'POST',
     template: '/v1/search',
@@ -106,4 +106,4 @@ export const searchRoutes: Route[] = [
       };
     },
   },
-];
+] as const satisfies readonly Route[];

@@ -52,7 +52,7 @@ export function listUsersJson(ctx: Ctx): ListUsersResponse {
   };
 }
 
-export const userRoutes: Route[] = [
+export const userRoutes = [
   {
     method: 'GET',
     template: '/v1/users/me',
@@ -76,4 +76,4 @@ export const userRoutes: Route[] = [
       return userJson(ctx.ws, u, u.id === ctx.tok.botId ? ctx.tok : undefined);
     },
   },
-];
+] as const satisfies readonly Route[];

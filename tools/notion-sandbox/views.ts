@@ -103,7 +103,7 @@ function checkConfiguration(raw: unknown, type: ViewType): ViewConfigResponse | 
   return raw as ViewConfigResponse;
 }
 
-export const viewRoutes: Route[] = [
+export const viewRoutes = [
   {
     method: 'POST',
     template: '/v1/views',
@@ -251,4 +251,4 @@ export const viewRoutes: Route[] = [
       return { object: 'view_query', id: q.id, deleted: true };
     },
   },
-];
+] as const satisfies readonly Route[];
