@@ -63,7 +63,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     },
     logger,
   });
-  logger.info({ driver: store.driver, location: store.location }, 'store ready');
   const { clientId, clientSecret, redirectUri, stateSecret, returnOrigins } = config.notionOAuth;
   const connections = createConnectionService({
     store,
