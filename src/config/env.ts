@@ -42,6 +42,9 @@ const schema = {
   additionalProperties: true,
 } as const;
 
+/** Every variable the gateway reads (the .env.example and README tables list exactly these). */
+export const ENV_VARIABLES = Object.keys(schema.properties);
+
 export interface Config {
   port: number;
   host: string;

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/env.ts';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../../src/config/env.ts';
 
 describe('loadConfig', () => {
   it('applies defaults for an empty environment', () => {
@@ -32,5 +33,20 @@ describe('loadConfig', () => {
       expect(message).toContain('ACTION_API_TOKEN');
       expect(message).not.toContain('short-secret');
     }
+  });
+});
+
+describe('documentation of the environment', () => {
+  const root = new URL('../../', import.meta.url);
+  it('.env.example lists exactly the variables the gateway reads, and the defaults load', () => {
+    const example = readFileSync(new URL('.env.example', root), 'utf8');
+    const entries = [...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(entries.map(([k]) => k).sort()).toEqual([...ENV_VARIABLES].sort());
+    expect(() => loadConfig(Object.fromEntries(entries))).not.toThrow();
+  });
+
+  it('README documents every variable', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    for (const name of ENV_VARIABLES) expect(readme, name).toContain(`\`${name}\``);
   });
 });
