@@ -2,7 +2,7 @@
  * Opening the store: one MikroORM instance over PGlite (embedded default, data in a directory) or PostgreSQL
  * (when a database URL is given). Same entities, same committed migrations, run on open (never schema auto-sync).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
@@ -80,6 +80,39 @@ export const maskDatabaseUrl = (url: string): string => {
 
 const isMemoryDir = (dir: string) => dir === 'memory://' || dir.startsWith('memory:');
 
+const processAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite is single-process: two processes on one directory corrupt it. `<dir>.lock` holds the owner's pid; a lock
+ * left by a dead process is taken over. Returns the release function.
+ */
+export function lockPgliteDir(dir: string): () => void {
+  const file = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+        throw new Error(
+          `the PGlite data directory ${dir} is in use by process ${pid}${pid === process.pid ? ' (this process)' : ''}: stop it first, or use DATABASE_URL (PostgreSQL) to share data between processes`,
+        );
+      }
+      rmSync(file, { force: true }); // stale lock
+    }
+  }
+  throw new Error(`could not lock the PGlite data directory ${dir}`);
+}
+
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const log = options.logger;
   const databaseUrl = options.databaseUrl?.trim() || undefined;
@@ -102,6 +135,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   };
 
   let orm: MikroORM;
+  let release = () => {};
   let driver: StoreDriver;
   let location: string;
   if (databaseUrl) {
@@ -115,17 +149,25 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   } else {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     const dir = isMemoryDir(dataDir) ? dataDir : path.resolve(dataDir);
-    if (!isMemoryDir(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
+    if (!isMemoryDir(dir)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      release = lockPgliteDir(dir);
+    }
     driver = 'pglite';
     location = dir;
-    // A factory: MikroORM deep-copies plain option objects, which would break a Blob inside them.
-    const pgliteOptions = { ...options.pgliteOptions };
-    orm = await PgliteORM.init({
-      ...common,
-      dbName: dir,
-      driverOptions: (() => pgliteOptions) as unknown as Record<string, unknown>,
-    });
+    try {
+      const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
+      // A factory: MikroORM deep-copies plain option objects, which would break a Blob inside them.
+      const pgliteOptions = { ...options.pgliteOptions };
+      orm = await PgliteORM.init({
+        ...common,
+        dbName: dir,
+        driverOptions: (() => pgliteOptions) as unknown as Record<string, unknown>,
+      });
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
 
   try {
@@ -133,6 +175,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     await orm.em.getConnection().execute('select 1', [], 'all');
   } catch (e) {
     await orm.close(true).catch(() => {});
+    release();
     const where = driver === 'postgresql' ? location : `PGlite at ${location}`;
     throw new Error(`cannot open the store (${where}): ${(e as Error).message}`, { cause: e });
   }
@@ -168,7 +211,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       return (await migrator.getExecuted()).map((m) => m.name);
     },
     async close() {
-      await orm.close(true);
+      try {
+        await orm.close(true);
+      } finally {
+        release();
+      }
     },
   };
 
@@ -176,7 +223,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     try {
       await store.migrate();
     } catch (e) {
-      await orm.close(true).catch(() => {});
+      await store.close().catch(() => {});
       throw e;
     }
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_FILE_NAME } from '../../src/security/keys.ts';
 import { KeyConfigError, type TokenCipher } from '../../src/security/token-cipher.ts';
 import { openSecureStore, storageConfigFromEnv } from '../../src/store/bootstrap.ts';
-import type { Store } from '../../src/store/store.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -78,6 +78,17 @@ describe('storage bootstrap (embedded PGlite)', () => {
     expect(err).toBeInstanceOf(KeyConfigError);
     expect(err.message).toMatch(/key id '[^']+' does not decrypt the stored tokens|is not configured/);
     expect(existsSync(keyFile)).toBe(true);
+  });
+
+  it('locks the PGlite directory against a second opener; a stale lock is taken over', async () => {
+    const dir = path.join(dataDir, 'locked');
+    const a = await openStore({ dataDir: dir });
+    await expect(openStore({ dataDir: dir })).rejects.toThrow(/in use by process \d+ \(this process\)/);
+    await a.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+    writeFileSync(`${dir}.lock`, '2147483646\n'); // no such process
+    const b = await openStore({ dataDir: dir });
+    await b.close();
   });
 
   it('npm run rotate-keys re-encrypts under the new key; the old key can then be dropped', async () => {
