@@ -14,7 +14,7 @@ import {
   OPERATOR,
   type Principal,
 } from '../engine/ports.ts';
-import type { TokenCipher } from '../security/token-cipher.ts';
+import { DecryptionError, type TokenCipher } from '../security/token-cipher.ts';
 import {
   type BotIdentity,
   fetchBotIdentity,
@@ -242,7 +242,17 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         const current = await store.connections.find(row.id);
         if (!current) throw notFound(row.id);
         if (needsRefresh(current)) return refreshOAuthRow(current);
-        return cipher.decrypt(current.access_token_enc, current.id, 'access_token');
+        try {
+          return cipher.decrypt(current.access_token_enc, current.id, 'access_token');
+        } catch (e) {
+          if (!(e instanceof DecryptionError)) throw e;
+          log?.error({ connection_id: current.id, key_id: e.keyId }, 'stored token does not decrypt');
+          throw new GatewayError(
+            'connection_invalid',
+            'The stored token of this connection cannot be decrypted (damaged, or the key changed): reconnect it.',
+            { connection_id: current.id },
+          );
+        }
       },
     };
   }
@@ -322,9 +332,15 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
       const t = token.trim();
       for (const row of await store.connections.listLive(OPERATOR.id)) {
         if (row.kind !== 'internal') continue;
-        if (cipher.decrypt(row.access_token_enc, row.id, 'access_token') === t) {
-          return { connection: toSummary(row), created: false };
+        let stored: string;
+        try {
+          stored = cipher.decrypt(row.access_token_enc, row.id, 'access_token');
+        } catch (e) {
+          if (!(e instanceof DecryptionError)) throw e;
+          log?.warn({ connection_id: row.id }, 'skipping a connection whose stored token does not decrypt');
+          continue;
         }
+        if (stored === t) return { connection: toSummary(row), created: false };
       }
       return service.createInternal(OPERATOR, t);
     },

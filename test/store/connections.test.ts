@@ -177,6 +177,18 @@ describe('connections', () => {
     expect(await service().list(OPERATOR)).toHaveLength(1);
   });
 
+  it('a stored token that no longer decrypts → connection_invalid, never a raw crypto error', async () => {
+    const svc = service();
+    const a = (await svc.createInternal(OPERATOR, 'secret_a')).connection;
+    const b = (await svc.createInternal(OPERATOR, 'secret_b')).connection;
+    // Copy b's ciphertext onto a: the associated data (row id) no longer matches.
+    const rowB = await store.connections.find(b.connection_id);
+    await store.connections.update(a.connection_id, { access_token_enc: rowB!.access_token_enc });
+    const err = await gatewayError((await svc.resolve(OPERATOR, a.connection_id)).accessToken());
+    expect(err.code).toBe('connection_invalid');
+    expect(err.message).toMatch(/cannot be decrypted/);
+  });
+
   it('normalizeConnectionId', () => {
     expect(normalizeConnectionId('0B7A3C4E1D2F4A5B8C9D0E1F2A3B4C5D')).toBe('0b7a3c4e-1d2f-4a5b-8c9d-0e1f2a3b4c5d');
     expect(normalizeConnectionId('x')).toBeNull();
