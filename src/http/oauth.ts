@@ -4,6 +4,7 @@
  */
 import type { Context } from 'koa';
 import type { NotionOAuth } from '../auth/notion-oauth.ts';
+import { GatewayError } from '../engine/errors.ts';
 import { OPERATOR } from '../engine/ports.ts';
 import type { HttpOnlyOperationId } from '../engine/types.ts';
 import { okEnvelope, type RequestState } from './context.ts';
@@ -25,11 +26,24 @@ export function oauthHandlers(
     },
 
     async oauth_callback(query, ctx) {
-      const { connection, created, returnUrl } = await oauth.completeAuthorization({
-        code: text(query.code),
-        state: text(query.state),
-        error: text(query.error),
-      });
+      let completed: Awaited<ReturnType<NotionOAuth['completeAuthorization']>>;
+      try {
+        completed = await oauth.completeAuthorization({
+          code: text(query.code),
+          state: text(query.state),
+          error: text(query.error),
+        });
+      } catch (error) {
+        // A valid state names where the browser should land, even when the grant failed (declined, bad code):
+        // send it back there with the error code rather than strand the user on a JSON page.
+        const returnUrl = error instanceof GatewayError ? error.details.return_url : undefined;
+        if (typeof returnUrl !== 'string') throw error;
+        const target = new URL(returnUrl);
+        target.searchParams.set('error', (error as GatewayError).code);
+        ctx.redirect(target.toString());
+        return;
+      }
+      const { connection, created, returnUrl } = completed;
       if (returnUrl) {
         const target = new URL(returnUrl);
         target.searchParams.set('connection_id', connection.connection_id);

@@ -104,6 +104,9 @@ describe('connections', () => {
     const ambiguous = await call('POST', '/v1/search', {});
     expectError(ambiguous, 400, 'connection_required');
     expect(ambiguous.json.error.details.connections).toHaveLength(2);
+    // With no single connection to probe, /v1/meta does not claim Notion is down.
+    const meta = await call('GET', '/v1/meta');
+    expect(meta.json.result.notion.reachable).toBeNull();
 
     const scoped = await call('POST', '/v1/search', { connection_id: connectionId });
     expect(scoped.status).toBe(200);
@@ -129,10 +132,17 @@ describe('connections', () => {
     expectError(unauthenticated, 401, 'unauthorized');
   });
 
-  it('reports a declined consent precisely', async () => {
+  it('reports a declined consent precisely, and sends the browser back with the error code when it can', async () => {
     const callback = await consent('', '&sandbox_deny=1');
     const declined = await api(gateway.url, null)('GET', `/oauth/callback${callback.search}`);
     expectError(declined, 502, 'oauth_failed');
+
+    const withReturn = await consent('?return_url=https%3A%2F%2Fchatgpt.com%2Fdone', '&sandbox_deny=1');
+    const back = await fetch(`${gateway.url}/oauth/callback${withReturn.search}`, { redirect: 'manual' });
+    expect(back.status).toBe(302);
+    const location = new URL(back.headers.get('location')!);
+    expect(location.origin + location.pathname).toBe('https://chatgpt.com/done');
+    expect(location.searchParams.get('error')).toBe('oauth_failed');
   });
 
   it('never logs a token', () => {

@@ -20,6 +20,8 @@ export const meta_get: Operation<'meta_get'> = async (_input, ctx, services) => 
   } catch (error) {
     const mapped = toGatewayError(error);
     if (!mapped) throw error;
+    // Several connections and no default: there is no connection to probe, which says nothing about Notion.
+    if (mapped.code === 'connection_required') return { ...base, notion: { reachable: null } };
     const notionCode = mapped.details.notion_code;
     return { ...base, notion: { reachable: false, error: typeof notionCode === 'string' ? notionCode : mapped.code } };
   }
