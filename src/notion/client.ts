@@ -41,21 +41,30 @@ export class NotionClients {
     return client;
   }
 
-  /** A Client for a token that is not (yet) a stored connection: verifying a new integration token. */
   create(token: string, notionVersion?: string): Client {
-    const { baseUrl, timeoutMs, maxRetries, logger } = this.#options;
-    const log = logger.child({ component: 'notion-sdk' });
-    return new Client({
-      auth: token,
-      baseUrl,
-      timeoutMs,
-      notionVersion,
-      retry: { maxRetries },
-      logLevel: LogLevel.WARN,
-      // The SDK logs method, path and Notion's error code; it never logs headers, so no token reaches the log.
-      logger: (level, message, extraInfo) => log[level === LogLevel.ERROR ? 'error' : 'warn']({ extraInfo }, message),
-    });
+    return createNotionClient(token, { ...this.#options, notionVersion });
   }
+}
+
+/**
+ * One configured SDK Client. `auth` is omitted for the OAuth routes (they authenticate with the client id and secret).
+ * At WARN the SDK logs method, path, Notion's error code and request id: never headers or bodies (those only at
+ * DEBUG, which this level never emits), so no token or OAuth secret reaches the log.
+ */
+export function createNotionClient(
+  auth: string | undefined,
+  options: { baseUrl: string; timeoutMs: number; maxRetries?: number; logger?: Logger; notionVersion?: string },
+): Client {
+  const log = options.logger?.child({ component: 'notion-sdk' });
+  return new Client({
+    auth,
+    baseUrl: options.baseUrl,
+    timeoutMs: options.timeoutMs,
+    notionVersion: options.notionVersion,
+    retry: options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries },
+    logLevel: LogLevel.WARN,
+    logger: (level, message, extraInfo) => log?.[level === LogLevel.ERROR ? 'error' : 'warn']({ extraInfo }, message),
+  });
 }
 
 /** Notion-Version the gateway speaks by default. */

@@ -1,11 +1,11 @@
 /**
  * The few Notion calls the connection layer makes itself (users.me, oauth.token/revoke), on short-lived SDK
- * clients. The SDK's own logger is replaced: only level and message reach pino, never its extra info (request
- * bodies of oauth calls carry the code, refresh token and client secret).
+ * clients from the shared factory in src/notion/client.ts.
  */
-import { APIResponseError, Client, type LogLevel, type OauthTokenResponse } from '@notionhq/client';
+import { APIResponseError, type Client, type OauthTokenResponse } from '@notionhq/client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../engine/errors.ts';
+import { createNotionClient } from '../notion/client.ts';
 import { toGatewayError } from '../notion/errors.ts';
 
 export const DEFAULT_NOTION_BASE_URL = 'https://api.notion.com';
@@ -35,16 +35,12 @@ export interface OAuthGrant extends BotIdentity {
   expires_at: Date | null;
 }
 
-export function makeClient(auth: string | undefined, options: NotionApiOptions): Client {
-  const log = options.logger;
-  return new Client({
-    auth,
+export const makeClient = (auth: string | undefined, options: NotionApiOptions): Client =>
+  createNotionClient(auth, {
     baseUrl: options.baseUrl ?? DEFAULT_NOTION_BASE_URL,
     timeoutMs: options.timeoutMs ?? 30_000,
-    logLevel: 'warn' as LogLevel,
-    logger: (level, message) => log?.[level === 'error' ? 'error' : 'warn']({ component: 'notion-sdk' }, message),
+    logger: options.logger,
   });
-}
 
 const errorCode = (e: unknown): string | undefined =>
   e instanceof APIResponseError

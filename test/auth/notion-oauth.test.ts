@@ -1,28 +1,18 @@
 import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNotionOAuth, type NotionOAuthOptions } from '../../src/auth/notion-oauth.ts';
-import { GatewayError } from '../../src/engine/errors.ts';
 import { OPERATOR } from '../../src/engine/ports.ts';
 import { generateKeySpec, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
 import { createConnectionService } from '../../src/store/connections.ts';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
+import { gatewayError } from '../support/errors.ts';
 import { authorize } from './helpers.ts';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 const REDIRECT = 'https://gateway.example.test/oauth/callback';
 const client = { clientId: 'cid', clientSecret: 'csecret' };
-
-const gatewayError = async (p: Promise<unknown>): Promise<GatewayError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-};
 
 describe('Notion OAuth', () => {
   let store: TestStore;

@@ -1,23 +1,13 @@
 import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/engine/errors.ts';
 import { OPERATOR, type Principal } from '../../src/engine/ports.ts';
 import { generateKeySpec, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
 import { createConnectionService, normalizeConnectionId } from '../../src/store/connections.ts';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
+import { gatewayError } from '../support/errors.ts';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-
-const gatewayError = async (p: Promise<unknown>): Promise<GatewayError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-};
 
 describe('connections', () => {
   let store: TestStore;
