@@ -1,7 +1,7 @@
 // Properties: data-source schemas (create/update configs) and page property values
 // (validation of writes, rendering, computed values: formula, rollup, timestamps, unique_id).
 import { validation } from './errors.ts';
-import { plainText, toRichText } from './richtext.ts';
+import { plainText, TEXT_COLORS, toRichText } from './richtext.ts';
 import type {
   FormulaValueResponse,
   PagePropertyValue,
@@ -50,18 +50,7 @@ export const COMPUTED_TYPES = [
 ];
 export const SCHEMA_TYPES = [...WRITABLE_TYPES, ...COMPUTED_TYPES];
 
-const COLORS: readonly SelectColor[] = [
-  'default',
-  'gray',
-  'brown',
-  'orange',
-  'yellow',
-  'green',
-  'blue',
-  'purple',
-  'pink',
-  'red',
-];
+const COLORS: readonly SelectColor[] = TEXT_COLORS;
 const colorOf = (raw: unknown): SelectColor | undefined => COLORS.find((c) => c === raw);
 
 /** Every function the SDK's RollupFunction allows; the sandbox computes most of them (others → `unsupported`). */

@@ -20,7 +20,8 @@ const DEFAULT_ANNOTATIONS: Annotations = {
   color: 'default',
 };
 
-const COLORS: readonly ApiColor[] = [
+/** Notion's text colours; select, multi-select and status options use the first ten (no backgrounds). */
+export const TEXT_COLORS = [
   'default',
   'gray',
   'brown',
@@ -31,17 +32,8 @@ const COLORS: readonly ApiColor[] = [
   'purple',
   'pink',
   'red',
-  'default_background',
-  'gray_background',
-  'brown_background',
-  'orange_background',
-  'yellow_background',
-  'green_background',
-  'blue_background',
-  'purple_background',
-  'pink_background',
-  'red_background',
-];
+] as const;
+const COLORS: readonly ApiColor[] = [...TEXT_COLORS, ...TEXT_COLORS.map((c) => `${c}_background` as const)];
 
 /** A rich text item in response shape (the SDK's `RichTextItemResponse`). */
 export type RichText = RichTextItemResponse;
