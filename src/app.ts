@@ -15,6 +15,7 @@ import { resolveApiToken } from './config/api-token.ts';
 import type { Config } from './config/env.ts';
 import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
 import { Engine } from './engine/engine.ts';
+import { GatewayError } from './engine/errors.ts';
 import { bodyParseError, errorHandler, requestContext } from './http/context.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
@@ -73,7 +74,20 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     oauthClient: clientId && clientSecret ? { clientId, clientSecret } : null,
     logger,
   });
-  if (config.notionToken) await connections.seedFromEnv(config.notionToken);
+  if (config.notionToken) {
+    // A first start verifies the token with Notion. Notion being down or the token being wrong must not keep the
+    // gateway from serving: say why (never the token) and let the operator fix it or add it later.
+    try {
+      const { connection, created } = await connections.seedFromEnv(config.notionToken);
+      logger.info({ connection_id: connection.connection_id, created }, 'NOTION_TOKEN connection ready');
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      logger.warn(
+        { code: error.code, details: error.details },
+        `NOTION_TOKEN was not stored: ${error.message} It is tried again at the next start.`,
+      );
+    }
+  }
   const notionOAuth = createNotionOAuth({
     store,
     connections,

@@ -172,3 +172,38 @@ describe('restart', () => {
     }
   });
 });
+
+describe('NOTION_TOKEN at start', () => {
+  it('serves even when Notion refuses the token, and says why without printing it', async () => {
+    const gw = await startGateway({ NOTION_BASE_URL: sandbox.url, NOTION_TOKEN: 'secret_unknown_to_notion' });
+    try {
+      expect((await api(gw.url)('GET', '/health')).status).toBe(200);
+      expect((await api(gw.url)('GET', '/v1/connections')).json.result.connections).toEqual([]);
+      const warning = gw.logs.find((line) => line.includes('NOTION_TOKEN was not stored'));
+      expect(warning).toContain('connection_invalid');
+      expect(gw.logs.join('\n')).not.toContain('secret_unknown_to_notion');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('seeds a valid token once, however often the gateway restarts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ng-seed-'));
+    const env = {
+      NOTION_BASE_URL: sandbox.url,
+      NOTION_TOKEN: 'secret_alpha_integration',
+      PGLITE_DATA_DIR: join(dir, 'pg'),
+      DATABASE_URL: '',
+    };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const gw = await startGateway(env);
+        const list = await api(gw.url)('GET', '/v1/connections');
+        await gw.close();
+        expect(list.json.result.connections).toHaveLength(1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
