@@ -16,7 +16,12 @@ let call: ReturnType<typeof api>;
 let direct: ReturnType<typeof api>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ workspaces: [{ token: 'secret_rest_e2e', name: 'REST workspace' }] });
+  sandbox = await startSandbox({
+    workspaces: [
+      { token: 'secret_rest_e2e', name: 'REST workspace' },
+      { token: 'secret_rest_second', name: 'Second workspace' },
+    ],
+  });
   gateway = await startGateway({ NOTION_TOKEN: 'secret_rest_e2e', NOTION_BASE_URL: sandbox.url });
   prism = await startPrismProxy(gateway.url);
   call = api(prism.url);
@@ -165,6 +170,27 @@ describe('search and connections', () => {
       notion: { reachable: true },
     });
     expect(res.json.result.build).toMatch(/^[0-9a-f]{7,40}$|^unknown$/);
+  });
+});
+
+describe('connection lifecycle, every response checked by Prism', () => {
+  it('adds, lists, refreshes and removes a connection', async () => {
+    const created = await call('POST', '/v1/connections', { token: 'secret_rest_second' });
+    expect(created.status).toBe(200);
+    const id = created.json.result.connection.connection_id;
+    expect(created.json.result.connection.workspace_name).toBe('Second workspace');
+
+    const list = await call('GET', '/v1/connections');
+    expect(list.json.result.connections).toHaveLength(2);
+    expect(list.json.result.default_connection_id).toBeNull();
+
+    const refreshed = await call('POST', '/v1/connections/refresh', { connection_id: id });
+    expect(refreshed.json.result).toMatchObject({ connection_id: id, kind: 'internal' });
+
+    const removed = await call('DELETE', `/v1/connections/${id}`);
+    expect(removed.json.result).toEqual({ connection_id: id, deleted: true, revoked: false });
+    expect((await call('GET', '/v1/connections')).json.result.connections).toHaveLength(1);
+    expect(created.text + list.text + refreshed.text).not.toContain('secret_rest_second');
   });
 });
 
