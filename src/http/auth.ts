@@ -3,6 +3,8 @@
  * timingSafeEqual, so neither the content nor the length of the token leaks through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { GatewayError } from '../engine/errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -10,4 +12,10 @@ export function bearerMatches(authorization: string | undefined, expectedToken: 
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) return false;
   return timingSafeEqual(digest(match[1]!), digest(expectedToken));
+}
+
+/** The 401 every surface answers: RFC 6750 challenge header plus the envelope's `unauthorized` code. */
+export function unauthorized(ctx: Context): GatewayError {
+  ctx.set('WWW-Authenticate', 'Bearer');
+  return new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
 }

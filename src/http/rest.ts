@@ -10,7 +10,7 @@ import { Engine } from '../engine/engine.ts';
 import { GatewayError } from '../engine/errors.ts';
 import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../engine/validation.ts';
-import { bearerMatches } from './auth.ts';
+import { bearerMatches, unauthorized } from './auth.ts';
 import { engineContext, okEnvelope } from './context.ts';
 
 /** openapi-backend validates with draft-07 Ajv; the documents are OpenAPI 3.1 (JSON Schema 2020-12). */
@@ -31,8 +31,8 @@ export interface RestAdapterOptions {
   engine: Engine;
   /** Handlers of the operations marked `x-http-only` in the contract (browser redirects). */
   httpOnly: Record<HttpOnlyOperationId, HttpOnlyHandler>;
-  /** null: the operator token is not configured and every secured operation answers 401. */
-  apiToken: string | null;
+  /** The operator's bearer token (ACTION_API_TOKEN, or the one generated on the embedded default). */
+  apiToken: string;
 }
 
 export async function createRestAdapter({ document, engine, httpOnly, apiToken }: RestAdapterOptions) {
@@ -46,7 +46,7 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken }
   });
 
   api.registerSecurityHandler('BearerAuth', (c: OpenApiContext) =>
-    apiToken ? bearerMatches(c.request.headers.authorization as string | undefined, apiToken) : false,
+    bearerMatches(c.request.headers.authorization as string | undefined, apiToken),
   );
 
   api.register({
@@ -60,8 +60,7 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken }
       );
     },
     unauthorizedHandler: (_c: OpenApiContext, ctx: Context) => {
-      ctx.set('WWW-Authenticate', 'Bearer');
-      throw new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
+      throw unauthorized(ctx);
     },
     validationFail: (c: OpenApiContext) => {
       throw validationFailed(issuesFromAjv((c.validation.errors ?? []) as ErrorObject[], locate));

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
 import { GatewayError } from '../engine/errors.ts';
 import { OPERATOR, type Principal } from '../engine/ports.ts';
-import { bearerMatches } from '../http/auth.ts';
+import { bearerMatches, unauthorized } from '../http/auth.ts';
 import { engineContext, type RequestState } from '../http/context.ts';
 import { createMcpServer, type McpToolCatalog } from './server.ts';
 
@@ -22,7 +22,7 @@ export interface McpRoutesOptions {
   version: string;
   /** 'bearer': the operator token (until OAuth 2.1 lands); 'none': explicitly unauthenticated. */
   auth: 'bearer' | 'none';
-  apiToken: string | null;
+  apiToken: string;
   logger: Logger;
 }
 
@@ -37,11 +37,8 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
 
   const authenticate = async (ctx: Context, next: Next) => {
     if (options.auth === 'bearer') {
-      const ok = options.apiToken !== null && bearerMatches(ctx.get('Authorization'), options.apiToken);
-      if (!ok) {
-        ctx.set('WWW-Authenticate', 'Bearer');
-        throw new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
-      }
+      const ok = bearerMatches(ctx.get('Authorization'), options.apiToken);
+      if (!ok) throw unauthorized(ctx);
     }
     (ctx.state as RequestState).principal = OPERATOR;
     await next();
