@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 
 const schema = {
   type: 'object',
@@ -88,8 +89,8 @@ export class ConfigError extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, formats: { uuid: UUID } });
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true });
+addFormats.default(ajv, ['uuid']);
 const validate = ajv.compile(schema);
 
 /** Reads configuration from `env` (process.env by default). Empty strings count as unset. */

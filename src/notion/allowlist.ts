@@ -8,7 +8,7 @@
  * (multipart, not JSON), and Notion's agent/session routes (not part of the public 2025-09-03 surface we serve).
  */
 import { GatewayError } from '../engine/errors.ts';
-import { normaliseNotionId } from './ids.ts';
+import { normaliseUuid } from '../engine/ids.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -98,7 +98,7 @@ function matchTemplate(template: string, segments: string[]): string[] | null {
     const part = parts[i]!;
     const segment = segments[i]!;
     if (part === '{id}') {
-      const id = normaliseNotionId(segment);
+      const id = normaliseUuid(segment);
       if (!id) return null;
       out.push(id);
     } else if (part === '{property_id}') {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { GatewayError } from '../engine/errors.ts';
+import { normaliseUuid } from '../engine/ids.ts';
 import {
   type ConnectionHandle,
   type ConnectionRegistry,
@@ -84,15 +85,8 @@ export const toSummary = (row: ConnectionRow): ConnectionSummary => ({
   updated_at: row.updated_at.toISOString(),
 });
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
 /** Connection ids are UUIDs; accept them without dashes too, as Notion ids are. */
-export const normalizeConnectionId = (id: string): string | null => {
-  const s = id.trim();
-  if (!UUID.test(s)) return null;
-  const h = s.replaceAll('-', '').toLowerCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-};
+export const normalizeConnectionId = (id: string): string | null => normaliseUuid(id.trim());
 
 export function createConnectionService(options: ConnectionServiceOptions): ConnectionService {
   const { store, cipher } = options;

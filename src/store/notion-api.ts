@@ -97,6 +97,25 @@ const toGrant = (r: OauthTokenResponse, now: Date): OAuthGrant => {
   };
 };
 
+type GrantRequest =
+  | { grant_type: 'authorization_code'; code: string; redirect_uri: string }
+  | { grant_type: 'refresh_token'; refresh_token: string };
+
+/** POST /v1/oauth/token with the integration's credentials. */
+async function requestGrant(
+  grant: GrantRequest,
+  client: OAuthClientCredentials,
+  options: NotionApiOptions,
+  now: Date,
+): Promise<OAuthGrant> {
+  const r = await makeClient(undefined, options).oauth.token({
+    ...grant,
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+  });
+  return toGrant(r, now);
+}
+
 /** Exchanges an authorization code. Notion refusals → `oauth_failed` with Notion's code. */
 export async function exchangeCode(
   code: string,
@@ -106,14 +125,12 @@ export async function exchangeCode(
   now = new Date(),
 ): Promise<OAuthGrant> {
   try {
-    const r = await makeClient(undefined, options).oauth.token({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirectUri,
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    });
-    return toGrant(r, now);
+    return await requestGrant(
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri },
+      client,
+      options,
+      now,
+    );
   } catch (e) {
     throw oauthFailure('Notion refused the authorization code exchange', e);
   }
@@ -127,13 +144,7 @@ export async function refreshGrant(
   now = new Date(),
 ): Promise<OAuthGrant> {
   try {
-    const r = await makeClient(undefined, options).oauth.token({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-    });
-    return toGrant(r, now);
+    return await requestGrant({ grant_type: 'refresh_token', refresh_token: refreshToken }, client, options, now);
   } catch (e) {
     if (errorCode(e) === 'invalid_grant') {
       throw new GatewayError(
