@@ -13,6 +13,7 @@ import type {
   Untrusted,
 } from './sdk.ts';
 import type { Store } from './store.ts';
+import { userOwner } from './users.ts';
 import { describe, newId } from './util.ts';
 
 export interface OAuthClient {
@@ -61,17 +62,7 @@ export function issueTokens(store: Store, workspaceId: string, clientId: string)
     workspace_id: ws.id,
     workspace_name: ws.name,
     workspace_icon: ws.icon,
-    owner: {
-      type: 'user',
-      user: {
-        object: 'user',
-        id: person.id,
-        name: person.name,
-        avatar_url: null,
-        type: 'person',
-        person: { email: person.email ?? '' },
-      },
-    },
+    owner: userOwner(person),
     duplicated_template_id: null,
   };
 }

@@ -5,25 +5,27 @@ import type { ListUsersResponse, PartialUserObjectResponse, UserObjectResponse }
 import type { TokenRec, UserRec, Workspace } from './store.ts';
 import { normalizeId, paginate } from './util.ts';
 
+/** The workspace person who installed an OAuth integration, as the bot's `owner` (users/me and the token response). */
+export function userOwner(person: UserRec) {
+  return {
+    type: 'user',
+    user: {
+      object: 'user',
+      id: person.id,
+      name: person.name,
+      avatar_url: null,
+      type: 'person',
+      person: { email: person.email },
+    },
+  } as const;
+}
+
 export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): UserObjectResponse {
   const base = { object: 'user', id: u.id, name: u.name, avatar_url: u.avatar_url } as const;
   if (u.type === 'person') return { ...base, type: 'person', person: { email: u.email } };
   if (!self) return { ...base, type: 'bot', bot: {} };
   const person = ws.users.find((x) => x.type === 'person')!;
-  const owner: BotOwner =
-    self.kind === 'oauth'
-      ? {
-          type: 'user',
-          user: {
-            object: 'user',
-            id: person.id,
-            name: person.name,
-            avatar_url: null,
-            type: 'person',
-            person: { email: person.email },
-          },
-        }
-      : { type: 'workspace', workspace: true };
+  const owner: BotOwner = self.kind === 'oauth' ? userOwner(person) : { type: 'workspace', workspace: true };
   return {
     ...base,
     type: 'bot',
