@@ -62,7 +62,7 @@ describe('connections', () => {
 
   it('adds an internal integration after verifying it with Notion, without duplicating it', async () => {
     const bad = await call('POST', '/v1/connections', { token: 'secret_not_a_real_token' });
-    expect(bad.json.ok).toBe(false);
+    expectError(bad, 400, 'connection_invalid');
     expect(bad.text).not.toContain('secret_not_a_real_token');
 
     const created = await call('POST', '/v1/connections', { token: 'secret_alpha_integration' });
@@ -126,8 +126,8 @@ describe('connections', () => {
     const forged = await api(gateway.url, null)('GET', '/oauth/callback?code=abc&state=forged');
     expectError(forged, 400, 'oauth_state_invalid');
     const start = await call('GET', '/oauth/start?return_url=https%3A%2F%2Fevil.example%2F');
-    expect(start.json.ok).toBe(false);
-    expect(start.status).toBe(400);
+    expectError(start, 400, 'bad_request');
+    expect(start.json.error.message).toContain('https://evil.example');
     const unauthenticated = await api(gateway.url, null)('GET', '/oauth/start');
     expectError(unauthenticated, 401, 'unauthorized');
   });

@@ -101,8 +101,10 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
 
 describe('MCP authentication', () => {
   it.each<McpTransportKind>(['streamable-http', 'sse'])('refuses %s without the bearer token', async (kind) => {
-    await expect(connectMcp(gateway.url, kind, null)).rejects.toThrow();
-    await expect(connectMcp(gateway.url, kind, 'wrong-token-000000000')).rejects.toThrow();
+    // Streamable HTTP surfaces the envelope's code, the SSE client the status.
+    const refused = kind === 'sse' ? /\(401\)/ : /"code":"unauthorized"/;
+    await expect(connectMcp(gateway.url, kind, null)).rejects.toThrow(refused);
+    await expect(connectMcp(gateway.url, kind, 'wrong-token-000000000')).rejects.toThrow(refused);
   });
 
   it('answers 401 with WWW-Authenticate and the error envelope', async () => {
