@@ -333,7 +333,7 @@ export interface components {
             };
             /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Client-chosen key (1–255 chars) that makes a retried write safe. */
+            /** @description Client-chosen key (1–255 chars) for retrying a write safely. Accepted now; replaying the first result for a repeated key is not enforced yet. */
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
