@@ -6,57 +6,20 @@
  * directory, PostgreSQL on a fresh database (migrations) and restarting on it. PostgreSQL comes from
  * BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the role needs CREATEDB).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
+import { makeTempDir, removeTempDir, startGateway, stopChild } from './lib.ts';
 
-const root = join(import.meta.dirname, '../..');
 const runs = Number(process.argv[2] ?? 3);
 const serverUrl =
   process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEYS = `bench:${Buffer.alloc(32, 1).toString('base64')}`;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
 async function timeToHealthy(env: Record<string, string>): Promise<number> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'src/main.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ACTION_API_TOKEN: 'bench-token-0123456789',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return performance.now() - started;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
+  const { proc, ms } = await startGateway({ ...env, ACTION_API_TOKEN: 'bench-token-0123456789' });
+  await stopChild(proc);
+  return ms;
 }
 
 async function adminExec(sql: string) {
@@ -82,13 +45,13 @@ const record = (label: string, ms: number) => {
   results[label].push(ms);
 };
 for (let i = 0; i < runs; i++) {
-  const dir = mkdtempSync(join(tmpdir(), 'ng-bench-'));
+  const dir = makeTempDir();
   try {
     const env = { DATA_DIR: dir, DATABASE_URL: '', TOKEN_ENCRYPTION_KEYS: KEYS };
     record('PGlite, first start (initdb + migrations)', await timeToHealthy(env));
     record('PGlite, restart on existing data', await timeToHealthy(env));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
   const db = `ng_bench_${randomBytes(5).toString('hex')}`;
   await adminExec(`create database "${db}"`);
