@@ -282,7 +282,9 @@ async function run() {
     cwd: gatewayDir,
   });
   children.push(gateway.proc);
-  const official = await startOfficial(sandbox.url, profFlags('official'));
+  // The official server has no SIGTERM handler, and V8 writes the profile only on a normal exit.
+  const exitOnTerm = `--import=data:text/javascript,process.once('SIGTERM',()=>process.exit(0))`;
+  const official = await startOfficial(sandbox.url, args.profile ? [...profFlags('official'), exitOnTerm] : []);
   children.push(official.proc);
   const rssAfterStart = { ours: rssMiB(gateway.proc.pid), official: rssMiB(official.proc.pid) };
 
@@ -340,7 +342,7 @@ async function run() {
   const perRound = Math.ceil(options.loadCalls / options.rounds);
   const loadWindow: [number, number] = [monotonicUs(), 0];
   for (let r = 0; r < options.rounds; r++) {
-    for (const op of OPS) {
+    for (const op of rotate(OPS, r)) {
       for (const key of rotate(TARGETS, r)) {
         loads[op]![key]!.push(await load(targets[key], op, perRound, options.concurrency, sandbox.proc.pid));
       }
