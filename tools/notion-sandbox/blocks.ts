@@ -41,7 +41,7 @@ const TEXT_BLOCKS: Defaults<
   | 'callout'
   | 'code'
 > = {
-  paragraph: { color: 'default' },
+  paragraph: { color: 'default', icon: null },
   heading_1: { color: 'default', is_toggleable: false },
   heading_2: { color: 'default', is_toggleable: false },
   heading_3: { color: 'default', is_toggleable: false },
@@ -246,8 +246,8 @@ export function blockContent(
       );
     out.type = 'external';
     out.external = { url: ext.url };
-    if (type === 'file' || type === 'pdf')
-      out.name = (raw.name as string | undefined) ?? ext.url.split('/').pop() ?? 'file';
+    // Only file blocks carry a name (the SDK's pdf/image/video/audio payloads have none).
+    if (type === 'file') out.name = (raw.name as string | undefined) ?? ext.url.split('/').pop() ?? 'file';
   }
   if (type === 'table' && typeof out.table_width !== 'number')
     throw validation(`${path}.table_width should be a number, instead was ${describe(out.table_width)}.`);

@@ -63,8 +63,8 @@ type ListItemType = 'title' | 'rich_text' | 'people' | 'relation';
 const LIST_ITEM_TYPES: readonly string[] = ['title', 'rich_text', 'people', 'relation'] satisfies ListItemType[];
 
 /**
- * GET /v1/pages/:id/properties/:property_id — list-shaped for title / rich_text / people / relation (paginated,
- * one property_item per element), a single property_item otherwise.
+ * GET /v1/pages/:id/properties/:property_id — list-shaped for title / rich_text / people / relation and array
+ * rollups (paginated, one property_item per element), a single property_item otherwise.
  */
 export function pagePropertyJson(
   ws: Workspace,
@@ -78,20 +78,44 @@ export function pagePropertyJson(
   );
   if (!entry) throw notFound(key, 'property');
   const v = entry[1];
-  if (LIST_ITEM_TYPES.includes(v.type)) {
-    const items = listItems(v);
+  const list = (items: PropertyItemObjectResponse[], property_item: PropertyItemListResponse['property_item']) => {
     const keyed = items.map((item, i) => ({ item, i: String(i) }));
     const pg = paginateItems(keyed, (x) => x.i, query.get('start_cursor'), query.get('page_size'));
-    const type = v.type as ListItemType;
     return {
       object: 'list',
       results: pg.results.map((x) => x.item),
       next_cursor: pg.next_cursor,
       has_more: pg.has_more,
       type: 'property_item',
-      // Cast: `{type, [type]: {}}` with a run-time key; `type` is one of the four list-shaped types.
-      property_item: { id: v.id, next_url: null, type, [type]: {} } as PropertyItemListResponse['property_item'],
-    };
+      property_item,
+    } as const;
+  };
+  if (LIST_ITEM_TYPES.includes(v.type)) {
+    const type = v.type as ListItemType;
+    // Cast: `{type, [type]: {}}` with a run-time key; `type` is one of the four list-shaped types.
+    return list(listItems(v), {
+      id: v.id,
+      next_url: null,
+      type,
+      [type]: {},
+    } as PropertyItemListResponse['property_item']);
+  }
+  if (v.type === 'rollup' && v.rollup.type === 'array') {
+    // An array rollup is paged like the list types: one property_item per rolled-up value, and the rollup itself
+    // with an empty `array` (the SDK types it `Array<EmptyObject>` on this route).
+    const items = v.rollup.array.flatMap((value) => {
+      // Cast: a rollup element is a page property value without its id (RollupArrayItem).
+      const asValue = { ...value, id: v.id } as PagePropertyValue;
+      return LIST_ITEM_TYPES.includes(value.type)
+        ? listItems(asValue)
+        : [{ object: 'property_item', ...asValue } as PropertyItemObjectResponse];
+    });
+    return list(items, {
+      id: v.id,
+      next_url: null,
+      type: 'rollup',
+      rollup: { type: 'array', array: [], function: v.rollup.function },
+    });
   }
   // Cast: a page property value plus `object` is the matching property item for every non-list type
   // (the SDK's PropertyItemObjectResponse members mirror the page property value members one to one).

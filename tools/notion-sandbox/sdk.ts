@@ -26,6 +26,7 @@ export type {
   DataSourceObjectResponse,
   DataSourceViewObjectResponse,
   DeletedViewQueryResponse,
+  DeleteViewResponse,
   GetPagePropertyResponse,
   GetViewQueryResultsResponse,
   ListBlockChildrenResponse,

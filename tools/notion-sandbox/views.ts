@@ -9,6 +9,7 @@ import type {
   CreateViewQueryParameters,
   DataSourceViewObjectResponse,
   DeletedViewQueryResponse,
+  DeleteViewResponse,
   GetViewQueryResultsResponse,
   ListDatabaseViewsResponse,
   Untrusted,
@@ -190,10 +191,11 @@ export const viewRoutes = [
   {
     method: 'DELETE',
     template: '/v1/views/:view_id',
-    handler: (ctx) => {
+    // The SDK's DeleteViewResponse is the partial view only (no name, filter, …).
+    handler: (ctx): DeleteViewResponse => {
       const v = requireView(ctx);
       delete ctx.ws.content.views[v.id];
-      return viewJson(ctx.ws, v);
+      return { object: 'view', id: v.id, parent: { type: 'database_id', database_id: v.database_id }, type: v.type };
     },
   },
   {
