@@ -60,6 +60,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit log
+         * @description The audit log: every write, newest first, with who asked, what it touched and how it ended.
+         */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections": {
         parameters: {
             query?: never;
@@ -144,6 +164,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notion/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read from the Notion API
+         * @description Reads any allow-listed Notion API route (version 2025-09-03) without changing anything: GET pages, blocks, databases, data sources, views, comments, users; POST search, data-source and view queries. Notion's own JSON.
+         */
+        post: operations["notion_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notion/request": {
         parameters: {
             query?: never;
@@ -154,8 +194,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Call the Notion API
-         * @description Calls any allow-listed Notion API route (version 2025-09-03): pages, blocks, databases, data sources, views, comments, users, search. Body and response are Notion's own JSON. Use for anything the other tools do not cover.
+         * Write to the Notion API
+         * @description Writes through any allow-listed Notion API route (version 2025-09-03): create or update pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read. Pass idempotency_key to retry safely.
          */
         post: operations["notion_request"];
         delete?: never;
@@ -188,6 +228,49 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One write, as the audit log keeps it. */
+        AuditEntry: {
+            /**
+             * @description Surface the write came through: `chatgpt_action` (REST), `chatgpt_mcp`, `operator`, or `job`.
+             * @enum {string}
+             */
+            actor: "chatgpt_action" | "chatgpt_mcp" | "operator" | "job";
+            connection_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            duration_ms: number | null;
+            error_code: string | null;
+            id: string;
+            job_id: string | null;
+            /** @description Notion method and path for proxied calls. */
+            method: string | null;
+            /** @description Ids of the Notion objects the write touched. */
+            notion_ids: string[];
+            /** @description Operation id (also the MCP tool name). */
+            operation: string;
+            path: string | null;
+            /** @description Who asked. */
+            principal: string;
+            request_id: string;
+            /** @description null while the write is still running (or when the process stopped during it). */
+            success: boolean | null;
+            summary: string;
+        };
+        AuditList: {
+            /** @description Newest first. */
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description The envelope every successful response uses. */
+        AuditListEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["AuditList"];
+        };
         /** @description A Notion workspace connection as any surface shows it. Tokens are never returned. */
         Connection: {
             bot_id: string | null;
@@ -282,7 +365,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -304,6 +387,8 @@ export interface components {
             result: components["schemas"]["HealthResult"];
         };
         Meta: {
+            /** @description True when this is the stored result of an earlier request with the same idempotency_key: nothing ran again. */
+            idempotent_replay?: boolean;
             /** @description Id of this request; also sent as the X-Request-Id header. Quote it when reporting a problem. */
             request_id: string;
         };
@@ -325,7 +410,27 @@ export interface components {
             ok: true;
             result: components["schemas"]["MetaResult"];
         };
-        /** @description A call to the Notion API through the gateway's allowlist (seed §7.2.1). */
+        /** @description A read of the Notion API: GET routes, search, and data-source and view queries. */
+        NotionReadInput: {
+            /** @description JSON body of a search or query, e.g. `{"filter": …, "sorts": …, "page_size": 25}`. */
+            body?: {
+                [key: string]: unknown;
+            };
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /**
+             * @description GET, or POST for search (`/v1/search`) and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`).
+             * @enum {string}
+             */
+            method: "GET" | "POST";
+            /** @description Notion API path such as `/v1/pages/{page_id}` (the `/v1` prefix is optional). Ids must be Notion UUIDs. */
+            path: string;
+            /** @description Query-string parameters, e.g. `{"page_size": 50, "start_cursor": "…"}`. */
+            query?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A call to the Notion API through the gateway's allowlist. */
         NotionRequestInput: {
             /** @description JSON body sent to Notion, exactly as the Notion API documents it (version 2025-09-03). */
             body?: {
@@ -333,7 +438,7 @@ export interface components {
             };
             /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Client-chosen key (1–255 chars) for retrying a write safely. Accepted now; replaying the first result for a repeated key is not enforced yet. */
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -348,10 +453,12 @@ export interface components {
             };
         };
         NotionRequestResult: {
+            /** @description True when a write's full answer was too large to return: `response` then keeps only ids, urls and counts (the write itself succeeded). Read details with notion_read. */
+            compacted?: boolean;
             /** @description HTTP method and normalised path that reached Notion. */
             method: string;
             path: string;
-            /** @description Notion's JSON response, unchanged. */
+            /** @description Notion's JSON response, unchanged unless `compacted`. */
             response: {
                 [key: string]: unknown;
             };
@@ -543,6 +650,49 @@ export interface operations {
             };
         };
     };
+    audit_list: {
+        parameters: {
+            query?: {
+                /** @description Only writes on this connection. */
+                connection_id?: components["schemas"]["ConnectionId"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                limit?: number;
+                /** @description Only this operation, e.g. `notion_request`. */
+                operation?: string;
+                /** @description Only the writes of this request. */
+                request_id?: string;
+                /** @description Only writes at or after this instant (ISO 8601). */
+                since?: string;
+                /** @description Only writes before this instant (ISO 8601). */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditListEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     connections_list: {
         parameters: {
             query?: never;
@@ -688,6 +838,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetaResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotionReadInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotionRequestResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -10,23 +10,27 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { createNotionOAuth } from './auth/notion-oauth.ts';
 import { resolveApiToken } from './config/api-token.ts';
 import type { Config } from './config/env.ts';
 import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
+import { createConnectionService } from './domain/connections.ts';
+import { createNotionOAuth } from './domain/notion-oauth.ts';
+import { openSecureStore } from './domain/secure-store.ts';
 import { Engine } from './engine/engine.ts';
-import { GatewayError } from './engine/errors.ts';
-import { bodyParseError, errorHandler, requestContext } from './http/context.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { mountMcpRoutes } from './mcp/routes.ts';
 import { loadToolCatalog } from './mcp/server.ts';
 import { NotionClients } from './notion/client.ts';
-import { openSecureStore } from './store/bootstrap.ts';
-import { createConnectionService } from './store/connections.ts';
+import { createPacer } from './notion/pacer.ts';
+import { GatewayError } from './shared/errors.ts';
+import { bodyParseError, errorHandler, requestContext } from './transport/context.ts';
 
 /** Notion refuses request bodies over 500 KB; refusing them here gives a precise error instead of Notion's. */
 const NOTION_MAX_BODY_BYTES = 500 * 1024;
+
+/** How long a retry waits for a still-running first attempt with the same idempotency key before answering 409. */
+const IDEMPOTENCY_WAIT_MS = 5_000;
 
 const root = join(import.meta.dirname, '..');
 
@@ -107,12 +111,25 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       baseUrl: config.notionBaseUrl,
       timeoutMs: config.notionTimeoutMs,
       maxRetries: config.notionMaxRetries,
+      pacer: createPacer(config.notionPace),
       logger,
     }),
+    audit: store.audit,
+    idempotency: store.idempotency,
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
+    settings: {
+      readOnly: config.readOnly,
+      idempotency: { ...config.idempotency, waitMs: IDEMPOTENCY_WAIT_MS },
+    },
     build,
     defaultConnectionId: config.defaultConnectionId,
   });
+  // Replays live for IDEMPOTENCY_TTL_HOURS; expired records are dropped at start and every ten minutes.
+  const purge = () =>
+    engine.purgeExpiredKeys().catch((error: unknown) => logger.warn({ err: error }, 'idempotency purge failed'));
+  void purge();
+  const purgeTimer = setInterval(purge, 10 * 60_000);
+  purgeTimer.unref();
 
   if (config.publicBaseUrl && !config.publicBaseUrl.startsWith('https://')) {
     logger.warn('PUBLIC_BASE_URL is not https: ChatGPT Actions only import documents whose server URL is https.');
@@ -180,6 +197,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       });
     },
     async close() {
+      clearInterval(purgeTimer);
       await mcp.close();
       if (server) {
         const s = server;

@@ -3,7 +3,7 @@
  */
 import { createGateway } from './app.ts';
 import { ConfigError, loadConfig } from './config/env.ts';
-import { createLogger } from './logging.ts';
+import { createLogger } from './shared/logging.ts';
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;

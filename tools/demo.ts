@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { createGateway } from '../src/app.ts';
 import { loadConfig } from '../src/config/env.ts';
-import { createLogger } from '../src/logging.ts';
+import { createLogger } from '../src/shared/logging.ts';
 import { startSandbox } from './notion-sandbox/index.ts';
 import { seedDemoWorkspace } from './notion-sandbox/seed.ts';
 

@@ -20,6 +20,12 @@ const schema = {
     NOTION_BASE_URL: { type: 'string', pattern: '^https?://[^/]+$', default: 'https://api.notion.com' },
     NOTION_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
     NOTION_MAX_RETRIES: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+    NOTION_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 1000000, default: 180 },
+    NOTION_RATE_BURST: { type: 'integer', minimum: 1, maximum: 1000, default: 3 },
+    NOTION_PACE_MAX_WAIT_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 20000 },
+    READ_ONLY: { type: 'boolean', default: false },
+    IDEMPOTENCY_TTL_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
+    IDEMPOTENCY_LEASE_SECONDS: { type: 'integer', minimum: 5, maximum: 3600, default: 60 },
     DEFAULT_CONNECTION_ID: { type: 'string', format: 'uuid' },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 1048576 },
     MAX_RESPONSE_CHARS: { type: 'integer', minimum: 1000, maximum: 10000000, default: 95000 },
@@ -59,6 +65,10 @@ export interface Config {
   notionBaseUrl: string;
   notionTimeoutMs: number;
   notionMaxRetries: number;
+  /** Pace of Notion requests per connection (src/notion/pacer.ts). */
+  notionPace: { perMinute: number; burst: number; maxWaitMs: number };
+  readOnly: boolean;
+  idempotency: { ttlMs: number; leaseMs: number };
   defaultConnectionId: string | null;
   maxBodyBytes: number;
   maxResponseChars: number;
@@ -116,6 +126,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notionBaseUrl: v.NOTION_BASE_URL,
     notionTimeoutMs: v.NOTION_TIMEOUT_MS,
     notionMaxRetries: v.NOTION_MAX_RETRIES,
+    notionPace: {
+      perMinute: v.NOTION_RATE_LIMIT_PER_MINUTE,
+      burst: v.NOTION_RATE_BURST,
+      maxWaitMs: v.NOTION_PACE_MAX_WAIT_MS,
+    },
+    readOnly: v.READ_ONLY,
+    idempotency: { ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: v.IDEMPOTENCY_LEASE_SECONDS * 1000 },
     defaultConnectionId: v.DEFAULT_CONNECTION_ID ?? null,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxResponseChars: v.MAX_RESPONSE_CHARS,

@@ -23,6 +23,7 @@ export interface Operation {
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
   'x-openai-isConsequential'?: boolean;
   'x-mcp'?: McpExtension;
+  'x-engine'?: EngineExtension;
   /** Answered by HTTP glue (a browser redirect), not by an engine operation. */
   'x-http-only'?: boolean;
   [key: string]: unknown;
@@ -31,6 +32,12 @@ export interface McpExtension {
   tool: string;
   title: string;
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+}
+
+/** How the engine pipeline treats an operation (spec/services.tsp explains the fields). */
+export interface EngineExtension {
+  writes: boolean;
+  connection: 'required' | 'none';
 }
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;

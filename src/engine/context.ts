@@ -1,23 +1,72 @@
+import type { Client } from '@notionhq/client';
 import type { Logger } from 'pino';
+import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection-types.ts';
 import type { NotionClients } from '../notion/client.ts';
-import type { ConnectionRegistry, Principal } from './ports.ts';
+import type { Principal } from '../shared/principal.ts';
+import type { AuditRepository, IdempotencyRepository } from '../store/repositories.ts';
 
-/** Which surface a call came through: recorded in logs and, later, in the audit log. */
-export type Actor = 'chatgpt_action' | 'chatgpt_mcp';
+/** Which surface a call came through: recorded in logs and in the audit log. */
+export type Actor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
 
-/** What the engine is given for one call. Adapters build it; operations never see HTTP or MCP objects. */
-export interface EngineContext {
+/** What an adapter hands the engine for one call. Operations never see HTTP or MCP objects. */
+export interface CallContext {
   requestId: string;
   actor: Actor;
   principal: Principal;
   logger: Logger;
+  /** The Idempotency-Key header (REST). The body field and the MCP argument arrive in the input as `idempotency_key`. */
+  idempotencyKey?: string;
+  /** Size of a result as this surface's client will receive it (MCP carries it twice). Default: its JSON length. */
+  measure?: (result: unknown) => number;
+  /** Set when a job step runs the operation (audited with the job id). */
+  jobId?: string;
 }
 
-/** Long-lived services the engine operations use, built once in src/app.ts. */
+/** A connection resolved by the pipeline before the operation runs. */
+export interface ResolvedConnection {
+  summary: ConnectionSummary;
+  /** A paced Notion client for this connection; the page-Markdown routes ask for their own Notion-Version. */
+  notion(notionVersion?: string): Client;
+}
+
+/** What the audit row of a write should say beyond what the pipeline knows; operations fill it in. */
+export interface AuditNotes {
+  summary?: string;
+  method?: string;
+  path?: string;
+  notionIds: Set<string>;
+  /** For operations that manage connections (no connection is resolved for them). */
+  connectionId?: string;
+}
+
+/** What an operation is given: the call, plus what the pipeline resolved for it. */
+export interface OperationContext extends CallContext {
+  /** Set when the operation's policy says `connection: required`. */
+  connection: ResolvedConnection | null;
+  audit: AuditNotes;
+}
+
+export interface PipelineSettings {
+  /** READ_ONLY: every write is refused with `read_only`. */
+  readOnly: boolean;
+  idempotency: {
+    /** How long a stored result replays. */
+    ttlMs: number;
+    /** How long a running first attempt holds its key before a retry may take it over (renewed while it runs). */
+    leaseMs: number;
+    /** How long a duplicate waits for the first attempt to finish before answering `idempotency_key_in_flight`. */
+    waitMs: number;
+  };
+}
+
+/** Long-lived services the engine uses, built once in src/app.ts. */
 export interface EngineServices {
   connections: ConnectionRegistry;
   notion: NotionClients;
+  audit: AuditRepository;
+  idempotency: IdempotencyRepository;
   limits: { maxResponseChars: number; maxNotionBodyBytes: number };
+  settings: PipelineSettings;
   build: { version: string; sha: string };
   defaultConnectionId: string | null;
 }

@@ -1,13 +1,33 @@
 /**
- * The engine's single entry point. Both adapters (src/http, src/mcp) call `invoke` with an operationId from the
- * generated contract, so REST and MCP reach the same function by construction. Cross-cutting behaviour that must be
- * identical on both surfaces (audit log, idempotency, pacing: later issues) belongs here, not in an adapter.
+ * The engine's single entry point and the request path every call takes, REST or MCP, in this order:
+ *
+ *   principal (from the adapter) → connection resolved once → read-only guard → audit row opened (writes)
+ *   → idempotency claim or replay (writes) → the operation, its Notion calls paced per connection and governed by
+ *   the call policy (src/notion) → response-size policy → audit row closed → outcome stored for replays.
+ *
+ * Whether an operation writes and whether it needs a connection is declared in the contract (x-engine in spec/) and
+ * read from generated/operations.ts; nothing here lists operations by hand.
  */
+import { operationPolicies } from '../../generated/operations.ts';
 import { toGatewayError } from '../notion/errors.ts';
-import type { EngineContext, EngineServices } from './context.ts';
-import { GatewayError } from './errors.ts';
-import { operations } from './operations/index.ts';
+import { GatewayError } from '../shared/errors.ts';
+import type { Principal } from '../shared/principal.ts';
+import type { CallContext, EngineServices, OperationContext, ResolvedConnection } from './context.ts';
+import { hooks, type OperationHooks, operations } from './operations/index.ts';
+import { notionIdsIn, type OpenAuditRow, openAuditRow } from './pipeline/audit.ts';
+import { claimKey, fingerprint, idempotencyKeyOf, mayHaveWritten, type StoredOutcome } from './pipeline/idempotency.ts';
+import { enforceReadSize } from './pipeline/size.ts';
 import type { Input, OperationId, Output } from './types.ts';
+
+export interface Outcome<Op extends OperationId> {
+  result: Output<Op>;
+  /** The stored result of an earlier request with the same idempotency key: nothing ran. */
+  replayed: boolean;
+}
+
+type AnyOperation = (input: unknown, ctx: OperationContext, services: EngineServices) => Promise<unknown>;
+
+const jsonLength = (value: unknown) => JSON.stringify(value).length;
 
 export class Engine {
   readonly services: EngineServices;
@@ -20,40 +40,168 @@ export class Engine {
     return Object.hasOwn(operations, id);
   }
 
-  /** Runs an operation. Throws only GatewayError: anything unexpected is logged and becomes `internal_error`. */
-  async invoke<Op extends OperationId>(operationId: Op, input: Input<Op>, ctx: EngineContext): Promise<Output<Op>> {
-    const operation = operations[operationId] as unknown as (
-      input: Input<Op>,
-      ctx: EngineContext,
-      services: EngineServices,
-    ) => Promise<Output<Op>>;
-    let result: Output<Op>;
+  /** Runs an operation through the request path. Throws only GatewayError; anything else becomes `internal_error`. */
+  async invoke<Op extends OperationId>(operationId: Op, input: Input<Op>, call: CallContext): Promise<Outcome<Op>> {
+    try {
+      return (await this.#run(operationId, input as Record<string, unknown>, call)) as Outcome<Op>;
+    } catch (error) {
+      throw this.#gatewayError(error, operationId, call);
+    }
+  }
+
+  /** Drops idempotency records whose time to live is over (scheduled by src/app.ts). */
+  purgeExpiredKeys(): Promise<number> {
+    return this.services.idempotency.purgeExpired();
+  }
+
+  async #run(
+    operationId: OperationId,
+    input: Record<string, unknown>,
+    call: CallContext,
+  ): Promise<Outcome<OperationId>> {
+    const policy = operationPolicies[operationId];
+    const operation = operations[operationId] as unknown as AnyOperation;
+    const opHooks = hooks[operationId] as OperationHooks<OperationId> | undefined;
+    const writes = policy.writes && (opHooks?.writes?.(input as never) ?? true);
+
+    const connection =
+      policy.connection === 'required' ? await this.#resolveConnection(call.principal, input.connection_id) : null;
+    if (writes && this.services.settings.readOnly) {
+      throw new GatewayError(
+        'read_only',
+        `This gateway is read-only (READ_ONLY=true): ${operationId} writes.`,
+        {},
+        403,
+      );
+    }
+    const ctx: OperationContext = { ...call, connection, audit: { notionIds: new Set() } };
+    const measure = call.measure ?? jsonLength;
+
+    if (!writes) {
+      const result = await operation(input, ctx, this.services);
+      enforceReadSize(measure(result), this.services.limits.maxResponseChars);
+      return { result, replayed: false } as Outcome<OperationId>;
+    }
+
+    const audit = await openAuditRow(
+      this.services.audit,
+      {
+        requestId: call.requestId,
+        actor: call.actor,
+        principal: call.principal.id,
+        operation: operationId,
+        connectionId: connection?.summary.connection_id ?? null,
+        jobId: call.jobId ?? null,
+        summary: `${operationId} (running)`,
+      },
+      call.logger,
+    );
+    try {
+      const outcome = await this.#write(operationId, operation, opHooks, input, ctx, measure, audit);
+      return outcome;
+    } catch (error) {
+      const mapped = this.#gatewayError(error, operationId, call);
+      await audit.finish({
+        success: false,
+        errorCode: mapped.code,
+        summary: `${ctx.audit.summary ?? operationId}: ${mapped.code}`,
+        notionIds: [...ctx.audit.notionIds],
+        connectionId: ctx.audit.connectionId,
+        method: ctx.audit.method,
+        path: ctx.audit.path,
+      });
+      throw mapped;
+    }
+  }
+
+  async #write(
+    operationId: OperationId,
+    operation: AnyOperation,
+    opHooks: OperationHooks<OperationId> | undefined,
+    input: Record<string, unknown>,
+    ctx: OperationContext,
+    measure: (result: unknown) => number,
+    audit: OpenAuditRow,
+  ): Promise<Outcome<OperationId>> {
+    const key = idempotencyKeyOf(ctx.idempotencyKey, input);
+    const claim = key
+      ? await claimKey(
+          this.services.idempotency,
+          {
+            principal: ctx.principal.id,
+            connectionId: ctx.connection?.summary.connection_id ?? null,
+            operation: operationId,
+            key,
+          },
+          fingerprint(input),
+          ctx.requestId,
+          this.services.settings.idempotency,
+        )
+      : null;
+
+    if (claim?.kind === 'replay') {
+      const stored = claim.outcome;
+      await audit.finish({
+        success: stored.ok,
+        errorCode: stored.ok ? undefined : stored.error.code,
+        summary: `${operationId}: replayed the result of request ${claim.firstRequestId} (same idempotency_key)`,
+      });
+      if (!stored.ok)
+        throw new GatewayError(stored.error.code, stored.error.message, stored.error.details, claim.status);
+      return { result: stored.result as Output<OperationId>, replayed: true };
+    }
+
+    let result: unknown;
     try {
       result = await operation(input, ctx, this.services);
     } catch (error) {
-      const mapped = toGatewayError(error);
-      if (mapped) throw mapped;
-      // The stack goes to the log (with the request id), never to the caller.
-      ctx.logger.error({ err: error, operationId }, 'unexpected engine error');
-      throw new GatewayError(
-        'internal_error',
-        `Unexpected error; quote request id ${ctx.requestId} when reporting it.`,
-      );
+      const mapped = this.#gatewayError(error, operationId, ctx);
+      if (claim) {
+        const failure: StoredOutcome = {
+          ok: false,
+          error: { code: mapped.code, message: mapped.message, details: mapped.details },
+        };
+        await (mayHaveWritten(mapped) ? claim.complete(mapped.status, failure) : claim.release());
+      }
+      throw mapped;
     }
-    this.#checkResponseSize(result);
-    return result;
+
+    // Too large to echo: acknowledge instead. The write happened; it must never read as a failure.
+    if (measure(result) > this.services.limits.maxResponseChars) {
+      if (opHooks?.compact) result = opHooks.compact(result as never);
+      else ctx.logger.warn({ operationId }, 'write result over the size limit and no compact form: sent as is');
+    }
+    await claim?.complete(200, { ok: true, result });
+    await audit.finish({
+      success: true,
+      summary: ctx.audit.summary ?? operationId,
+      notionIds: [...notionIdsIn(result, ctx.audit.notionIds)],
+      connectionId: ctx.audit.connectionId,
+      method: ctx.audit.method,
+      path: ctx.audit.path,
+    });
+    return { result: result as Output<OperationId>, replayed: false };
   }
 
-  /** ChatGPT Actions reject responses of 100,000 characters or more: refuse with a way out rather than be cut off. */
-  #checkResponseSize(result: unknown): void {
-    const chars = JSON.stringify(result).length;
-    const limit = this.services.limits.maxResponseChars;
-    if (chars > limit) {
-      throw new GatewayError(
-        'response_too_large',
-        `The result is ${chars} characters; the limit is ${limit}. Ask for less: a smaller page_size, filter_properties, or a narrower query.`,
-        { chars, limit },
-      );
-    }
+  /** The connection a call runs on, resolved once: explicit id → the only one → DEFAULT_CONNECTION_ID. */
+  async #resolveConnection(principal: Principal, connectionId: unknown): Promise<ResolvedConnection> {
+    const handle = await this.services.connections.resolve(
+      principal,
+      typeof connectionId === 'string' ? connectionId : null,
+    );
+    const token = await handle.accessToken();
+    const id = handle.summary.connection_id;
+    return { summary: handle.summary, notion: (notionVersion) => this.services.notion.for(id, token, notionVersion) };
+  }
+
+  #gatewayError(error: unknown, operationId: OperationId, call: CallContext): GatewayError {
+    const mapped = toGatewayError(error);
+    if (mapped) return mapped;
+    // The stack goes to the log (with the request id), never to the caller.
+    call.logger.error({ err: error, operationId }, 'unexpected engine error');
+    return new GatewayError(
+      'internal_error',
+      `Unexpected error; quote request id ${call.requestId} when reporting it.`,
+    );
   }
 }

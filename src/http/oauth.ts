@@ -3,11 +3,11 @@
  * The flow itself (signed single-use state, code exchange, storing the connection) lives in src/auth/notion-oauth.ts.
  */
 import type { Context } from 'koa';
-import type { NotionOAuth } from '../auth/notion-oauth.ts';
-import { GatewayError } from '../engine/errors.ts';
-import { OPERATOR } from '../engine/ports.ts';
+import type { NotionOAuth } from '../domain/notion-oauth.ts';
 import type { HttpOnlyOperationId } from '../engine/types.ts';
-import { okEnvelope, type RequestState } from './context.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { OPERATOR } from '../shared/principal.ts';
+import { okEnvelope, type RequestState } from '../transport/context.ts';
 
 type Query = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);

@@ -7,11 +7,11 @@ import type { Context } from 'koa';
 import { OpenAPIBackend, type Context as OpenApiContext } from 'openapi-backend';
 import { type OpenApiDocument, operationsOf } from '../contract/openapi.ts';
 import { Engine } from '../engine/engine.ts';
-import { GatewayError } from '../engine/errors.ts';
 import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
-import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../engine/validation.ts';
-import { bearerMatches, unauthorized } from './auth.ts';
-import { engineContext, okEnvelope } from './context.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../shared/validation.ts';
+import { bearerMatches, unauthorized } from '../transport/auth.ts';
+import { callContext, okEnvelope } from '../transport/context.ts';
 
 /** openapi-backend validates with draft-07 Ajv; the documents are OpenAPI 3.1 (JSON Schema 2020-12). */
 const ajv2020 = (_original: unknown, options: Record<string, unknown>) => createAjv(options);
@@ -83,9 +83,12 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken }
         ...(c.request.query as object),
         ...(c.request.params as object),
       };
-      const result = await engine.invoke(operationId, input as never, engineContext(ctx, 'chatgpt_action'));
+      const idempotencyKey = ctx.get('Idempotency-Key') || undefined;
+      const call = { ...callContext(ctx, 'chatgpt_action'), idempotencyKey };
+      const { result, replayed } = await engine.invoke(operationId, input as never, call);
       ctx.status = 200;
-      ctx.body = okEnvelope(result, ctx);
+      if (replayed) ctx.set('Idempotent-Replayed', 'true');
+      ctx.body = okEnvelope(result, ctx, replayed);
     });
   }
 

@@ -10,10 +10,10 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
-import { GatewayError } from '../engine/errors.ts';
-import { OPERATOR, type Principal } from '../engine/ports.ts';
-import { bearerMatches, unauthorized } from '../http/auth.ts';
-import { engineContext, type RequestState } from '../http/context.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
+import { bearerMatches, unauthorized } from '../transport/auth.ts';
+import { callContext, type RequestState } from '../transport/context.ts';
 import { createMcpServer, type McpToolCatalog } from './server.ts';
 
 export interface McpRoutesOptions {
@@ -45,7 +45,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
   };
 
   router.post('/mcp', authenticate, async (ctx) => {
-    const server = createMcpServer(engine, catalog, () => engineContext(ctx, 'chatgpt_mcp'), version);
+    const server = createMcpServer(engine, catalog, () => callContext(ctx, 'chatgpt_mcp'), version);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     ctx.respond = false;
     ctx.res.on('close', () => {

@@ -15,11 +15,11 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ValidateFunction } from 'ajv';
-import type { EngineContext } from '../engine/context.ts';
+import type { CallContext } from '../engine/context.ts';
 import type { Engine } from '../engine/engine.ts';
-import { type GatewayError, toErrorBody } from '../engine/errors.ts';
 import type { OperationId } from '../engine/types.ts';
-import { createAjv, issuesFromAjv, validationFailed } from '../engine/validation.ts';
+import { type GatewayError, toErrorBody } from '../shared/errors.ts';
+import { createAjv, issuesFromAjv, validationFailed } from '../shared/validation.ts';
 
 interface GeneratedTool extends Tool {
   _meta: { operationId: string; method: string; path: string };
@@ -51,6 +51,19 @@ const SERVER_INSTRUCTIONS =
   'Notion API call (version 2025-09-03: databases hold data sources; query and create rows through data_source_id). ' +
   'When several connections exist, call connections_list and pass connection_id.';
 
+/** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
+function toolResult(result: Record<string, unknown>, requestId: string, replayed: boolean): CallToolResult {
+  return {
+    content: [{ type: 'text', text: JSON.stringify(result) }],
+    structuredContent: result,
+    _meta: replayed ? { request_id: requestId, idempotent_replay: true } : { request_id: requestId },
+  };
+}
+
+/** What the client receives for a result: the size policy counts this, not the bare result. */
+const toolResultSize = (result: unknown) =>
+  JSON.stringify(toolResult(result as Record<string, unknown>, '', false)).length;
+
 function errorResult(error: GatewayError, requestId: string): CallToolResult {
   const payload = { ok: false, error: toErrorBody(error), meta: { request_id: requestId } };
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(payload) }] };
@@ -59,7 +72,7 @@ function errorResult(error: GatewayError, requestId: string): CallToolResult {
 export function createMcpServer(
   engine: Engine,
   catalog: McpToolCatalog,
-  contextForCall: () => EngineContext,
+  contextForCall: () => CallContext,
   version: string,
 ): Server {
   const server = new Server(
@@ -79,8 +92,11 @@ export function createMcpServer(
       return errorResult(validationFailed(issues), ctx.requestId);
     }
     try {
-      const result = (await engine.invoke(entry.operationId, args as never, ctx)) as Record<string, unknown>;
-      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+      const { result, replayed } = await engine.invoke(entry.operationId, args as never, {
+        ...ctx,
+        measure: toolResultSize,
+      });
+      return toolResult(result as Record<string, unknown>, ctx.requestId, replayed);
     } catch (error) {
       // engine.invoke throws only GatewayError.
       return errorResult(error as GatewayError, ctx.requestId);

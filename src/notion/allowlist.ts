@@ -7,16 +7,24 @@
  * Left out on purpose: `/v1/oauth/*` (token exchange belongs to the gateway, never to a caller), file-upload sends
  * (multipart, not JSON), and Notion's agent/session routes (not part of the public 2025-09-03 surface we serve).
  */
-import { GatewayError } from '../engine/errors.ts';
-import { normaliseUuid } from '../engine/ids.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { normaliseUuid } from '../shared/ids.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Notion-Version the page-Markdown routes need (the rest speak the SDK's default, 2025-09-03). */
 export const MARKDOWN_NOTION_VERSION = '2026-03-11';
 
+/**
+ * `read` changes nothing in Notion (every GET, search, data-source and view queries): retried on transient failures,
+ * served by notion_read, never audited. `write` changes something: never re-sent after an ambiguous failure.
+ */
+export type RouteKind = 'read' | 'write';
+
 interface RouteRule {
   method: HttpMethod;
+  /** Default: GET is a read, everything else a write. */
+  kind?: RouteKind;
   /** Segments; `{id}` is a Notion UUID, `{property_id}` a page-property id. */
   template: string;
   /** Query parameters Notion documents for this route; others are refused. */
@@ -30,7 +38,7 @@ export const ALLOWED_ROUTES: readonly RouteRule[] = [
   { method: 'GET', template: 'users', query: PAGING },
   { method: 'GET', template: 'users/me' },
   { method: 'GET', template: 'users/{id}' },
-  { method: 'POST', template: 'search' },
+  { method: 'POST', template: 'search', kind: 'read' },
   { method: 'POST', template: 'pages', query: ['filter_properties'] },
   { method: 'GET', template: 'pages/{id}', query: ['filter_properties'] },
   { method: 'PATCH', template: 'pages/{id}', query: ['filter_properties'] },
@@ -54,14 +62,14 @@ export const ALLOWED_ROUTES: readonly RouteRule[] = [
   { method: 'POST', template: 'data_sources' },
   { method: 'GET', template: 'data_sources/{id}' },
   { method: 'PATCH', template: 'data_sources/{id}' },
-  { method: 'POST', template: 'data_sources/{id}/query', query: ['filter_properties'] },
+  { method: 'POST', template: 'data_sources/{id}/query', query: ['filter_properties'], kind: 'read' },
   { method: 'GET', template: 'data_sources/{id}/templates', query: ['name', ...PAGING] },
   { method: 'POST', template: 'views' },
   { method: 'GET', template: 'views', query: ['database_id', 'data_source_id', ...PAGING] },
   { method: 'GET', template: 'views/{id}' },
   { method: 'PATCH', template: 'views/{id}' },
   { method: 'DELETE', template: 'views/{id}' },
-  { method: 'POST', template: 'views/{id}/queries' },
+  { method: 'POST', template: 'views/{id}/queries', kind: 'read' },
   { method: 'GET', template: 'views/{id}/queries/{id}', query: PAGING },
   { method: 'DELETE', template: 'views/{id}/queries/{id}' },
   { method: 'POST', template: 'comments' },
@@ -76,6 +84,23 @@ export interface AllowedRequest {
   /** Path relative to `/v1/`, ids normalised: what the SDK's `request({ path })` takes. */
   path: string;
   rule: RouteRule;
+  kind: RouteKind;
+}
+
+export const kindOf = (rule: RouteRule): RouteKind => rule.kind ?? (rule.method === 'GET' ? 'read' : 'write');
+
+/**
+ * Whether a request the SDK is about to send reads or writes, for the call policy (src/notion/call-policy.ts).
+ * Anything not on the allowlist (OAuth token exchange, revocation) counts as a write: never re-sent blindly.
+ */
+export function classifyNotionCall(method: string, relativePath: string): RouteKind {
+  const upper = method.toUpperCase();
+  const segments = relativePath
+    .replace(/^\/?(v1\/)?/, '')
+    .replace(/\/$/, '')
+    .split('/');
+  const rule = ALLOWED_ROUTES.find((r) => r.method === upper && matchTemplate(r.template, segments));
+  return rule ? kindOf(rule) : 'write';
 }
 
 const notAllowed = (message: string, details: Record<string, unknown> = {}) =>
@@ -131,7 +156,14 @@ export function resolveAllowedRoute(method: string, rawPath: string): AllowedReq
   for (const rule of ALLOWED_ROUTES) {
     if (rule.method !== upper) continue;
     const matched = matchTemplate(rule.template, segments);
-    if (matched) return { method: rule.method, path: matched.join('/'), rule };
+    if (matched) return { method: rule.method, path: matched.join('/'), rule, kind: kindOf(rule) };
+  }
+  if (upper === 'POST' && matchTemplate('databases/{id}/query', segments)) {
+    // The pre-2025-09-03 query route: the most likely mistake of a model trained on older docs.
+    throw notAllowed(
+      'Since Notion API 2025-09-03 a database holds data sources and rows are queried per data source: POST /v1/data_sources/{data_source_id}/query. GET /v1/databases/{database_id} lists its data_sources[].id.',
+      { path: rawPath, use_path: '/v1/data_sources/{data_source_id}/query' },
+    );
   }
   const sameTemplateOtherMethod = ALLOWED_ROUTES.filter((r) => matchTemplate(r.template, segments)).map(
     (r) => r.method,

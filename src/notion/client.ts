@@ -1,20 +1,26 @@
 /**
- * The only place that constructs `@notionhq/client` Clients. One Client per (connection, Notion-Version), cached:
- * the SDK's own retry (429/529 always, 500/503 on GET/DELETE, honouring Retry-After) is configured here, not rewritten.
+ * The only place that constructs `@notionhq/client` Clients. One Client per (connection, token, Notion-Version),
+ * cached. The SDK's own retry (429/529 always, 500/503 on GET/DELETE, honouring Retry-After) is configured here, not
+ * rewritten; what it lacks (pacing, read retries on other failures, no blind re-send of writes) is the call policy's
+ * `fetch` it is given (src/notion/call-policy.ts).
  */
 import { createHash } from 'node:crypto';
 import { Client, LogLevel } from '@notionhq/client';
 import type { Logger } from 'pino';
-import type { ConnectionHandle } from '../engine/ports.ts';
+import { createPolicyFetch } from './call-policy.ts';
+import { type Pacer, UNPACED } from './pacer.ts';
 
 export interface NotionClientOptions {
   /** Origin of the Notion API (the SDK appends /v1). https://api.notion.com, or the sandbox in tests. */
   baseUrl: string;
+  /** Per attempt. */
   timeoutMs: number;
   maxRetries: number;
   logger: Logger;
+  pacer?: Pacer;
 }
 
+/** Clients cached per connection; a token change (refresh, rotation) drops the connection's old Clients. */
 export class NotionClients {
   readonly #options: NotionClientOptions;
   readonly #cache = new Map<string, Client>();
@@ -23,27 +29,31 @@ export class NotionClients {
     this.#options = options;
   }
 
-  /** A Client for the connection. A token change (refresh, rotation) yields a new Client, never a stale one. */
-  async for(connection: ConnectionHandle, notionVersion?: string): Promise<Client> {
-    const token = await connection.accessToken();
+  for(connectionId: string, token: string, notionVersion?: string): Client {
     // The cache key holds a digest of the token, never the token itself.
     const fingerprint = createHash('sha256').update(token).digest('base64url').slice(0, 16);
-    const key = `${connection.summary.connection_id}:${fingerprint}:${notionVersion ?? 'default'}`;
+    const key = `${connectionId}:${fingerprint}:${notionVersion ?? 'default'}`;
     let client = this.#cache.get(key);
     if (!client) {
       for (const old of this.#cache.keys()) {
-        if (old.startsWith(`${connection.summary.connection_id}:`) && !old.includes(fingerprint))
-          this.#cache.delete(old);
+        if (old.startsWith(`${connectionId}:`) && !old.includes(fingerprint)) this.#cache.delete(old);
       }
-      client = this.create(token, notionVersion);
+      client = createNotionClient(token, { ...this.#options, notionVersion, paceKey: connectionId });
       this.#cache.set(key, client);
     }
     return client;
   }
+}
 
-  create(token: string, notionVersion?: string): Client {
-    return createNotionClient(token, { ...this.#options, notionVersion });
-  }
+export interface CreateClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries?: number;
+  logger?: Logger;
+  notionVersion?: string;
+  pacer?: Pacer;
+  /** Which pace the requests wait for (the connection id); unpaced without one. */
+  paceKey?: string;
 }
 
 /**
@@ -51,17 +61,24 @@ export class NotionClients {
  * At WARN the SDK logs method, path, Notion's error code and request id: never headers or bodies (those only at
  * DEBUG, which this level never emits), so no token or OAuth secret reaches the log.
  */
-export function createNotionClient(
-  auth: string | undefined,
-  options: { baseUrl: string; timeoutMs: number; maxRetries?: number; logger?: Logger; notionVersion?: string },
-): Client {
+export function createNotionClient(auth: string | undefined, options: CreateClientOptions): Client {
   const log = options.logger?.child({ component: 'notion-sdk' });
+  const maxRetries = options.maxRetries ?? 3;
+  const pacer = options.paceKey ? (options.pacer ?? UNPACED) : UNPACED;
   return new Client({
     auth,
     baseUrl: options.baseUrl,
-    timeoutMs: options.timeoutMs,
+    // The policy's fetch times out each attempt; the SDK's own timeout only backstops the whole exchange.
+    timeoutMs: options.timeoutMs * (maxRetries + 2),
     notionVersion: options.notionVersion,
-    retry: options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries },
+    retry: { maxRetries, maxRetryDelayMs: 10_000 },
+    fetch: createPolicyFetch({
+      pacer,
+      paceKey: options.paceKey ?? '',
+      timeoutMs: options.timeoutMs,
+      maxRetries,
+      logger: options.logger,
+    }) as never,
     logLevel: LogLevel.WARN,
     logger: (level, message, extraInfo) => log?.[level === LogLevel.ERROR ? 'error' : 'warn']({ extraInfo }, message),
   });

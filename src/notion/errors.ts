@@ -3,7 +3,7 @@
  * (they tell the caller what to fix), the SDK's internals are not.
  */
 import { APIResponseError, isNotionClientError, RequestTimeoutError, UnknownHTTPResponseError } from '@notionhq/client';
-import { GatewayError } from '../engine/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
 
 export function toGatewayError(error: unknown): GatewayError | null {
   if (error instanceof GatewayError) return error;

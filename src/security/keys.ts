@@ -4,13 +4,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.ts';
-import { DecryptionError, generateKeySpec, KeyConfigError, parseKeyring, TokenCipher } from './token-cipher.ts';
+import { generateKeySpec, KeyConfigError, parseKeyring, TokenCipher } from './token-cipher.ts';
 
 export const KEY_FILE_NAME = 'token-encryption.key';
 
 export interface KeySourceOptions {
-  /** Usually process.env: TOKEN_ENCRYPTION_KEYS / TOKEN_ENCRYPTION_KEY are read from it. */
+  /** TOKEN_ENCRYPTION_KEYS / TOKEN_ENCRYPTION_KEY as the configuration reader (src/config/env.ts) found them. */
   env?: Record<string, string | undefined>;
   /** When set (PostgreSQL), a key must be configured: no key file is generated. */
   databaseUrl?: string | null;
@@ -24,7 +23,7 @@ export interface KeySourceOptions {
  * first start. With a database URL and no key configured it refuses to start.
  */
 export function loadTokenCipher(options: KeySourceOptions = {}): TokenCipher {
-  const env = options.env ?? process.env;
+  const env = options.env ?? {};
   const many = env.TOKEN_ENCRYPTION_KEYS?.trim();
   const one = env.TOKEN_ENCRYPTION_KEY?.trim();
   if (many && one) {
@@ -71,76 +70,4 @@ export function loadTokenCipher(options: KeySourceOptions = {}): TokenCipher {
     'no TOKEN_ENCRYPTION_KEYS configured: generated a token encryption key for the embedded store (keep this file; set TOKEN_ENCRYPTION_KEYS in production)',
   );
   return new TokenCipher(parseKeyring(spec, file));
-}
-
-/**
- * Startup check: every key id used by stored tokens is configured, and decrypts a sample row. Throws a
- * KeyConfigError naming the key id (never the key) otherwise.
- */
-export async function verifyStoredKeys(store: Store, cipher: TokenCipher): Promise<{ keyId: string; rows: number }[]> {
-  const inUse = await store.connections.keyIdsInUse();
-  const missing = inUse.filter((k) => !cipher.hasKey(k.key_id));
-  if (missing.length > 0) {
-    const list = missing.map((k) => `'${k.key_id}' (${k.rows} connection${k.rows === 1 ? '' : 's'})`).join(', ');
-    throw new KeyConfigError(
-      `stored tokens are encrypted with key id ${list} which is not configured: add it to TOKEN_ENCRYPTION_KEYS`,
-      missing[0]!.key_id,
-    );
-  }
-  for (const k of inUse) {
-    const [sample] = await store.query<{ id: string; access_token_enc: string }>(
-      `select "id", "access_token_enc" from "connections" where "key_id" = ? and "access_token_enc" <> '' order by "created_at" limit 1`,
-      [k.key_id],
-    );
-    if (!sample) continue;
-    try {
-      cipher.decrypt(sample.access_token_enc, sample.id, 'access_token');
-    } catch (e) {
-      if (e instanceof DecryptionError) {
-        throw new KeyConfigError(
-          `token encryption key id '${k.key_id}' does not decrypt the stored tokens: the configured key material for that id is wrong`,
-          k.key_id,
-        );
-      }
-      throw e;
-    }
-  }
-  return inUse.map((k) => ({ keyId: k.key_id, rows: k.rows }));
-}
-
-export interface RotationResult {
-  /** Rows whose ciphertexts were re-encrypted under the current key. */
-  reencrypted: number;
-  /** Rows already under the current key. */
-  unchanged: number;
-  currentKeyId: string;
-}
-
-/** Re-encrypts every stored token (live rows; deleted rows hold none) under the cipher's current key id. */
-export async function rotateKeys(store: Store, cipher: TokenCipher, logger?: Logger): Promise<RotationResult> {
-  const rows = await store.connections.listAll();
-  let reencrypted = 0;
-  let unchanged = 0;
-  for (const row of rows) {
-    if (!row.access_token_enc) continue;
-    const refreshKid = row.refresh_token_enc ? cipher.keyIdOf(row.refresh_token_enc) : cipher.currentKeyId;
-    if (cipher.keyIdOf(row.access_token_enc) === cipher.currentKeyId && refreshKid === cipher.currentKeyId) {
-      unchanged++;
-      continue;
-    }
-    const access = cipher.decrypt(row.access_token_enc, row.id, 'access_token');
-    const refresh = row.refresh_token_enc ? cipher.decrypt(row.refresh_token_enc, row.id, 'refresh_token') : null;
-    const won = await store.connections.updateIfToken(row.id, row.access_token_enc, {
-      access_token_enc: cipher.encrypt(access, row.id, 'access_token'),
-      refresh_token_enc: refresh === null ? null : cipher.encrypt(refresh, row.id, 'refresh_token'),
-      key_id: cipher.currentKeyId,
-    });
-    if (won) reencrypted++;
-    else {
-      // The row changed under us (a refresh stored a new pair, written with the current key already).
-      unchanged++;
-    }
-  }
-  logger?.info({ component: 'security', reencrypted, unchanged, keyId: cipher.currentKeyId }, 'token keys rotated');
-  return { reencrypted, unchanged, currentKeyId: cipher.currentKeyId };
 }

@@ -7,7 +7,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
 export type ConnectionKind = 'internal' | 'oauth';
-export type AuditActor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator';
+export type AuditActor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 export type IdempotencyStatus = 'in_progress' | 'completed';
 
@@ -59,13 +59,20 @@ export const AuditLogEntity = defineEntity({
     path: p.text().nullable(),
     notion_ids: p.json<string[]>(),
     summary: p.text(),
-    success: p.boolean(),
+    /** null while the write runs (the row is written before Notion is touched), or when the process died. */
+    success: p.boolean().nullable(),
     error_code: p.text().nullable(),
     created_at: p.datetime(),
+    principal: p.text(),
+    duration_ms: p.integer().nullable(),
+    job_id: p.uuid().nullable(),
   },
-  checks: [{ name: 'audit_log_actor_check', expression: `"actor" in ('chatgpt_action', 'chatgpt_mcp', 'operator')` }],
+  checks: [
+    { name: 'audit_log_actor_check', expression: `"actor" in ('chatgpt_action', 'chatgpt_mcp', 'operator', 'job')` },
+  ],
   indexes: [
     { name: 'audit_log_connection_created_index', properties: ['connection_id', 'created_at'] },
+    { name: 'audit_log_operation_created_index', properties: ['operation', 'created_at'] },
     { name: 'audit_log_request_id_index', properties: ['request_id'] },
     { name: 'audit_log_created_at_index', properties: ['created_at'] },
   ],
@@ -75,11 +82,18 @@ export const IdempotencyKeyEntity = defineEntity({
   name: 'IdempotencyKey',
   tableName: 'idempotency_keys',
   properties: {
-    connection_id: p.uuid().primary(),
+    /** principal + connection + operation: a key only ever replays for the same caller, workspace and operation. */
+    scope: p.text().primary(),
     key: p.text().primary(),
+    principal: p.text(),
+    connection_id: p.uuid().nullable(),
     operation: p.text(),
     request_hash: p.text(),
     status: p.text().$type<IdempotencyStatus>(),
+    /** The first request's id (replays and conflicts name it). */
+    request_id: p.text(),
+    /** While in progress: after this instant the attempt is presumed dead and its key may be taken over. */
+    locked_until: p.datetime().nullable(),
     response_status: p.integer().nullable(),
     response_body: p.json<unknown>().nullable(),
     created_at: p.datetime(),

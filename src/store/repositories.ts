@@ -9,7 +9,6 @@ import {
   AuditLogEntity,
   ConnectionEntity,
   IdempotencyKeyEntity,
-  type IdempotencyStatus,
   JobEntity,
   type JobStatus,
   OAuthStateEntity,
@@ -142,7 +141,9 @@ export interface AuditEntry {
   connectionId: string | null;
   requestId: string;
   actor: AuditActor;
-  /** Tool name (MCP) or operation id (REST). */
+  /** Who asked (the operator, or an OAuth user). */
+  principal?: string;
+  /** Operation id (the MCP tool of the same name). */
   operation: string;
   method?: string | null;
   path?: string | null;
@@ -150,41 +151,107 @@ export interface AuditEntry {
   summary: string;
   success: boolean;
   errorCode?: string | null;
+  durationMs?: number | null;
+  jobId?: string | null;
+}
+
+/** What a write's audit row holds before it runs: the outcome is filled in by `finish`. */
+export type AuditStart = Omit<AuditEntry, 'success' | 'errorCode' | 'durationMs'>;
+
+export interface AuditOutcome {
+  success: boolean;
+  errorCode?: string | null;
+  notionIds?: string[];
+  summary?: string;
+  connectionId?: string | null;
+  method?: string | null;
+  path?: string | null;
+  durationMs: number;
+}
+
+export interface AuditQuery {
+  /** Only rows of this principal (every row when omitted: the operator's view). */
+  principal?: string;
+  connectionId?: string;
+  operation?: string;
+  requestId?: string;
+  since?: Date;
+  until?: Date;
+  /** Keyset cursor: rows strictly older than this (created_at, id) pair. */
+  before?: { createdAt: Date; id: string };
+  limit?: number;
 }
 
 export interface AuditRepository {
+  /** A finished entry in one statement. */
   record(entry: AuditEntry): Promise<AuditRow>;
+  /** The row of a write about to run (`success` null): written first, so an unauditable write never runs. */
+  start(entry: AuditStart): Promise<AuditRow>;
+  finish(id: string, outcome: AuditOutcome): Promise<void>;
   /** Newest first. */
-  list(query?: { connectionId?: string; requestId?: string; limit?: number }): Promise<AuditRow[]>;
+  list(query?: AuditQuery): Promise<AuditRow[]>;
 }
 
 export function createAuditRepository(fork: Fork): AuditRepository {
+  const insert = async (entry: AuditStart & Partial<AuditEntry>) => {
+    const em = fork();
+    const row = em.create(AuditLogEntity, {
+      id: randomUUID(),
+      connection_id: entry.connectionId,
+      request_id: entry.requestId,
+      actor: entry.actor,
+      principal: entry.principal ?? 'operator',
+      operation: entry.operation,
+      method: entry.method ?? null,
+      path: entry.path ?? null,
+      notion_ids: entry.notionIds ?? [],
+      summary: entry.summary,
+      success: entry.success ?? null,
+      error_code: entry.errorCode ?? null,
+      duration_ms: entry.durationMs ?? null,
+      job_id: entry.jobId ?? null,
+      created_at: new Date(),
+    });
+    await em.flush();
+    return plain(row);
+  };
   return {
-    async record(entry) {
-      const em = fork();
-      const row = em.create(AuditLogEntity, {
-        id: randomUUID(),
-        connection_id: entry.connectionId,
-        request_id: entry.requestId,
-        actor: entry.actor,
-        operation: entry.operation,
-        method: entry.method ?? null,
-        path: entry.path ?? null,
-        notion_ids: entry.notionIds ?? [],
-        summary: entry.summary,
-        success: entry.success,
-        error_code: entry.errorCode ?? null,
-        created_at: new Date(),
-      });
-      await em.flush();
-      return plain(row);
+    record: insert,
+    start: insert,
+    async finish(id, outcome) {
+      await fork().nativeUpdate(
+        AuditLogEntity,
+        { id },
+        {
+          success: outcome.success,
+          error_code: outcome.errorCode ?? null,
+          duration_ms: Math.round(outcome.durationMs),
+          ...(outcome.notionIds ? { notion_ids: outcome.notionIds } : {}),
+          ...(outcome.summary ? { summary: outcome.summary } : {}),
+          ...(outcome.connectionId ? { connection_id: outcome.connectionId } : {}),
+          ...(outcome.method ? { method: outcome.method } : {}),
+          ...(outcome.path ? { path: outcome.path } : {}),
+        },
+      );
     },
     async list(query = {}) {
-      const where: Record<string, unknown> = {};
-      if (query.connectionId) where.connection_id = query.connectionId;
-      if (query.requestId) where.request_id = query.requestId;
+      const where: Record<string, unknown>[] = [];
+      if (query.principal) where.push({ principal: query.principal });
+      if (query.connectionId) where.push({ connection_id: query.connectionId });
+      if (query.operation) where.push({ operation: query.operation });
+      if (query.requestId) where.push({ request_id: query.requestId });
+      if (query.since) where.push({ created_at: { $gte: query.since } });
+      if (query.until) where.push({ created_at: { $lt: query.until } });
+      if (query.before) {
+        const { createdAt, id } = query.before;
+        where.push({ $or: [{ created_at: { $lt: createdAt } }, { created_at: createdAt, id: { $lt: id } }] });
+      }
       const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
-      const rows = await fork().find(AuditLogEntity, where, { orderBy: { created_at: 'desc', id: 'desc' }, limit });
+      const rows = await fork().find(
+        AuditLogEntity,
+        { $and: where },
+        { orderBy: { created_at: 'desc', id: 'desc' }, limit },
+      );
       return rows.map(plain);
     },
   };
@@ -192,83 +259,122 @@ export function createAuditRepository(fork: Fork): AuditRepository {
 
 // ───────────────────────────── idempotency_keys ─────────────────────────────
 
-export interface IdempotencyPut {
-  connectionId: string;
-  key: string;
+/** Whose key it is: the same key string of another caller, connection or operation is another record. */
+export interface IdempotencyScope {
+  principal: string;
+  connectionId: string | null;
   operation: string;
-  requestHash: string;
-  status?: IdempotencyStatus;
-  responseStatus?: number | null;
-  responseBody?: unknown;
-  /** Time to live from now, in milliseconds (default 24 h). */
-  ttlMs?: number;
+  key: string;
 }
 
+export interface IdempotencyClaim {
+  requestHash: string;
+  requestId: string;
+  /** How long the attempt holds the key before a retry may take it over (renewed by `heartbeat`). */
+  leaseMs: number;
+  /** How long the record (and so a replay) lives. */
+  ttlMs: number;
+}
+
+export type IdempotencyClaimResult = { reserved: true } | { reserved: false; record: IdempotencyRow };
+
 export interface IdempotencyRepository {
-  /** The live record, or null (absent or expired). */
-  get(connectionId: string, key: string, now?: Date): Promise<IdempotencyRow | null>;
-  /** Insert or overwrite a record (response stored), resetting its expiry. */
-  put(entry: IdempotencyPut): Promise<IdempotencyRow>;
   /**
-   * Race-proof reservation: inserts an `in_progress` record when none is live. Returns `{ reserved: true }` for the
-   * caller that inserted it, otherwise the existing record.
+   * Race-proof claim in one statement: inserts an `in_progress` record, or takes over one whose TTL ran out, or one
+   * whose attempt died (lease over) for the same request. Otherwise returns the record that holds the key.
    */
-  reserve(entry: IdempotencyPut): Promise<{ reserved: boolean; record: IdempotencyRow }>;
-  delete(connectionId: string, key: string): Promise<void>;
+  claim(scope: IdempotencyScope, claim: IdempotencyClaim, now?: Date): Promise<IdempotencyClaimResult>;
+  /** The live record, or null (absent or expired). */
+  get(scope: IdempotencyScope, now?: Date): Promise<IdempotencyRow | null>;
+  /** Extends the lease of an attempt still running; false when the attempt no longer holds the key. */
+  heartbeat(scope: IdempotencyScope, requestId: string, leaseMs: number): Promise<boolean>;
+  /** Stores the outcome to replay; only the attempt that holds the key can. */
+  complete(
+    scope: IdempotencyScope,
+    requestId: string,
+    response: { status: number; body: unknown },
+    ttlMs: number,
+  ): Promise<boolean>;
+  /** Frees the key of an attempt that changed nothing (the caller may simply retry). */
+  release(scope: IdempotencyScope, requestId: string): Promise<void>;
   purgeExpired(now?: Date): Promise<number>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const scopeOf = (s: IdempotencyScope): string => `${s.principal}\n${s.connectionId ?? '-'}\n${s.operation}`;
 
 export function createIdempotencyRepository(fork: Fork): IdempotencyRepository {
-  const get = async (connectionId: string, key: string, now = new Date()) => {
-    const row = await fork().findOne(IdempotencyKeyEntity, { connection_id: connectionId, key });
+  const get = async (scope: IdempotencyScope, now = new Date()) => {
+    const row = await fork().findOne(IdempotencyKeyEntity, { scope: scopeOf(scope), key: scope.key });
     if (!row || row.expires_at.getTime() <= now.getTime()) return null;
     return plain(row);
   };
   return {
     get,
-    async put(entry) {
-      const now = new Date();
-      const data = {
-        connection_id: entry.connectionId,
-        key: entry.key,
-        operation: entry.operation,
-        request_hash: entry.requestHash,
-        status: entry.status ?? 'completed',
-        response_status: entry.responseStatus ?? null,
-        response_body: entry.responseBody ?? null,
-        created_at: now,
-        expires_at: new Date(now.getTime() + (entry.ttlMs ?? DAY_MS)),
-      } satisfies IdempotencyRow;
-      const row = await fork().upsert(IdempotencyKeyEntity, data, {
-        onConflictFields: ['connection_id', 'key'],
-        onConflictAction: 'merge',
-      });
-      return plain(row);
-    },
-    async reserve(entry) {
-      const now = new Date();
-      const expires = new Date(now.getTime() + (entry.ttlMs ?? DAY_MS));
+    async claim(scope, claim, now = new Date()) {
       const conn = fork().getConnection();
-      // Take over an expired record, insert a new one, or leave a live one alone — in one statement.
-      const inserted = (await conn.execute(
-        `insert into "idempotency_keys" ("connection_id", "key", "operation", "request_hash", "status", "response_status", "response_body", "created_at", "expires_at")
-         values (?, ?, ?, ?, 'in_progress', null, null, ?, ?)
-         on conflict ("connection_id", "key") do update set
-           "operation" = excluded."operation", "request_hash" = excluded."request_hash", "status" = 'in_progress',
-           "response_status" = null, "response_body" = null, "created_at" = excluded."created_at", "expires_at" = excluded."expires_at"
+      const claimed = (await conn.execute(
+        `insert into "idempotency_keys" ("scope", "key", "principal", "connection_id", "operation", "request_hash", "status", "request_id", "locked_until", "response_status", "response_body", "created_at", "expires_at")
+         values (?, ?, ?, ?, ?, ?, 'in_progress', ?, ?, null, null, ?, ?)
+         on conflict ("scope", "key") do update set
+           "request_hash" = excluded."request_hash", "status" = 'in_progress', "request_id" = excluded."request_id",
+           "locked_until" = excluded."locked_until", "response_status" = null, "response_body" = null,
+           "created_at" = excluded."created_at", "expires_at" = excluded."expires_at"
          where "idempotency_keys"."expires_at" <= ?
+            or ("idempotency_keys"."status" = 'in_progress' and "idempotency_keys"."locked_until" <= ?
+                and "idempotency_keys"."request_hash" = excluded."request_hash")
          returning "key"`,
-        [entry.connectionId, entry.key, entry.operation, entry.requestHash, now, expires, now],
+        [
+          scopeOf(scope),
+          scope.key,
+          scope.principal,
+          scope.connectionId,
+          scope.operation,
+          claim.requestHash,
+          claim.requestId,
+          new Date(now.getTime() + claim.leaseMs),
+          now,
+          new Date(now.getTime() + claim.ttlMs),
+          now,
+          now,
+        ],
         'all',
       )) as unknown[];
-      const record = await get(entry.connectionId, entry.key, now);
-      if (!record) throw new Error('idempotency reservation vanished');
-      return { reserved: inserted.length > 0, record };
+      if (claimed.length > 0) return { reserved: true };
+      const record = await get(scope, now);
+      // Purged between the two statements: claim again.
+      if (!record) return this.claim(scope, claim, now);
+      return { reserved: false, record };
     },
-    async delete(connectionId, key) {
-      await fork().nativeDelete(IdempotencyKeyEntity, { connection_id: connectionId, key });
+    async heartbeat(scope, requestId, leaseMs) {
+      const n = await fork().nativeUpdate(
+        IdempotencyKeyEntity,
+        { scope: scopeOf(scope), key: scope.key, request_id: requestId, status: 'in_progress' },
+        { locked_until: new Date(Date.now() + leaseMs) },
+      );
+      return n > 0;
+    },
+    async complete(scope, requestId, response, ttlMs) {
+      const now = new Date();
+      const n = await fork().nativeUpdate(
+        IdempotencyKeyEntity,
+        { scope: scopeOf(scope), key: scope.key, request_id: requestId, status: 'in_progress' },
+        {
+          status: 'completed',
+          locked_until: null,
+          response_status: response.status,
+          response_body: response.body,
+          expires_at: new Date(now.getTime() + ttlMs),
+        },
+      );
+      return n > 0;
+    },
+    async release(scope, requestId) {
+      await fork().nativeDelete(IdempotencyKeyEntity, {
+        scope: scopeOf(scope),
+        key: scope.key,
+        request_id: requestId,
+        status: 'in_progress',
+      });
     },
     async purgeExpired(now = new Date()) {
       return fork().nativeDelete(IdempotencyKeyEntity, { expires_at: { $lte: now } });

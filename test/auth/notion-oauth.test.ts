@@ -1,9 +1,9 @@
 import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createNotionOAuth, type NotionOAuthOptions } from '../../src/auth/notion-oauth.ts';
-import { OPERATOR } from '../../src/engine/ports.ts';
+import { createConnectionService } from '../../src/domain/connections.ts';
+import { createNotionOAuth, type NotionOAuthOptions } from '../../src/domain/notion-oauth.ts';
 import { generateKeySpec, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
-import { createConnectionService } from '../../src/store/connections.ts';
+import { OPERATOR } from '../../src/shared/principal.ts';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
 import { gatewayError } from '../support/errors.ts';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadGeneratedDocument, operationsOf } from '../../src/contract/openapi.ts';
-import { createAjv } from '../../src/engine/validation.ts';
+import { createAjv } from '../../src/shared/validation.ts';
 
 const raw = readFileSync(new URL('../../generated/mcp-tools.json', import.meta.url), 'utf8');
 const { tools } = JSON.parse(raw) as { tools: Array<Record<string, any>> };

@@ -36,7 +36,13 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
 
   it('lists the generated tools with explicit annotations and output schemas', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['connections_list', 'notion_request', 'notion_search']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'audit_list',
+      'connections_list',
+      'notion_read',
+      'notion_request',
+      'notion_search',
+    ]);
     for (const tool of tools) {
       expect(tool.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
       expect(tool.outputSchema?.type).toBe('object');
@@ -131,7 +137,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(3);
+      expect(tools.length).toBe(5);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);

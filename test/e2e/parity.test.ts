@@ -23,6 +23,9 @@ const samples: Record<string, () => Record<string, unknown>> = {
   connections_list: () => ({}),
   notion_search: () => ({ query: 'Parity', filter: { property: 'object', value: 'page' } }),
   notion_request: () => ({ method: 'GET', path: `/v1/pages/${pageId}` }),
+  notion_read: () => ({ method: 'POST', path: '/v1/search', body: { query: 'Parity' } }),
+  // GET: REST sends no body, so the sample is empty; the audit holds the write made in beforeAll.
+  audit_list: () => ({}),
 };
 
 let sandbox: Sandbox;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_FILE_NAME, loadTokenCipher, rotateKeys, verifyStoredKeys } from '../../src/security/keys.ts';
+import { rotateKeys, verifyStoredKeys } from '../../src/domain/secure-store.ts';
+import { KEY_FILE_NAME, loadTokenCipher } from '../../src/security/keys.ts';
 import { KeyConfigError, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
 import { openTestStore, type TestStore } from '../support/db.ts';
 

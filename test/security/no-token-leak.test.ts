@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNotionOAuth } from '../../src/auth/notion-oauth.ts';
-import { OPERATOR } from '../../src/engine/ports.ts';
-import { rotateKeys, verifyStoredKeys } from '../../src/security/keys.ts';
+import { createConnectionService } from '../../src/domain/connections.ts';
+import { createNotionOAuth } from '../../src/domain/notion-oauth.ts';
+import { rotateKeys, verifyStoredKeys } from '../../src/domain/secure-store.ts';
 import { parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
-import { createConnectionService } from '../../src/store/connections.ts';
+import { OPERATOR } from '../../src/shared/principal.ts';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { authorize } from '../auth/helpers.ts';
 import { dumpAllTables, openTestStore, type TestStore } from '../support/db.ts';

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.ts';
+import { openSecureStore } from '../../src/domain/secure-store.ts';
 import { KEY_FILE_NAME } from '../../src/security/keys.ts';
 import { KeyConfigError, type TokenCipher } from '../../src/security/token-cipher.ts';
-import { openSecureStore, storageConfigFromEnv } from '../../src/store/bootstrap.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 
 const run = promisify(execFile);
@@ -38,17 +39,15 @@ describe('storage bootstrap (embedded PGlite)', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('reads DATABASE_URL, DATA_DIR and PGLITE_DATA_DIR', () => {
-    expect(storageConfigFromEnv({})).toEqual({
-      databaseUrl: null,
-      dataDir: './data',
-      pgliteDir: path.join('data', 'pglite'),
-    });
-    expect(storageConfigFromEnv({ DATA_DIR: '/d', DATABASE_URL: 'postgres://x/y' })).toEqual({
-      databaseUrl: 'postgres://x/y',
-      dataDir: '/d',
-      pgliteDir: '/d/pglite',
-    });
+  it('reads DATABASE_URL, DATA_DIR and PGLITE_DATA_DIR through the one configuration reader', () => {
+    const defaults = loadConfig({});
+    expect([defaults.databaseUrl, defaults.dataDir, defaults.pgliteDir]).toEqual([
+      null,
+      './data',
+      path.join('data', 'pglite'),
+    ]);
+    const set = loadConfig({ DATA_DIR: '/d', DATABASE_URL: 'postgres://x/y' });
+    expect([set.databaseUrl, set.dataDir, set.pgliteDir]).toEqual(['postgres://x/y', '/d', '/d/pglite']);
   });
 
   it('refuses a database URL without a key before touching the database', async () => {

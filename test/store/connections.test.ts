@@ -1,8 +1,8 @@
 import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OPERATOR, type Principal } from '../../src/engine/ports.ts';
+import { createConnectionService, normalizeConnectionId } from '../../src/domain/connections.ts';
 import { generateKeySpec, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
-import { createConnectionService, normalizeConnectionId } from '../../src/store/connections.ts';
+import { OPERATOR, type Principal } from '../../src/shared/principal.ts';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
 import { gatewayError } from '../support/errors.ts';

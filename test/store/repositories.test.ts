@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { IdempotencyScope } from '../../src/store/repositories.ts';
 import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
 
 let store: TestStore;
@@ -64,42 +65,69 @@ describe('audit_log', () => {
 });
 
 describe('idempotency_keys', () => {
-  it('put/get round-trips the stored response; expired records read as absent and are purged', async () => {
-    const c = randomUUID();
-    await store.idempotency.put({
-      connectionId: c,
-      key: 'k1',
-      operation: 'upsert',
-      requestHash: 'h1',
-      responseStatus: 201,
-      responseBody: { ok: true, data: { id: 'p1' } },
-      ttlMs: 60_000,
-    });
-    expect(await store.idempotency.get(c, 'k1')).toMatchObject({
+  const scope = (overrides: Partial<IdempotencyScope> = {}): IdempotencyScope => ({
+    principal: 'operator',
+    connectionId: randomUUID(),
+    operation: 'notion_request',
+    key: 'k1',
+    ...overrides,
+  });
+  const claim = { requestHash: 'h1', requestId: 'r1', leaseMs: 60_000, ttlMs: 60_000 };
+
+  it('claim → complete → get round-trips the stored outcome; expired records read as absent and are purged', async () => {
+    const s = scope();
+    expect(await store.idempotency.claim(s, claim)).toEqual({ reserved: true });
+    expect(
+      await store.idempotency.complete(s, 'r1', { status: 200, body: { ok: true, result: { id: 'p1' } } }, 60_000),
+    ).toBe(true);
+    expect(await store.idempotency.get(s)).toMatchObject({
       status: 'completed',
       request_hash: 'h1',
-      response_status: 201,
-      response_body: { ok: true, data: { id: 'p1' } },
+      request_id: 'r1',
+      response_status: 200,
+      response_body: { ok: true, result: { id: 'p1' } },
+      locked_until: null,
     });
-    expect(await store.idempotency.get(randomUUID(), 'k1')).toBeNull();
+    // Same key string, other connection, operation or principal: another record.
+    expect(await store.idempotency.get({ ...s, connectionId: randomUUID() })).toBeNull();
+    expect(await store.idempotency.get({ ...s, operation: 'notion_search' })).toBeNull();
+    expect(await store.idempotency.get({ ...s, principal: 'someone' })).toBeNull();
     const later = new Date(Date.now() + 61_000);
-    expect(await store.idempotency.get(c, 'k1', later)).toBeNull();
-    expect(await store.idempotency.purgeExpired(later)).toBe(1);
-    expect(await store.idempotency.get(c, 'k1')).toBeNull();
+    expect(await store.idempotency.get(s, later)).toBeNull();
+    expect(await store.idempotency.purgeExpired(later)).toBeGreaterThanOrEqual(1);
+    expect(await store.idempotency.get(s)).toBeNull();
   });
 
-  it('reserve: exactly one concurrent caller wins; an expired record can be taken over', async () => {
-    const c = randomUUID();
-    const entry = { connectionId: c, key: 'same', operation: 'bulk', requestHash: 'h' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => store.idempotency.reserve(entry)));
+  it('claim: exactly one concurrent caller wins; the others see its record', async () => {
+    const s = scope({ key: 'same' });
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((n) => store.idempotency.claim(s, { ...claim, requestId: `r${n}` })),
+    );
     expect(results.filter((r) => r.reserved)).toHaveLength(1);
-    expect(results.every((r) => r.record.status === 'in_progress')).toBe(true);
-    await store.idempotency.put({ ...entry, responseBody: { done: 1 }, ttlMs: -1 });
-    const again = await store.idempotency.reserve({ ...entry, requestHash: 'h2' });
-    expect(again.reserved).toBe(true);
-    expect(again.record).toMatchObject({ request_hash: 'h2', status: 'in_progress', response_body: null });
-    await store.idempotency.delete(c, 'same');
-    expect(await store.idempotency.get(c, 'same')).toBeNull();
+    for (const r of results) if (!r.reserved) expect(r.record.status).toBe('in_progress');
+  });
+
+  it('a dead attempt (lease over) is taken over by the same request, never by another one', async () => {
+    const s = scope({ key: 'crashed' });
+    const now = new Date();
+    expect(await store.idempotency.claim(s, { ...claim, leaseMs: 1_000 }, now)).toEqual({ reserved: true });
+    const afterLease = new Date(now.getTime() + 2_000);
+    const other = await store.idempotency.claim(s, { ...claim, requestHash: 'h2', requestId: 'r2' }, afterLease);
+    expect(other.reserved).toBe(false);
+    const same = await store.idempotency.claim(s, { ...claim, requestId: 'r3' }, afterLease);
+    expect(same).toEqual({ reserved: true });
+    // The dead attempt no longer holds the key: its late outcome is not stored.
+    expect(await store.idempotency.complete(s, 'r1', { status: 200, body: {} }, 60_000)).toBe(false);
+    expect(await store.idempotency.heartbeat(s, 'r3', 60_000)).toBe(true);
+  });
+
+  it('release frees the key of the attempt that holds it only', async () => {
+    const s = scope({ key: 'released' });
+    await store.idempotency.claim(s, claim);
+    await store.idempotency.release(s, 'someone-else');
+    expect(await store.idempotency.get(s)).not.toBeNull();
+    await store.idempotency.release(s, 'r1');
+    expect(await store.idempotency.get(s)).toBeNull();
   });
 });
 

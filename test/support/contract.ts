@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { loadGeneratedDocument } from '../../src/contract/openapi.ts';
-import { createAjv } from '../../src/engine/validation.ts';
+import { createAjv } from '../../src/shared/validation.ts';
 
 const document = loadGeneratedDocument('openapi.full.json');
 const ajv = createAjv();

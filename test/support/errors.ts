@@ -1,4 +1,4 @@
-import { GatewayError } from '../../src/engine/errors.ts';
+import { GatewayError } from '../../src/shared/errors.ts';
 
 /** The GatewayError a promise rejects with (anything else fails the test). */
 export async function gatewayError(p: Promise<unknown>): Promise<GatewayError> {

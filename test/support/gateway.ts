@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createGateway, type Gateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/logging.ts';
+import { createLogger } from '../../src/shared/logging.ts';
 import { createTestDatabase, testDatabaseUrl } from './db.ts';
 
 export const API_TOKEN = 'test-action-token-0123456789';
@@ -46,6 +46,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     DATA_DIR: dataDir,
     PGLITE_DATA_DIR: 'memory://',
     TOKEN_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    // Tests pace their Notion calls only where pacing is what they test.
+    NOTION_RATE_LIMIT_PER_MINUTE: '1000000',
+    NOTION_RATE_BURST: '1000',
     ...(database ? { DATABASE_URL: database.databaseUrl } : {}),
     ...env,
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/engine/errors.ts';
 import { ALLOWED_ROUTES, checkQuery, resolveAllowedRoute } from '../../src/notion/allowlist.ts';
+import { GatewayError } from '../../src/shared/errors.ts';
 
 const ID = '0c6b2a4e-1111-4222-8333-444455556666';
 

@@ -6,7 +6,7 @@
 import { createGateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { loadGeneratedDocument, operationsOf } from '../../src/contract/openapi.ts';
-import { createLogger } from '../../src/logging.ts';
+import { createLogger } from '../../src/shared/logging.ts';
 import { toolsListText } from './lib.ts';
 
 const config = loadConfig({ ...process.env, MCP_AUTH: 'none', LOG_LEVEL: 'silent' });

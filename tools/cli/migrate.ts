@@ -3,12 +3,12 @@
  * (DATABASE_URL → PostgreSQL, else PGlite in PGLITE_DATA_DIR / <DATA_DIR>/pglite). The server also migrates on
  * start; this is for deploy pipelines that migrate first. `--status` lists executed and pending migrations only.
  */
-import { storageConfigFromEnv } from '../../src/store/bootstrap.ts';
+import { loadConfig } from '../../src/config/env.ts';
 import { openStore } from '../../src/store/store.ts';
 
 const statusOnly = process.argv.includes('--status');
-const cfg = storageConfigFromEnv();
 try {
+  const cfg = loadConfig();
   const store = await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.pgliteDir, migrate: false, poolMax: 1 });
   try {
     console.log(`store: ${store.driver} at ${store.location}`);

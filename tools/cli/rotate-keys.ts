@@ -3,11 +3,21 @@
  * TOKEN_ENCRYPTION_KEYS. Procedure: put the new key first (`TOKEN_ENCRYPTION_KEYS=new:…,old:…`), restart or run
  * this, then drop `old` from the list. Prints how many rows were re-encrypted; never prints a key or a token.
  */
-import { rotateKeys, verifyStoredKeys } from '../../src/security/keys.ts';
-import { openSecureStore } from '../../src/store/bootstrap.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { openSecureStore, rotateKeys, verifyStoredKeys } from '../../src/domain/secure-store.ts';
 
 try {
-  const { store, cipher } = await openSecureStore({ verifyKeys: false });
+  const config = loadConfig();
+  const { store, cipher } = await openSecureStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteDir: config.pgliteDir,
+    env: {
+      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
+      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
+    },
+    verifyKeys: false,
+  });
   try {
     await verifyStoredKeys(store, cipher);
     const result = await rotateKeys(store, cipher);

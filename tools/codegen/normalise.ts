@@ -6,7 +6,13 @@
 import type { OpenApiDocument, Schema } from '../../src/contract/openapi.ts';
 import { operationsOf } from '../../src/contract/openapi.ts';
 
-export type { McpExtension, OpenApiDocument, Operation, Schema } from '../../src/contract/openapi.ts';
+export type {
+  EngineExtension,
+  McpExtension,
+  OpenApiDocument,
+  Operation,
+  Schema,
+} from '../../src/contract/openapi.ts';
 export { operationsOf } from '../../src/contract/openapi.ts';
 
 /** `NotionGateway.Models.Connection` → `Connection`: the namespaces are a TypeSpec layout detail, not API. */

@@ -3,7 +3,7 @@
  * (like github-mcp-server refusing to start with a read-only tool whose readOnlyHint is not true), so a wrong
  * annotation never reaches a client.
  */
-import { type McpExtension, type OpenApiDocument, operationsOf } from './normalise.ts';
+import { type EngineExtension, type McpExtension, type OpenApiDocument, operationsOf } from './normalise.ts';
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_ACTIONS_OPERATIONS = 12;
@@ -19,6 +19,16 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
     const consequential = op['x-openai-isConsequential'];
     if (typeof consequential !== 'boolean') problems.push(`${where}: set @extension("x-openai-isConsequential", …)`);
     else if (method === 'get' && consequential) problems.push(`${where}: a GET cannot be consequential`);
+    const engine = op['x-engine'] as EngineExtension | undefined;
+    if (!op['x-http-only']) {
+      if (typeof engine?.writes !== 'boolean') problems.push(`${where}: set @extension("x-engine", #{ writes: … })`);
+      else if (engine.writes !== consequential) {
+        problems.push(`${where}: x-engine.writes must equal x-openai-isConsequential`);
+      }
+      if (engine?.connection !== 'required' && engine?.connection !== 'none') {
+        problems.push(`${where}: x-engine.connection must be "required" or "none"`);
+      }
+    }
     const mcp = op['x-mcp'] as McpExtension | undefined;
     if (!mcp) continue;
     if (op['x-http-only'])
@@ -38,6 +48,9 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
     // A read (search is a POST) is never consequential; everything else is.
     if (mcp.annotations?.readOnlyHint === consequential) {
       problems.push(`${where}: x-openai-isConsequential must be the opposite of readOnlyHint`);
+    }
+    if (engine && mcp.annotations?.readOnlyHint === engine.writes) {
+      problems.push(`${where}: x-engine.writes must be the opposite of readOnlyHint`);
     }
   }
 

@@ -1,5 +1,5 @@
-import { GatewayError } from '../errors.ts';
-import type { Operation } from './index.ts';
+import { GatewayError } from '../../shared/errors.ts';
+import type { Operation } from './operation.ts';
 
 export const connections_list: Operation<'connections_list'> = async (_input, ctx, services) => {
   const connections = await services.connections.list(ctx.principal);
@@ -19,11 +19,20 @@ function requireOperator(principal: { kind: string }): void {
 
 export const connections_create: Operation<'connections_create'> = async (input, ctx, services) => {
   requireOperator(ctx.principal);
-  return services.connections.createInternal(ctx.principal, input.token);
+  const saved = await services.connections.createInternal(ctx.principal, input.token);
+  ctx.audit.connectionId = saved.connection.connection_id;
+  ctx.audit.summary = `${saved.created ? 'connected' : 'updated the token of'} workspace ${saved.connection.workspace_name ?? saved.connection.workspace_id ?? '?'}`;
+  return saved;
 };
 
-export const connections_refresh: Operation<'connections_refresh'> = async (input, ctx, services) =>
-  services.connections.refresh(ctx.principal, input.connection_id);
+export const connections_refresh: Operation<'connections_refresh'> = async (input, ctx, services) => {
+  ctx.audit.connectionId = input.connection_id;
+  ctx.audit.summary = 'refreshed the connection token';
+  return services.connections.refresh(ctx.principal, input.connection_id);
+};
 
-export const connections_delete: Operation<'connections_delete'> = async (input, ctx, services) =>
-  services.connections.remove(ctx.principal, input.connection_id, { remote: input.remote === true });
+export const connections_delete: Operation<'connections_delete'> = async (input, ctx, services) => {
+  ctx.audit.connectionId = input.connection_id;
+  ctx.audit.summary = input.remote === true ? 'removed the connection and revoked its token' : 'removed the connection';
+  return services.connections.remove(ctx.principal, input.connection_id, { remote: input.remote === true });
+};

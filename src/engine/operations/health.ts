@@ -1,3 +1,3 @@
-import type { Operation } from './index.ts';
+import type { Operation } from './operation.ts';
 
 export const health: Operation<'health'> = async () => ({ status: 'ok' });

@@ -1,6 +1,6 @@
 import { NOTION_API_VERSION } from '../../notion/client.ts';
 import { toGatewayError } from '../../notion/errors.ts';
-import type { Operation } from './index.ts';
+import type { Operation } from './operation.ts';
 
 /** Version, build and a live users/me probe through the connection a call without connection_id would use. */
 export const meta_get: Operation<'meta_get'> = async (_input, ctx, services) => {
@@ -14,7 +14,7 @@ export const meta_get: Operation<'meta_get'> = async (_input, ctx, services) => 
   if (available.length === 0) return { ...base, notion: { reachable: null } };
   try {
     const connection = await services.connections.resolve(ctx.principal, null);
-    const client = await services.notion.for(connection);
+    const client = services.notion.for(connection.summary.connection_id, await connection.accessToken());
     await client.users.me({});
     return { ...base, notion: { reachable: true } };
   } catch (error) {

@@ -1,13 +1,22 @@
 /**
- * notion_request: the generic, allow-listed Notion proxy (seed §7.2.1). The allowlist in src/notion/allowlist.ts
- * decides what may pass; this function enforces the size limits and hands the call to the SDK.
+ * notion_request and notion_read: the allow-listed Notion proxy. The allowlist in src/notion/allowlist.ts decides what
+ * may pass and whether a route reads or writes; notion_read takes reads only, notion_request takes every route.
  */
-import { checkQuery, resolveAllowedRoute } from '../../notion/allowlist.ts';
-import { GatewayError } from '../errors.ts';
-import type { Operation } from './index.ts';
+import { type AllowedRequest, checkQuery, resolveAllowedRoute } from '../../notion/allowlist.ts';
+import { GatewayError } from '../../shared/errors.ts';
+import type { EngineServices, OperationContext } from '../context.ts';
+import { acknowledgement } from '../pipeline/size.ts';
+import type { Input, Output } from '../types.ts';
+import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
 
-export const notion_request: Operation<'notion_request'> = async (input, ctx, services) => {
-  const route = resolveAllowedRoute(input.method, input.path);
+type ProxyInput = Input<'notion_request'> | Input<'notion_read'>;
+
+async function proxy(
+  route: AllowedRequest,
+  input: ProxyInput,
+  ctx: OperationContext,
+  services: EngineServices,
+): Promise<Output<'notion_request'>> {
   const query = checkQuery(route.rule, input.query);
   const body = input.body;
   if (body !== undefined && (route.method === 'GET' || route.method === 'DELETE')) {
@@ -23,14 +32,48 @@ export const notion_request: Operation<'notion_request'> = async (input, ctx, se
       { bytes: bodyBytes, limit: services.limits.maxNotionBodyBytes },
     );
   }
-  const connection = await services.connections.resolve(ctx.principal, input.connection_id);
-  const client = await services.notion.for(connection, route.rule.notionVersion);
-  ctx.logger.debug({ method: route.method, path: route.path }, 'notion_request');
+  const path = `/v1/${route.path}`;
+  ctx.audit.summary = `${route.method} ${path}`;
+  ctx.audit.method = route.method;
+  ctx.audit.path = path;
+  for (const segment of route.path.split('/')) if (/^[0-9a-f-]{36}$/.test(segment)) ctx.audit.notionIds.add(segment);
+  const client = connectionOf(ctx).notion(route.rule.notionVersion);
+  ctx.logger.debug({ method: route.method, path: route.path }, 'notion proxy');
   const response = await client.request<Record<string, unknown>>({
     method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
     path: route.path,
     query: Object.keys(query).length > 0 ? query : undefined,
     body,
   });
-  return { method: route.method, path: `/v1/${route.path}`, response };
+  return { method: route.method, path, response };
+}
+
+export const notion_request: Operation<'notion_request'> = async (input, ctx, services) =>
+  proxy(resolveAllowedRoute(input.method, input.path), input, ctx, services);
+
+export const notion_read: Operation<'notion_read'> = async (input, ctx, services) => {
+  const route = resolveAllowedRoute(input.method, input.path);
+  if (route.kind !== 'read') {
+    throw new GatewayError(
+      'write_not_allowed',
+      `${route.method} /v1/${route.rule.template} changes Notion: notion_read only reads. Call notion_request for it.`,
+      { use: 'notion_request', method: route.method, path: input.path },
+      400,
+    );
+  }
+  return proxy(route, input, ctx, services);
+};
+
+/** Whether a proxied call writes, from its route; a path the allowlist refuses counts as a write (and is audited). */
+function writes(input: Input<'notion_request'>): boolean {
+  try {
+    return resolveAllowedRoute(input.method, input.path).kind === 'write';
+  } catch {
+    return true;
+  }
+}
+
+export const notionRequestHooks: OperationHooks<'notion_request'> = {
+  writes,
+  compact: (result) => ({ ...result, response: acknowledgement(result.response), compacted: true }),
 };

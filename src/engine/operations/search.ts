@@ -4,7 +4,7 @@
  */
 import type { SearchParameters, SearchResponse } from '@notionhq/client';
 import type { Output } from '../types.ts';
-import type { Operation } from './index.ts';
+import { connectionOf, type Operation } from './operation.ts';
 
 type Hit = Output<'notion_search'>['results'][number];
 type NotionResult = SearchResponse['results'][number];
@@ -40,9 +40,8 @@ function toHit(result: NotionResult): Hit {
   };
 }
 
-export const notion_search: Operation<'notion_search'> = async (input, ctx, services) => {
-  const connection = await services.connections.resolve(ctx.principal, input.connection_id);
-  const client = await services.notion.for(connection);
+export const notion_search: Operation<'notion_search'> = async (input, ctx) => {
+  const client = connectionOf(ctx).notion();
   const params: SearchParameters = {
     query: input.query,
     page_size: input.page_size ?? 25,

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
+import { Migration20261130000000_request_path } from './Migration20261130000000_request_path.ts';
 
 /**
  * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
@@ -8,4 +9,5 @@ import { Migration20261125000000_initial } from './Migration20261125000000_initi
  */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
+  { name: 'Migration20261130000000_request_path', class: Migration20261130000000_request_path },
 ];

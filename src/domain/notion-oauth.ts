@@ -8,11 +8,12 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { GatewayError } from '../engine/errors.ts';
-import { type ConnectionSummary, OPERATOR, type Principal } from '../engine/ports.ts';
-import type { ConnectionService } from '../store/connections.ts';
-import { DEFAULT_NOTION_BASE_URL, exchangeCode } from '../store/notion-api.ts';
+import { DEFAULT_NOTION_BASE_URL, exchangeCode } from '../notion/connection-api.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
 import type { Store } from '../store/store.ts';
+import type { ConnectionSummary } from './connection-types.ts';
+import type { ConnectionService } from './connections.ts';
 
 export const DEFAULT_STATE_TTL_MS = 10 * 60_000;
 const MAX_HINT = 200;

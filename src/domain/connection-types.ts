@@ -1,15 +1,8 @@
 /**
- * The seams between the engine and what it stands on. The engine depends on these interfaces only;
- * src/store and src/notion provide the implementations, chosen in src/app.ts.
+ * What a connection is, as the engine and every surface see it: the domain's contract with the layers above.
+ * src/domain/connections.ts implements the registry over the store.
  */
-
-/** Who is calling. For now every authenticated caller is the operator; the OAuth 2.1 issue adds per-user principals. */
-export interface Principal {
-  id: string;
-  kind: 'operator' | 'user';
-}
-
-export const OPERATOR: Principal = Object.freeze({ id: 'operator', kind: 'operator' });
+import type { Principal } from '../shared/principal.ts';
 
 /** A connection as every surface may show it: never a token. */
 export interface ConnectionSummary {

@@ -4,9 +4,9 @@
  */
 import { APIResponseError, type Client, type OauthTokenResponse } from '@notionhq/client';
 import type { Logger } from 'pino';
-import { GatewayError } from '../engine/errors.ts';
-import { createNotionClient } from '../notion/client.ts';
-import { toGatewayError } from '../notion/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { createNotionClient } from './client.ts';
+import { toGatewayError } from './errors.ts';
 
 export const DEFAULT_NOTION_BASE_URL = 'https://api.notion.com';
 

@@ -6,16 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import { GatewayError } from '../engine/errors.ts';
-import { normaliseUuid } from '../engine/ids.ts';
-import {
-  type ConnectionHandle,
-  type ConnectionRegistry,
-  type ConnectionSummary,
-  OPERATOR,
-  type Principal,
-} from '../engine/ports.ts';
-import { DecryptionError, type TokenCipher } from '../security/token-cipher.ts';
 import {
   type BotIdentity,
   fetchBotIdentity,
@@ -24,9 +14,14 @@ import {
   type OAuthGrant,
   refreshGrant,
   revokeToken,
-} from './notion-api.ts';
-import type { ConnectionRow } from './repositories.ts';
-import type { Store } from './store.ts';
+} from '../notion/connection-api.ts';
+import { DecryptionError, type TokenCipher } from '../security/token-cipher.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { normaliseUuid } from '../shared/ids.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
+import type { ConnectionRow } from '../store/repositories.ts';
+import type { Store } from '../store/store.ts';
+import type { ConnectionHandle, ConnectionRegistry, ConnectionSummary } from './connection-types.ts';
 
 export interface ConnectionServiceOptions {
   store: Store;

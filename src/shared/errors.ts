@@ -15,7 +15,7 @@ const defaultStatus: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
-  response_too_large: 502,
+  response_too_large: 422,
   method_not_allowed: 405,
   path_not_allowed: 403,
   invalid_id: 400,
@@ -30,6 +30,13 @@ const defaultStatus: Record<ErrorCode, number> = {
   rate_limited: 429,
   not_implemented: 501,
   internal_error: 500,
+  idempotency_key_reused: 422,
+  idempotency_key_in_flight: 409,
+  notion_outcome_unknown: 502,
+  notion_request_blocked: 429,
+  read_only: 403,
+  write_not_allowed: 400,
+  audit_unavailable: 503,
 };
 
 export class GatewayError extends Error {

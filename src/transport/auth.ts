@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import { GatewayError } from '../engine/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

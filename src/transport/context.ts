@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { Actor, EngineContext } from '../engine/context.ts';
-import { GatewayError, toErrorBody } from '../engine/errors.ts';
-import { OPERATOR, type Principal } from '../engine/ports.ts';
+import type { Actor, CallContext } from '../engine/context.ts';
+import { GatewayError, toErrorBody } from '../shared/errors.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
 
 export interface RequestState {
   requestId: string;
@@ -42,8 +42,9 @@ export function requestContext(logger: Logger) {
 
 export const requestIdOf = (ctx: Context) => state(ctx).requestId;
 
-export function okEnvelope(result: unknown, ctx: Context) {
-  return { ok: true, result, error: null, meta: { request_id: requestIdOf(ctx) } };
+export function okEnvelope(result: unknown, ctx: Context, replayed = false) {
+  const meta = replayed ? { request_id: requestIdOf(ctx), idempotent_replay: true } : { request_id: requestIdOf(ctx) };
+  return { ok: true, result, error: null, meta };
 }
 
 export function errorEnvelope(error: GatewayError, ctx: Context) {
@@ -84,7 +85,7 @@ export function errorHandler() {
   };
 }
 
-export function engineContext(ctx: Context, actor: Actor): EngineContext {
+export function callContext(ctx: Context, actor: Actor): CallContext {
   return {
     requestId: requestIdOf(ctx),
     actor,

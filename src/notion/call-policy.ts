@@ -1,0 +1,152 @@
+/**
+ * The Notion call policy: what happens when a request to Notion fails, decided once for every request the SDK sends.
+ * It is the `fetch` handed to each `@notionhq/client` Client, so it sits below the SDK's own retry and only adds what
+ * the SDK does not do; it never repeats what the SDK does.
+ *
+ * | failure                                   | read (GET, search, queries)          | write (everything else)                      |
+ * | ----------------------------------------- | ------------------------------------ | -------------------------------------------- |
+ * | 429 `rate_limited`, 529                   | SDK retries, honouring Retry-After   | SDK retries (Notion did not run it)          |
+ * | 429 `public_api_request_blocked`          | not retried: `notion_request_blocked`| not retried: `notion_request_blocked`        |
+ * | 500, 503 on GET                           | SDK retries                          | —                                            |
+ * | 500, 502, 503, 504 otherwise              | retried here (Retry-After honoured)  | not re-sent: `notion_outcome_unknown`        |
+ * | timeout, connection reset                 | retried here                         | not re-sent: `notion_outcome_unknown`        |
+ * | connection refused (nothing was sent)     | retried here                         | retried here                                 |
+ * | 4xx                                       | returned as Notion's error           | returned as Notion's error                   |
+ *
+ * `notion_outcome_unknown` carries Notion's `committed_resource_id` when Notion sent one: the write may well have
+ * been saved. Every attempt first waits for the connection's pace (src/notion/pacer.ts).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { GatewayError } from '../shared/errors.ts';
+import { classifyNotionCall, type RouteKind } from './allowlist.ts';
+import type { Pacer } from './pacer.ts';
+
+export interface CallPolicyOptions {
+  pacer: Pacer;
+  /** Pacing key: the connection id. */
+  paceKey: string;
+  /** Per attempt, headers and body included. */
+  timeoutMs: number;
+  /** Retries of a read after a failure the SDK does not retry itself. */
+  maxRetries: number;
+  logger?: Logger;
+}
+
+type FetchArgs = [input: string, init?: RequestInit & { agent?: unknown }];
+
+/**
+ * Idle sockets are dropped after 2 s, well before Node's (and most servers') 5 s keep-alive timeout, so a request
+ * never goes out on a socket the server is closing: that race is what answered ECONNRESET.
+ */
+const dispatcher = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 4_000, connections: 64 });
+
+const RETRIED_BY_SDK_ON_GET = new Set([500, 503]);
+const AMBIGUOUS_STATUS = new Set([500, 502, 503, 504]);
+
+/** What went wrong below HTTP: `refused` guarantees nothing was sent. */
+function networkFailure(error: unknown): 'timeout' | 'refused' | 'reset' | 'network' {
+  const e = error as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError') return 'timeout';
+  const code = e.cause?.code ?? e.code;
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'reset';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  return 'network';
+}
+
+/** Exponential back-off with full jitter: 250 ms, 500 ms, 1 s… capped at 4 s. */
+const backoffMs = (attempt: number) => Math.random() * Math.min(4_000, 250 * 2 ** attempt);
+
+function retryAfterMs(response: Response): number | null {
+  const value = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+  return Number.isFinite(value) && value >= 0 ? Math.min(value, 10) * 1000 : null;
+}
+
+async function readJson(response: Response): Promise<Record<string, unknown>> {
+  try {
+    return (await response.json()) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function outcomeUnknown(method: string, reason: string, details: Record<string, unknown>): GatewayError {
+  const committed = typeof details.committed_resource_id === 'string' ? details.committed_resource_id : null;
+  return new GatewayError(
+    'notion_outcome_unknown',
+    `Notion failed after the ${method} was sent (${reason}): it may have been saved. ${
+      committed
+        ? `Notion reports it committed ${committed}: read it before writing again.`
+        : 'Check (notion_read or search) before writing again, or retry with the same idempotency_key to get this answer again.'
+    }`,
+    { reason, ...details, committed_resource_id: committed },
+  );
+}
+
+/** A `fetch` for the SDK that applies the policy above to every request of one connection. */
+export function createPolicyFetch(options: CallPolicyOptions) {
+  const log = options.logger?.child({ component: 'notion-call-policy' });
+  return async function policyFetch(...[url, init = {}]: FetchArgs): Promise<Response> {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const path = new URL(url).pathname;
+    const kind: RouteKind = classifyNotionCall(method, path);
+    const { agent: _sdkAgent, ...request } = init;
+    for (let attempt = 0; ; attempt++) {
+      await options.pacer.acquire(options.paceKey);
+      let response: Response;
+      try {
+        response = (await undiciFetch(url, {
+          ...(request as object),
+          dispatcher,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        })) as unknown as Response;
+      } catch (error) {
+        const failure = networkFailure(error);
+        const retryable = kind === 'read' || failure === 'refused';
+        if (retryable && attempt < options.maxRetries) {
+          log?.info({ method, path, failure, attempt: attempt + 1 }, 'retrying Notion request');
+          await sleep(backoffMs(attempt));
+          continue;
+        }
+        if (kind === 'write' && failure !== 'refused') throw outcomeUnknown(method, failure, {});
+        throw new GatewayError(
+          'notion_unreachable',
+          failure === 'timeout' ? 'Notion did not answer in time. Try again later.' : 'Notion could not be reached.',
+          { cause: failure, attempts: attempt + 1 },
+        );
+      }
+
+      if (response.status === 429) {
+        const body = await readJson(response.clone());
+        if (body.rate_limit_reason === 'public_api_request_blocked') {
+          throw new GatewayError(
+            'notion_request_blocked',
+            'Notion blocks requests from this integration (public_api_request_blocked). Retrying will not help: check the integration in Notion.',
+            { notion_status: 429, rate_limit_reason: 'public_api_request_blocked' },
+            429,
+          );
+        }
+        return response; // the SDK retries 429 itself, honouring Retry-After
+      }
+      if (!AMBIGUOUS_STATUS.has(response.status)) return response;
+
+      if (kind === 'write') {
+        const body = await readJson(response);
+        throw outcomeUnknown(method, `HTTP ${response.status}`, {
+          notion_status: response.status,
+          notion_code: typeof body.code === 'string' ? body.code : null,
+          ...(typeof body.committed_resource_id === 'string'
+            ? { committed_resource_id: body.committed_resource_id }
+            : {}),
+        });
+      }
+      const sdkRetries = (method === 'GET' || method === 'DELETE') && RETRIED_BY_SDK_ON_GET.has(response.status);
+      if (sdkRetries || attempt >= options.maxRetries) return response;
+      log?.info({ method, path, status: response.status, attempt: attempt + 1 }, 'retrying Notion read');
+      await response.body?.cancel();
+      await sleep(retryAfterMs(response) ?? backoffMs(attempt));
+    }
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Pacing per connection: Notion allows an average of 3 requests per second per connection (180 a minute; 600 on
+ * Business plans) with short bursts. Every Notion request the gateway sends waits for its connection's turn here,
+ * retries included, so a busy connection slows down instead of collecting 429s. A request that would wait longer than
+ * `maxWaitMs` is refused with `rate_limited` and `retry_after_seconds` rather than hang past ChatGPT's 45 s.
+ *
+ * The limiter is rate-limiter-flexible's in-process RateLimiterMemory; its Redis/PostgreSQL limiters have the same
+ * interface, which is how several replicas will share one pace (a later issue).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { GatewayError } from '../shared/errors.ts';
+
+export interface Pacer {
+  /** Resolves when `key` may send one request; throws `rate_limited` when that would take longer than allowed. */
+  acquire(key: string): Promise<void>;
+}
+
+export interface PaceSettings {
+  /** Sustained requests per minute per connection (Notion: 180, 600 on Business and Enterprise plans). */
+  perMinute: number;
+  /** Requests allowed at once; the window is sized so the average never passes `perMinute`. */
+  burst: number;
+  /** Longest a request may wait for its turn. */
+  maxWaitMs: number;
+}
+
+export function createPacer(settings: PaceSettings): Pacer {
+  const burst = Math.max(1, Math.floor(settings.burst));
+  // `burst` requests per window, the window as long as `burst` requests take at the sustained rate.
+  const windowSeconds = (burst * 60) / settings.perMinute;
+  const limiter = new RateLimiterMemory({ points: burst, duration: windowSeconds, keyPrefix: 'notion-pace' });
+  return {
+    async acquire(key) {
+      const started = Date.now();
+      for (;;) {
+        try {
+          await limiter.consume(key);
+          return;
+        } catch (rejection) {
+          if (!(rejection instanceof RateLimiterRes)) throw rejection;
+          const waitMs = Math.max(1, rejection.msBeforeNext);
+          if (Date.now() - started + waitMs > settings.maxWaitMs) {
+            const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+            throw new GatewayError(
+              'rate_limited',
+              `This connection is at its Notion pace (${settings.perMinute} requests a minute); retry in ${retryAfter} s.`,
+              { retry_after_seconds: retryAfter, requests_per_minute: settings.perMinute },
+            );
+          }
+          await sleep(waitMs);
+        }
+      }
+    },
+  };
+}
+
+/** No pacing (the connection layer's one-off calls, made before a connection exists). */
+export const UNPACED: Pacer = { acquire: async () => {} };
