@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { expectError } from '../support/contract.ts';
 import { API_TOKEN, api, type RunningGateway, startGateway } from '../support/gateway.ts';
@@ -52,7 +52,24 @@ async function consent(startQuery = '', extra = ''): Promise<URL> {
   return new URL(approved.headers.get('location')!);
 }
 
+/** Adds the Alpha workspace's internal integration; returns its connection id. */
+async function addAlpha(): Promise<string> {
+  const created = await call('POST', '/v1/connections', { token: 'secret_alpha_integration' });
+  expect(created.status).toBe(200);
+  return created.json.result.connection.connection_id;
+}
+
 describe('connections', () => {
+  // The gateway and sandbox are shared for speed; every test starts with no connections, so none depends on what
+  // another one left behind (each passes alone, with -t, and in a shuffled run).
+  beforeEach(async () => {
+    const list = await call('GET', '/v1/connections');
+    for (const c of list.json.result.connections as Array<{ connection_id: string }>) {
+      const removed = await call('DELETE', `/v1/connections/${c.connection_id}`);
+      expect(removed.status).toBe(200);
+    }
+  });
+
   it('starts empty and asks for a connection by name', async () => {
     const list = await call('GET', '/v1/connections');
     expect(list.json.result).toEqual({ connections: [], default_connection_id: null });
@@ -84,6 +101,7 @@ describe('connections', () => {
   });
 
   it('connects a second workspace through Notion OAuth and then needs connection_id', async () => {
+    await addAlpha();
     const beta = sandbox.workspaces().find((w) => w.name === 'Beta')!;
     const callback = await consent('?return_url=https%3A%2F%2Fchatgpt.com%2Fdone', `&sandbox_workspace=${beta.id}`);
     expect(callback.pathname).toBe('/oauth/callback');
@@ -145,7 +163,14 @@ describe('connections', () => {
     expect(location.searchParams.get('error')).toBe('oauth_failed');
   });
 
-  it('never logs a token', () => {
+  it('never logs a token', async () => {
+    // Hand the gateway every secret in this test, so it does not rely on earlier tests for something to leak.
+    await addAlpha();
+    expect((await call('POST', '/v1/connections', { token: 'secret_beta_integration' })).status).toBe(200);
+    const callback = await consent();
+    const done = await api(gateway.url, null)('GET', `/oauth/callback${callback.search}`);
+    expect(done.status).toBe(200);
+    expect((await call('GET', '/v1/connections')).json.result.connections).toHaveLength(3);
     const log = gateway.logs.join('\n');
     for (const secret of ['secret_alpha_integration', 'secret_beta_integration', OAUTH.clientSecret]) {
       expect(log).not.toContain(secret);
