@@ -419,10 +419,10 @@ export interface components {
             /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
-             * @description GET, or POST for search (`/v1/search`) and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`).
+             * @description GET, or POST for search (`/v1/search`) and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`). Writes are refused: use notion_request.
              * @enum {string}
              */
-            method: "GET" | "POST";
+            method: "GET" | "POST" | "PATCH" | "DELETE";
             /** @description Notion API path such as `/v1/pages/{page_id}` (the `/v1` prefix is optional). Ids must be Notion UUIDs. */
             path: string;
             /** @description Query-string parameters, e.g. `{"page_size": 50, "start_cursor": "…"}`. */

@@ -167,10 +167,8 @@ export class Engine {
     }
 
     // Too large to echo: acknowledge instead. The write happened; it must never read as a failure.
-    if (measure(result) > this.services.limits.maxResponseChars) {
-      if (opHooks?.compact) result = opHooks.compact(result as never);
-      else ctx.logger.warn({ operationId }, 'write result over the size limit and no compact form: sent as is');
-    }
+    if (measure(result) > this.services.limits.maxResponseChars)
+      result = this.#compact(operationId, opHooks, result, ctx);
     await claim?.complete(200, { ok: true, result });
     await audit.finish({
       success: true,
@@ -181,6 +179,25 @@ export class Engine {
       path: ctx.audit.path,
     });
     return { result: result as Output<OperationId>, replayed: false };
+  }
+
+  /** A write's acknowledgement; whatever goes wrong here, the write happened and its answer stays a success. */
+  #compact(
+    operationId: OperationId,
+    opHooks: OperationHooks<OperationId> | undefined,
+    result: unknown,
+    ctx: OperationContext,
+  ): unknown {
+    if (!opHooks?.compact) {
+      ctx.logger.warn({ operationId }, 'write result over the size limit and no compact form: sent as is');
+      return result;
+    }
+    try {
+      return opHooks.compact(result as never);
+    } catch (error) {
+      ctx.logger.error({ err: error, operationId }, 'compacting a write result failed: sent as is');
+      return result;
+    }
   }
 
   /** The connection a call runs on, resolved once: explicit id → the only one → DEFAULT_CONNECTION_ID. */

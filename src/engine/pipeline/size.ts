@@ -16,22 +16,14 @@ export function enforceReadSize(chars: number, limit: number): void {
   );
 }
 
-const KEPT_FIELDS = [
-  'object',
-  'id',
-  'type',
-  'url',
-  'parent',
-  'created_time',
-  'last_edited_time',
-  'in_trash',
-  'archived',
-];
+const OBJECT_FIELDS = ['object', 'id', 'type', 'url', 'parent', 'created_time', 'last_edited_time', 'in_trash'];
+/** Items of a list keep only what names them: 100 appended blocks stay a few kilobytes. */
+const ITEM_FIELDS = ['object', 'id', 'type', 'url'];
 
-function pick(value: unknown): Record<string, unknown> {
+function pick(value: unknown, fields: string[]): Record<string, unknown> {
   if (value === null || typeof value !== 'object') return {};
   const source = value as Record<string, unknown>;
-  return Object.fromEntries(KEPT_FIELDS.filter((k) => k in source).map((k) => [k, source[k]]));
+  return Object.fromEntries(fields.filter((k) => k in source).map((k) => [k, source[k]]));
 }
 
 /** A Notion object or list reduced to what identifies it. */
@@ -40,11 +32,11 @@ export function acknowledgement(response: unknown): Record<string, unknown> {
   if (Array.isArray(source.results)) {
     return {
       object: source.object ?? 'list',
-      results: source.results.map(pick),
+      results: source.results.map((item) => pick(item, ITEM_FIELDS)),
       results_count: source.results.length,
       next_cursor: source.next_cursor ?? null,
       has_more: source.has_more ?? false,
     };
   }
-  return pick(source);
+  return pick(source, OBJECT_FIELDS);
 }
