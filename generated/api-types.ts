@@ -497,7 +497,7 @@ export interface components {
             title: string;
             url: string | null;
         };
-        /** @description Notion search (seed §4.3). */
+        /** @description Notion search: title search over pages and data sources shared with the integration. */
         SearchInput: {
             /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
             connection_id?: components["schemas"]["ConnectionId"];
