@@ -21,6 +21,7 @@ import { normaliseUuid } from '../shared/ids.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
 import type { ConnectionRow } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
+import { cachedConnectionRows } from './connection-cache.ts';
 import type { ConnectionHandle, ConnectionRegistry, ConnectionSummary } from './connection-types.ts';
 
 export interface ConnectionServiceOptions {
@@ -36,6 +37,8 @@ export interface ConnectionServiceOptions {
   /** Refresh an OAuth access token this long before `token_expires_at` (default 5 minutes). */
   refreshSkewMs?: number;
   logger?: Logger;
+  /** How long resolved connections are read from memory (CONNECTION_CACHE_TTL_MS; 0: always from the store). */
+  cacheTtlMs?: number;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -95,6 +98,18 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   };
   /** One refresh in flight per connection in this process. */
   const inflight = new Map<string, Promise<string>>();
+  /** Reads through a short cache (src/domain/connection-cache.ts); refresh races read `store.connections` directly. */
+  const rows = cachedConnectionRows(store.connections, options.cacheTtlMs ?? 0);
+  /** Decrypted access tokens by ciphertext: a token is decrypted once per version, not once per call. */
+  const decrypted = new Map<string, string>();
+  const decryptAccess = (row: ConnectionRow): string => {
+    const memo = decrypted.get(row.access_token_enc);
+    if (memo !== undefined) return memo;
+    const token = cipher.decrypt(row.access_token_enc, row.id, 'access_token');
+    if (decrypted.size >= 1_000) decrypted.clear();
+    decrypted.set(row.access_token_enc, token);
+    return token;
+  };
 
   const notFound = (id: string) =>
     new GatewayError('connection_not_found', `No connection ${JSON.stringify(id)} (unknown or deleted).`, {
@@ -104,7 +119,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
   async function findOwned(principal: Principal, connectionId: string): Promise<ConnectionRow> {
     const id = normalizeConnectionId(connectionId);
     if (!id) throw notFound(connectionId);
-    const row = await store.connections.find(id);
+    const row = await rows.find(id);
     if (!row || row.owner !== principal.id) throw notFound(connectionId);
     return row;
   }
@@ -135,9 +150,9 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     expiresAt: Date | null,
   ): Promise<UpsertResult> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await store.connections.findLiveByIdentity(owner, identity.workspace_id, identity.bot_id);
+      const existing = await rows.findLiveByIdentity(owner, identity.workspace_id, identity.bot_id);
       if (existing) {
-        const updated = await store.connections.update(existing.id, {
+        const updated = await rows.update(existing.id, {
           kind,
           workspace_name: identity.workspace_name ?? existing.workspace_name,
           workspace_icon: identity.workspace_icon ?? existing.workspace_icon,
@@ -152,7 +167,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
       }
       const id = randomUUID();
       try {
-        const row = await store.connections.insert({
+        const row = await rows.insert({
           id,
           kind,
           owner,
@@ -196,7 +211,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         }
         throw e;
       }
-      const won = await store.connections.updateIfToken(row.id, row.access_token_enc, {
+      const won = await rows.updateIfToken(row.id, row.access_token_enc, {
         token_expires_at: grant.expires_at,
         workspace_name: grant.workspace_name ?? row.workspace_name,
         workspace_icon: grant.workspace_icon ?? row.workspace_icon,
@@ -228,11 +243,11 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     return {
       summary: toSummary(row),
       async accessToken() {
-        const current = await store.connections.find(row.id);
+        const current = await rows.find(row.id);
         if (!current) throw notFound(row.id);
         if (needsRefresh(current)) return refreshOAuthRow(current);
         try {
-          return cipher.decrypt(current.access_token_enc, current.id, 'access_token');
+          return decryptAccess(current);
         } catch (e) {
           if (!(e instanceof DecryptionError)) throw e;
           log?.error({ connection_id: current.id, key_id: e.keyId }, 'stored token does not decrypt');
@@ -248,22 +263,22 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
 
   const service: ConnectionService = {
     async list(principal) {
-      return (await store.connections.listLive(principal.id)).map(toSummary);
+      return (await rows.listLive(principal.id)).map(toSummary);
     },
 
     async resolve(principal, connectionId) {
       if (connectionId !== undefined && connectionId !== null && connectionId !== '') {
         return handle(await findOwned(principal, connectionId));
       }
-      const rows = await store.connections.listLive(principal.id);
-      if (rows.length === 1) return handle(rows[0]!);
+      const live = await rows.listLive(principal.id);
+      if (live.length === 1) return handle(live[0]!);
       const def = options.defaultConnectionId ? normalizeConnectionId(options.defaultConnectionId) : null;
-      const byDefault = def ? rows.find((r) => r.id === def) : undefined;
+      const byDefault = def ? live.find((r) => r.id === def) : undefined;
       if (byDefault) return handle(byDefault);
-      const available = rows.map((r) => ({ connection_id: r.id, workspace_name: r.workspace_name ?? null }));
+      const available = live.map((r) => ({ connection_id: r.id, workspace_name: r.workspace_name ?? null }));
       throw new GatewayError(
         'connection_required',
-        rows.length === 0
+        live.length === 0
           ? 'No Notion connection yet: connect a workspace first (OAuth, or an internal integration token).'
           : `Several Notion connections are available: pass connection_id (one of ${available
               .map((a) => `${a.connection_id}${a.workspace_name ? ` "${a.workspace_name}"` : ''}`)
@@ -296,7 +311,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await revokeToken(cipher.decrypt(row.access_token_enc, row.id, 'access_token'), client, api);
         revoked = true;
       }
-      if (!(await store.connections.softDelete(row.id))) throw notFound(connectionId);
+      if (!(await rows.softDelete(row.id))) throw notFound(connectionId);
       log?.info({ connection_id: row.id, revoked }, 'connection removed');
       return { connection_id: row.id, deleted: true, revoked };
     },
@@ -307,7 +322,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
         await refreshOAuthRow(row);
       } else {
         const identity = await fetchBotIdentity(cipher.decrypt(row.access_token_enc, row.id, 'access_token'), api);
-        await store.connections.update(row.id, {
+        await rows.update(row.id, {
           workspace_name: identity.workspace_name ?? row.workspace_name,
           workspace_id: row.workspace_id ?? identity.workspace_id,
         });

@@ -14,6 +14,7 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ValidateFunction } from 'ajv';
 import type { CallContext } from '../engine/context.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -46,9 +47,12 @@ export function loadToolCatalog(engineHas: (id: string) => id is OperationId): M
   return { listed, byName };
 }
 
+const sharedValidator = new AjvJsonSchemaValidator();
+
 const SERVER_INSTRUCTIONS =
-  'Manage a Notion workspace. Use notion_search to find pages and data sources by title, notion_request for any ' +
-  'Notion API call (version 2025-09-03: databases hold data sources; query and create rows through data_source_id). ' +
+  'Manage a Notion workspace (API version 2025-09-03: databases hold data sources; query and create rows through ' +
+  'data_source_id). Find pages and data sources by title with notion_search; read anything with notion_read (no ' +
+  'confirmation needed); change things with notion_request, passing an idempotency_key so a retry never writes twice. ' +
   'When several connections exist, call connections_list and pass connection_id.';
 
 /** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
@@ -77,7 +81,12 @@ export function createMcpServer(
 ): Server {
   const server = new Server(
     { name: 'notion-gateway', title: 'Notion Gateway', version },
-    { capabilities: { tools: { listChanged: false } }, instructions: SERVER_INSTRUCTIONS },
+    {
+      capabilities: { tools: { listChanged: false } },
+      instructions: SERVER_INSTRUCTIONS,
+      // One validator for every per-request Server: the SDK would otherwise build (and compile into) a new Ajv each time.
+      jsonSchemaValidator: sharedValidator,
+    },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: catalog.listed }));
