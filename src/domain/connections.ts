@@ -111,16 +111,24 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     return token;
   };
 
-  const notFound = (id: string) =>
-    new GatewayError('connection_not_found', `No connection ${JSON.stringify(id)} (unknown or deleted).`, {
-      connection_id: id,
-    });
+  /** Like connection_required, the answer lists the connections the caller can use instead (`live`: theirs only). */
+  const notFound = (id: string, live: ConnectionRow[] = []) => {
+    const connections = live.map((r) => ({ connection_id: r.id, workspace_name: r.workspace_name ?? null }));
+    const named = connections.map((c) => `${c.connection_id}${c.workspace_name ? ` "${c.workspace_name}"` : ''}`);
+    const instead = named.length
+      ? `Available: ${named.join(', ')}.`
+      : 'No Notion connection exists yet: connect a workspace first.';
+    const message = `No connection ${JSON.stringify(id)} (unknown or deleted). ${instead}`;
+    return new GatewayError('connection_not_found', message, { connection_id: id, connections });
+  };
 
   async function findOwned(principal: Principal, connectionId: string): Promise<ConnectionRow> {
     const id = normalizeConnectionId(connectionId);
-    if (!id) throw notFound(connectionId);
+    if (!id) throw notFound(connectionId, await store.connections.listLive(principal.id));
     const row = await rows.find(id);
-    if (!row || row.owner !== principal.id) throw notFound(connectionId);
+    if (!row || row.owner !== principal.id) {
+      throw notFound(connectionId, await store.connections.listLive(principal.id));
+    }
     return row;
   }
 

@@ -113,8 +113,16 @@ describe('connections', () => {
         expect(err.code).toBe('connection_not_found');
         expect(err.status).toBe(404);
       }
+      // Like connection_required, the answer lists what the caller can use instead.
+      const unknown = await gatewayError(svc.resolve(OPERATOR, '00000000-0000-4000-8000-000000000000'));
+      expect(unknown.details.connections).toEqual([{ connection_id: a.connection_id, workspace_name: 'Alpha' }]);
+      expect(unknown.message).toContain(`${a.connection_id} "Alpha"`);
       const stranger: Principal = { id: 'someone', kind: 'user' };
-      expect((await gatewayError(svc.resolve(stranger, a.connection_id))).code).toBe('connection_not_found');
+      const foreign = await gatewayError(svc.resolve(stranger, a.connection_id));
+      expect(foreign.code).toBe('connection_not_found');
+      // Never another principal's connections.
+      expect(foreign.details.connections).toEqual([]);
+      expect(foreign.message).not.toContain('Alpha');
       expect(await svc.list(stranger)).toEqual([]);
 
       const handle = await svc.resolve(OPERATOR, a.connection_id);
