@@ -213,6 +213,24 @@ describe.each(['rest', 'mcp'] as const)('idempotent writes over %s', (surface) =
   });
 });
 
+describe('a write that cannot be audited', () => {
+  it('is refused with audit_unavailable before anything reaches Notion', async () => {
+    // The audit log's database failing, as a full disk or a lost connection would make it.
+    const audit = gateway.gateway.engine.services.audit;
+    const start = audit.start;
+    audit.start = async () => {
+      throw new Error('database unavailable');
+    };
+    try {
+      const res = await call('POST', '/v1/notion/request', createPage('Unaudited'));
+      expectError(res, 503, 'audit_unavailable');
+      expect(sandbox.requestLog()).toHaveLength(0);
+    } finally {
+      audit.start = start;
+    }
+  });
+});
+
 describe('idempotency keys over REST', () => {
   it('the Idempotency-Key header works like the body field, and both must agree', async () => {
     const key = uniqueKey('header');
