@@ -17,6 +17,7 @@ import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
 import { openSecureStore } from './domain/secure-store.ts';
 import { Engine } from './engine/engine.ts';
+import { homeHtml, homeIndex } from './home.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { mountMcpRoutes } from './mcp/routes.ts';
@@ -153,6 +154,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   router.get('/openapi.full.json', (ctx) => {
     ctx.body = withServer(fullDocument, baseUrlOf(ctx));
+  });
+  // A newcomer's first request: where everything is (HTML for a browser, JSON otherwise).
+  router.get('/', (ctx) => {
+    const index = homeIndex(baseUrlOf(ctx), { version: build.version, mcpAuth: config.mcpAuth });
+    ctx.body = ctx.accepts('json', 'html') === 'html' ? homeHtml(index) : index;
   });
   const mcp = mountMcpRoutes(router, {
     engine,

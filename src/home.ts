@@ -1,0 +1,58 @@
+/**
+ * GET /: what a newcomer (or a browser) finds at the root — where the documents and the MCP endpoints are.
+ * JSON by default; a small HTML page when the client prefers text/html.
+ */
+
+export interface HomeIndex {
+  name: string;
+  version: string;
+  links: { openapi: string; openapi_full: string; mcp: string; sse: string; health: string };
+  auth: string;
+}
+
+export function homeIndex(baseUrl: string, options: { version: string; mcpAuth: 'bearer' | 'none' }): HomeIndex {
+  return {
+    name: 'Notion Gateway',
+    version: options.version,
+    links: {
+      openapi: `${baseUrl}/openapi.json`,
+      openapi_full: `${baseUrl}/openapi.full.json`,
+      mcp: `${baseUrl}/mcp`,
+      sse: `${baseUrl}/sse`,
+      health: `${baseUrl}/health`,
+    },
+    auth:
+      options.mcpAuth === 'none'
+        ? '/v1/* needs Authorization: Bearer <ACTION_API_TOKEN>; MCP runs unauthenticated (MCP_AUTH=none).'
+        : '/v1/* and MCP need Authorization: Bearer <ACTION_API_TOKEN>.',
+  };
+}
+
+const LABELS: Record<keyof HomeIndex['links'], string> = {
+  openapi: 'OpenAPI document for Custom GPT Actions (import this URL)',
+  openapi_full: 'OpenAPI document with every operation',
+  mcp: 'MCP, Streamable HTTP (ChatGPT Developer Mode, MCP clients)',
+  sse: 'MCP, legacy SSE',
+  health: 'health check',
+};
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function homeHtml(index: HomeIndex): string {
+  const items = (Object.keys(index.links) as (keyof HomeIndex['links'])[])
+    .map((k) => {
+      const url = escapeHtml(index.links[k]);
+      return `<li><a href="${url}">${url}</a> — ${escapeHtml(LABELS[k])}</li>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(index.name)}</title></head>
+<body><h1>${escapeHtml(index.name)} ${escapeHtml(index.version)}</h1>
+<ul>
+${items}
+</ul>
+<p>${escapeHtml(index.auth)}</p>
+</body></html>
+`;
+}
