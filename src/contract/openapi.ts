@@ -28,9 +28,14 @@ export interface Operation {
   'x-http-only'?: boolean;
   [key: string]: unknown;
 }
+/** Groups of MCP tools a client is given (MCP_TOOLSETS, or `?toolsets=` on the MCP URL). */
+export const TOOLSETS = ['core', 'research', 'admin'] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
 export interface McpExtension {
   tool: string;
   title: string;
+  toolset: Toolset;
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
 }
 

@@ -16,35 +16,95 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ValidateFunction } from 'ajv';
+import { TOOLSETS, type Toolset } from '../contract/openapi.ts';
 import type { CallContext } from '../engine/context.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { OperationId } from '../engine/types.ts';
-import { type GatewayError, toErrorBody } from '../shared/errors.ts';
+import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, validationFailed } from '../shared/validation.ts';
 
 interface GeneratedTool extends Tool {
-  _meta: { operationId: string; method: string; path: string };
+  _meta: { operationId: string; method: string; path: string; toolset: Toolset };
 }
 
-export interface McpToolCatalog {
-  /** What tools/list returns (no internal metadata). */
+interface CatalogEntry {
+  tool: Tool;
+  toolset: Toolset;
+  operationId: OperationId;
+  validate: ValidateFunction;
+}
+
+/** The tools one client sees: what tools/list returns and what tools/call accepts. */
+export interface McpToolView {
   listed: Tool[];
-  byName: Map<string, { operationId: OperationId; validate: ValidateFunction }>;
+  byName: Map<string, CatalogEntry>;
 }
 
-export function loadToolCatalog(engineHas: (id: string) => id is OperationId): McpToolCatalog {
+export interface McpToolCatalog extends McpToolView {
+  /** The tools of these toolsets (the configured default when none is asked for); in read-only mode reads only. */
+  view(toolsets?: readonly string[]): McpToolView;
+}
+
+export interface CatalogOptions {
+  /** MCP_TOOLSETS: what a client gets unless it asks for others with `?toolsets=`. `all` is every toolset. */
+  toolsets: readonly string[];
+  /** READ_ONLY: only tools with readOnlyHint are listed or callable. */
+  readOnly: boolean;
+}
+
+/** `core,research` → the known toolsets it names (`all` = every one); unknown names are refused. */
+export function parseToolsets(names: readonly string[]): Toolset[] {
+  const wanted = names.map((n) => n.trim()).filter(Boolean);
+  if (wanted.includes('all')) return [...TOOLSETS];
+  const unknown = wanted.filter((n) => !(TOOLSETS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new GatewayError(
+      'bad_request',
+      `Unknown toolset ${unknown.join(', ')}; known: ${TOOLSETS.join(', ')}, all.`,
+      {
+        toolsets: [...TOOLSETS],
+      },
+    );
+  }
+  return wanted as Toolset[];
+}
+
+/** What a client gets by default: the Notion primitives and ChatGPT's deep-research pair. */
+export const DEFAULT_TOOLSETS: readonly Toolset[] = ['core', 'research'];
+
+export function loadToolCatalog(
+  engineHas: (id: string) => id is OperationId,
+  options: CatalogOptions = { toolsets: DEFAULT_TOOLSETS, readOnly: false },
+): McpToolCatalog {
   const file = join(import.meta.dirname, '../../generated/mcp-tools.json');
   const { tools } = JSON.parse(readFileSync(file, 'utf8')) as { tools: GeneratedTool[] };
   const ajv = createAjv();
-  const byName = new Map<string, { operationId: OperationId; validate: ValidateFunction }>();
-  const listed: Tool[] = [];
+  const entries: CatalogEntry[] = [];
   for (const { _meta, ...tool } of tools) {
     if (!engineHas(_meta.operationId))
       throw new Error(`MCP tool ${tool.name} names unknown operation ${_meta.operationId}`);
-    byName.set(tool.name, { operationId: _meta.operationId, validate: ajv.compile(tool.inputSchema) });
-    listed.push(tool);
+    entries.push({
+      tool,
+      toolset: _meta.toolset,
+      operationId: _meta.operationId,
+      validate: ajv.compile(tool.inputSchema),
+    });
   }
-  return { listed, byName };
+  const views = new Map<string, McpToolView>();
+  const view = (toolsets: readonly string[] = options.toolsets): McpToolView => {
+    const chosen = new Set(parseToolsets(toolsets));
+    const key = [...chosen].sort().join(',');
+    let found = views.get(key);
+    if (!found) {
+      const visible = entries.filter(
+        (e) => chosen.has(e.toolset) && (!options.readOnly || e.tool.annotations?.readOnlyHint === true),
+      );
+      found = { listed: visible.map((e) => e.tool), byName: new Map(visible.map((e) => [e.tool.name, e])) };
+      views.set(key, found);
+    }
+    return found;
+  };
+  return { ...view(), view };
 }
 
 const sharedValidator = new AjvJsonSchemaValidator();
@@ -75,7 +135,7 @@ function errorResult(error: GatewayError, requestId: string): CallToolResult {
 
 export function createMcpServer(
   engine: Engine,
-  catalog: McpToolCatalog,
+  catalog: McpToolView,
   contextForCall: () => CallContext,
   version: string,
 ): Server {

@@ -36,12 +36,14 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
 
   it('lists the generated tools with explicit annotations and output schemas', async () => {
     const { tools } = await client.listTools();
+    // The default toolsets (core, research); audit_list is in `admin`.
     expect(tools.map((t) => t.name).sort()).toEqual([
-      'audit_list',
       'connections_list',
+      'fetch',
       'notion_read',
       'notion_request',
       'notion_search',
+      'search',
     ]);
     for (const tool of tools) {
       expect(tool.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
@@ -137,7 +139,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(5);
+      expect(tools.length).toBe(6);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);

@@ -26,6 +26,8 @@ const samples: Record<string, () => Record<string, unknown>> = {
   notion_read: () => ({ method: 'POST', path: '/v1/search', body: { query: 'Parity' } }),
   // GET: REST sends no body, so the sample is empty; the audit holds the write made in beforeAll.
   audit_list: () => ({}),
+  search: () => ({ query: 'Parity' }),
+  fetch: () => ({ id: pageId }),
 };
 
 let sandbox: Sandbox;
@@ -44,7 +46,7 @@ beforeAll(async () => {
     invocations.push({ operationId, input: structuredClone(input), actor: ctx.actor });
     return invoke(operationId, input, ctx as never);
   }) as typeof engine.invoke;
-  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN);
+  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'all' });
   const page = await api(gateway.url)('POST', '/v1/notion/request', {
     method: 'POST',
     path: '/v1/pages',

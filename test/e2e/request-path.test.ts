@@ -25,7 +25,7 @@ beforeAll(async () => {
     NOTION_TIMEOUT_MS: '1000',
   });
   call = api(gateway.url);
-  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN);
+  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'core,admin' });
 });
 
 afterAll(async () => {

@@ -5,13 +5,23 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 export type McpTransportKind = 'streamable-http' | 'sse';
 
-export async function connectMcp(baseUrl: string, kind: McpTransportKind, token: string | null): Promise<Client> {
+export async function connectMcp(
+  baseUrl: string,
+  kind: McpTransportKind,
+  token: string | null,
+  options: { toolsets?: string } = {},
+): Promise<Client> {
+  const endpoint = (path: string) => {
+    const url = new URL(path, baseUrl);
+    if (options.toolsets) url.searchParams.set('toolsets', options.toolsets);
+    return url;
+  };
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const client = new Client({ name: 'notion-gateway-tests', version: '1.0.0' });
   const transport =
     kind === 'streamable-http'
-      ? new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { requestInit: { headers } })
-      : new SSEClientTransport(new URL('/sse', baseUrl), {
+      ? new StreamableHTTPClientTransport(endpoint('/mcp'), { requestInit: { headers } })
+      : new SSEClientTransport(endpoint('/sse'), {
           requestInit: { headers },
           // The SSE stream itself is opened with EventSource, which takes its headers from here.
           eventSourceInit: {

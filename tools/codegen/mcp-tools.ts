@@ -20,7 +20,7 @@ export interface McpToolDefinition {
   inputSchema: Schema;
   outputSchema: Schema;
   annotations: McpExtension['annotations'] & { title: string };
-  _meta: { operationId: string; method: string; path: string };
+  _meta: { operationId: string; method: string; path: string; toolset: string };
 }
 
 function inputSchemaOf(doc: OpenApiDocument, op: Operation): Schema {
@@ -61,7 +61,7 @@ export function buildMcpTools(doc: OpenApiDocument): { tools: McpToolDefinition[
         inputSchema: inputSchemaOf(doc, op),
         outputSchema: outputSchemaOf(doc, op),
         annotations: { title: mcp.title, ...mcp.annotations },
-        _meta: { operationId: op.operationId, method: method.toUpperCase(), path },
+        _meta: { operationId: op.operationId, method: method.toUpperCase(), path, toolset: mcp.toolset },
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

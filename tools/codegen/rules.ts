@@ -3,6 +3,7 @@
  * (like github-mcp-server refusing to start with a read-only tool whose readOnlyHint is not true), so a wrong
  * annotation never reaches a client.
  */
+import { TOOLSETS } from '../../src/contract/openapi.ts';
 import { type EngineExtension, type McpExtension, type OpenApiDocument, operationsOf } from './normalise.ts';
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -37,6 +38,7 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
     if (toolNames.has(mcp.tool)) problems.push(`${where}: MCP tool name ${mcp.tool} is used twice`);
     toolNames.add(mcp.tool);
     if (!mcp.title) problems.push(`${where}: x-mcp.title is required`);
+    if (!TOOLSETS.includes(mcp.toolset)) problems.push(`${where}: x-mcp.toolset must be one of ${TOOLSETS.join(', ')}`);
     const hints = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
     for (const hint of hints) {
       if (typeof mcp.annotations?.[hint] !== 'boolean')

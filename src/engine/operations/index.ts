@@ -9,6 +9,7 @@ import { health } from './health.ts';
 import { meta_get } from './meta.ts';
 import { notion_read, notion_request, notionRequestHooks } from './notion-request.ts';
 import type { Operation, OperationHooks } from './operation.ts';
+import { fetch, search } from './research.ts';
 import { notion_search } from './search.ts';
 
 export type { Operation, OperationHooks } from './operation.ts';
@@ -24,6 +25,8 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_read,
   notion_search,
   audit_list,
+  search,
+  fetch,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

@@ -3,22 +3,12 @@
  * Notion's full objects, so a page of 25 results stays small enough for ChatGPT to read.
  */
 import type { SearchParameters, SearchResponse } from '@notionhq/client';
+import { titleOf } from '../notion-objects.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 type Hit = Output<'notion_search'>['results'][number];
 type NotionResult = SearchResponse['results'][number];
-
-function plainText(items: unknown): string {
-  return Array.isArray(items) ? items.map((t) => (t as { plain_text?: string }).plain_text ?? '').join('') : '';
-}
-
-function titleOf(result: NotionResult): string {
-  if (result.object === 'data_source') return 'title' in result ? plainText(result.title) : '';
-  if (!('properties' in result)) return '';
-  const title = Object.values(result.properties).find((p) => p.type === 'title');
-  return title && 'title' in title ? plainText(title.title) : '';
-}
 
 function parentOf(result: NotionResult): Hit['parent'] {
   if (!('parent' in result)) return { type: 'unknown', id: null };
