@@ -204,6 +204,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/research/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a Notion page as text (deep research)
+         * @description Reads one Notion page as Markdown (or a data source's schema) by the id search returned, for deep research.
+         */
+        post: operations["fetch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/research/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search Notion (deep research)
+         * @description Finds Notion pages and data sources by title for deep research; returns ids to pass to fetch.
+         */
+        post: operations["search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -365,7 +405,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "unsupported_media_type" | "request_timeout" | "host_not_allowed";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -476,6 +516,61 @@ export interface components {
             error?: string;
             /** @description Whether the Notion API answered a users/me call for the default connection; null when no connection exists. */
             reachable: boolean | null;
+        };
+        ResearchDocument: {
+            id: string;
+            metadata: components["schemas"]["ResearchMetadata"];
+            /** @description The page as Markdown; for a data source, its title, description and properties. */
+            text: string;
+            title: string;
+            url: string;
+        };
+        /** @description The envelope every successful response uses. */
+        ResearchDocumentEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ResearchDocument"];
+        };
+        /** @description ChatGPT's own `fetch` tool shape. */
+        ResearchFetchInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description A search result id, a Notion page or data source id, or a notion.so URL. */
+            id: string;
+        };
+        ResearchHit: {
+            /** @description Pass to fetch. */
+            id: string;
+            title: string;
+            /** @description Absolute notion.so link. */
+            url: string;
+        };
+        ResearchMetadata: {
+            last_edited_time: string | null;
+            /** @description `page` or `data_source`. */
+            object: string;
+            /** @description True when Notion cut the page's Markdown (very long pages). */
+            truncated: boolean;
+        };
+        /** @description Deep research and company knowledge: ChatGPT's own `search` tool shape. */
+        ResearchSearchInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description What to look for in page and data source titles. */
+            query: string;
+        };
+        ResearchSearchResult: {
+            results: components["schemas"]["ResearchHit"][];
+        };
+        /** @description The envelope every successful response uses. */
+        ResearchSearchResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ResearchSearchResult"];
         };
         SearchFilter: {
             /** @enum {string} */
@@ -904,6 +999,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotionRequestResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    fetch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResearchFetchInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResearchDocumentEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResearchSearchInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResearchSearchResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -6,9 +6,11 @@ export const operationPolicies = {
   connections_delete: { writes: true, connection: 'none', tool: null },
   connections_list: { writes: false, connection: 'none', tool: 'connections_list' },
   connections_refresh: { writes: true, connection: 'none', tool: null },
+  fetch: { writes: false, connection: 'required', tool: 'fetch' },
   health: { writes: false, connection: 'none', tool: null },
   meta_get: { writes: false, connection: 'none', tool: null },
   notion_read: { writes: false, connection: 'required', tool: 'notion_read' },
   notion_request: { writes: true, connection: 'required', tool: 'notion_request' },
   notion_search: { writes: false, connection: 'required', tool: 'notion_search' },
+  search: { writes: false, connection: 'required', tool: 'search' },
 } as const;

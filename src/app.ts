@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
@@ -24,8 +23,11 @@ import { mountMcpRoutes } from './mcp/routes.ts';
 import { loadToolCatalog } from './mcp/server.ts';
 import { NotionClients } from './notion/client.ts';
 import { createPacer } from './notion/pacer.ts';
+import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
-import { bodyParseError, errorHandler, requestContext } from './transport/context.ts';
+import { errorHandler, requestContext } from './transport/context.ts';
+import { baseUrlFor } from './transport/hosts.ts';
+import { createHttpServer } from './transport/server.ts';
 
 /** Notion refuses request bodies over 500 KB; refusing them here gives a precise error instead of Notion's. */
 const NOTION_MAX_BODY_BYTES = 500 * 1024;
@@ -79,7 +81,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     oauthClient: clientId && clientSecret ? { clientId, clientSecret } : null,
     logger,
   });
-  if (config.notionToken) {
+  // A malformed NOTION_TOKEN (a newline, a space, a pasted quote…) is skipped with a warning that never quotes it.
+  const notionTokenIssue = config.notionToken ? notionTokenProblem(config.notionToken) : null;
+  if (notionTokenIssue) {
+    logger.warn({ reason: notionTokenIssue }, `NOTION_TOKEN was not used: ${notionTokenIssue}. Fix it and restart.`);
+  } else if (config.notionToken) {
     // A first start verifies the token with Notion. Notion being down or the token being wrong must not keep the
     // gateway from serving: say why (never the token) and let the operator fix it or add it later.
     try {
@@ -136,6 +142,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     logger.warn('PUBLIC_BASE_URL is not https: ChatGPT Actions only import documents whose server URL is https.');
   }
 
+  const bodyLimits = { maxBytes: config.maxBodyBytes, timeoutMs: config.http.bodyReadTimeoutMs };
   const fullDocument = loadGeneratedDocument('openapi.full.json');
   const actionsDocument = loadGeneratedDocument('openapi.actions.json');
   const handleRest = await createRestAdapter({
@@ -143,12 +150,13 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     engine,
     httpOnly: oauthHandlers(notionOAuth),
     apiToken,
+    body: bodyLimits,
   });
 
   const app = new Koa({ proxy: config.trustProxy });
   const router = new Router();
-  // Koa 3: ctx.origin is the Origin request header, not our own origin.
-  const baseUrlOf = (ctx: Koa.Context) => config.publicBaseUrl ?? `${ctx.protocol}://${ctx.host}`;
+  // PUBLIC_BASE_URL, else the request's origin if its Host is allowed: never an arbitrary Host header.
+  const baseUrlOf = (ctx: Koa.Context) => baseUrlFor(ctx, config.publicBaseUrl, config.allowedHosts);
   router.get('/openapi.json', (ctx) => {
     ctx.body = withServer(actionsDocument, baseUrlOf(ctx));
   });
@@ -167,20 +175,13 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     auth: config.mcpAuth,
     apiToken,
     logger,
+    allowedHosts: config.allowedHosts,
+    body: bodyLimits,
   });
 
   app.use(requestContext(logger));
   app.use(errorHandler());
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: config.maxBodyBytes,
-      encoding: 'utf-8',
-      onError: (error) => {
-        throw bodyParseError(error, config.maxBodyBytes);
-      },
-    }),
-  );
+  // No body parser here: each route authenticates first, then reads its body (src/transport/body.ts).
   app.use(router.routes());
   app.use(router.allowedMethods());
   // Everything else is an operation of the OpenAPI contract (or a 404 envelope).
@@ -192,7 +193,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     engine,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
-        const s = app.listen(port, host);
+        const s = createHttpServer(app.callback(), config.http);
+        s.listen(port, host);
         s.once('error', reject);
         s.once('listening', () => {
           server = s;

@@ -14,6 +14,17 @@ const schema = {
     HOST: { type: 'string', default: '0.0.0.0' },
     TRUST_PROXY: { type: 'boolean', default: false },
     PUBLIC_BASE_URL: { type: 'string', pattern: '^https?://[^/]+(/.*)?$' },
+    // Host names (optionally host:port) the MCP endpoints answer besides PUBLIC_BASE_URL's host and loopback.
+    ALLOWED_HOSTS: {
+      type: 'string',
+      pattern:
+        '^\\s*([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?(\\s*,\\s*([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?)*\\s*$',
+    },
+    HTTP_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 10000 },
+    HTTP_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 30000 },
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 5000 },
+    BODY_READ_TIMEOUT_MS: { type: 'integer', minimum: 500, maximum: 600000, default: 10000 },
+    MAX_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 1000000, default: 1024 },
     ACTION_API_TOKEN: { type: 'string', minLength: 16 },
     MCP_AUTH: { type: 'string', enum: ['bearer', 'none'], default: 'bearer' },
     NOTION_TOKEN: { type: 'string', minLength: 1 },
@@ -59,6 +70,19 @@ export interface Config {
   trustProxy: boolean;
   /** Absolute base URL clients reach the gateway at; becomes `servers[0].url` of the served OpenAPI documents. */
   publicBaseUrl: string | null;
+  /**
+   * Host names (lower case, `[::1]` bracketed, optionally `:port`) the MCP endpoints accept in Host and Origin: loopback,
+   * PUBLIC_BASE_URL's host and ALLOWED_HOSTS. Anything else may be a DNS-rebinding page.
+   */
+  allowedHosts: string[];
+  /** Slow or stalled clients: Node's server timeouts, the body read timeout and the connection cap. */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    bodyReadTimeoutMs: number;
+    maxConnections: number;
+  };
   actionApiToken: string | null;
   mcpAuth: 'bearer' | 'none';
   notionToken: string | null;
@@ -103,6 +127,15 @@ const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true });
 addFormats.default(ajv, ['uuid']);
 const validate = ajv.compile(schema);
 
+export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'] as const;
+
+function allowedHostsOf(publicBaseUrl: string | null, extra: string): string[] {
+  const hosts = new Set<string>(LOOPBACK_HOSTS);
+  if (publicBaseUrl) hosts.add(new URL(publicBaseUrl).hostname.toLowerCase());
+  for (const entry of extra.split(',')) if (entry.trim()) hosts.add(entry.trim().toLowerCase());
+  return [...hosts];
+}
+
 /** Reads configuration from `env` (process.env by default). Empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = Object.fromEntries(
@@ -115,11 +148,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const v = raw as Record<string, never>;
+  const publicBaseUrl = v.PUBLIC_BASE_URL ? String(v.PUBLIC_BASE_URL).replace(/\/$/, '') : null;
+  const requestTimeoutMs: number = v.HTTP_REQUEST_TIMEOUT_MS;
   return {
     port: v.PORT,
     host: v.HOST,
     trustProxy: v.TRUST_PROXY,
-    publicBaseUrl: v.PUBLIC_BASE_URL ? String(v.PUBLIC_BASE_URL).replace(/\/$/, '') : null,
+    publicBaseUrl,
+    allowedHosts: allowedHostsOf(publicBaseUrl, v.ALLOWED_HOSTS ?? ''),
+    http: {
+      // Node needs headersTimeout ≤ requestTimeout.
+      headersTimeoutMs: Math.min(v.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs),
+      requestTimeoutMs,
+      keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      bodyReadTimeoutMs: v.BODY_READ_TIMEOUT_MS,
+      maxConnections: v.MAX_CONNECTIONS,
+    },
     actionApiToken: v.ACTION_API_TOKEN ?? null,
     mcpAuth: v.MCP_AUTH,
     notionToken: v.NOTION_TOKEN ?? null,

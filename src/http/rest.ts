@@ -11,6 +11,7 @@ import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../shared/validation.ts';
 import { bearerMatches, unauthorized } from '../transport/auth.ts';
+import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, okEnvelope } from '../transport/context.ts';
 
 /** openapi-backend validates with draft-07 Ajv; the documents are OpenAPI 3.1 (JSON Schema 2020-12). */
@@ -33,9 +34,16 @@ export interface RestAdapterOptions {
   httpOnly: Record<HttpOnlyOperationId, HttpOnlyHandler>;
   /** The operator's bearer token (ACTION_API_TOKEN, or the one generated on the embedded default). */
   apiToken: string;
+  body: BodyLimits;
 }
 
-export async function createRestAdapter({ document, engine, httpOnly, apiToken }: RestAdapterOptions) {
+/** Whether an operation requires the bearer token: its own `security`, else the document's; `{}` means public. */
+function needsBearer(op: { security?: Array<Record<string, unknown>> }, document: OpenApiDocument): boolean {
+  const requirements = op.security ?? (document as { security?: Array<Record<string, unknown>> }).security ?? [];
+  return requirements.length > 0 && requirements.every((r) => 'BearerAuth' in r);
+}
+
+export async function createRestAdapter({ document, engine, httpOnly, apiToken, body: limits }: RestAdapterOptions) {
   const api = new OpenAPIBackend({
     definition: structuredClone(document) as never,
     strict: true,
@@ -95,15 +103,24 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken }
   await api.init();
 
   return async function handleRest(ctx: Context) {
-    await api.handleRequest(
-      {
-        method: ctx.method,
-        path: ctx.path,
-        query: ctx.request.querystring,
-        body: (ctx.request as { body?: unknown }).body,
-        headers: ctx.headers as Record<string, string | string[]>,
-      },
-      ctx,
-    );
+    const request = {
+      method: ctx.method,
+      path: ctx.path,
+      query: ctx.request.querystring,
+      body: undefined as unknown,
+      headers: ctx.headers as Record<string, string | string[]>,
+    };
+    // Route and authenticate from the request line and headers alone; the body is read only for an operation that
+    // takes one, from a caller it accepts. An unmatched path answers 404/405 inside handleRequest, body unread.
+    const operation = api.router.matchOperation(request) as
+      | { security?: Array<Record<string, unknown>>; requestBody?: unknown }
+      | undefined;
+    if (operation) {
+      if (needsBearer(operation, document) && !bearerMatches(ctx.get('Authorization'), apiToken)) {
+        throw unauthorized(ctx);
+      }
+      if (operation.requestBody) request.body = await readJsonBody(ctx, limits);
+    }
+    await api.handleRequest(request, ctx);
   };
 }

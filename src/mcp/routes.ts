@@ -2,18 +2,37 @@
  * MCP transports on Koa. Streamable HTTP at /mcp is stateless: a new Server and transport per request (the SDK
  * refuses to reuse them), so any replica can answer any call. Legacy SSE (GET /sse + POST /messages) is stateful by
  * nature: its sessions live in this process until the stream closes.
+ *
+ * Every MCP route runs, in order: the Host/Origin check (DNS rebinding), authentication from the headers alone, and
+ * only then the body reader. HTTP-level refusals (403 host, 401, 405) answer the gateway's error envelope; anything
+ * about the JSON-RPC message itself (unparsable, too large, wrong media type, too slow, invalid params) answers a
+ * JSON-RPC error, with the gateway's error body in `error.data`.
+ *
+ * SSE sessions are bound to the principal that opened them: a session id is not a credential. With MCP_AUTH=none
+ * there is no principal: the session is bound to nobody and its id (a random UUID, sent only on that stream) is the
+ * only thing that reaches it. That grants nothing MCP_AUTH=none does not already grant (anyone may open a session).
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  InitializeRequestSchema,
+  type JSONRPCMessage,
+  ListToolsRequestSchema,
+  PingRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
-import { GatewayError } from '../shared/errors.ts';
+import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
-import { bearerMatches, unauthorized } from '../transport/auth.ts';
-import { callContext, type RequestState } from '../transport/context.ts';
+import { type Authenticator, operatorBearer, unauthorized } from '../transport/auth.ts';
+import { type BodyLimits, readJsonBody } from '../transport/body.ts';
+import { callContext, closeIfBodyUnread, type RequestState, requestIdOf } from '../transport/context.ts';
+import { hostGuard } from '../transport/hosts.ts';
 import { createMcpServer, type McpToolCatalog } from './server.ts';
 
 export interface McpRoutesOptions {
@@ -24,27 +43,114 @@ export interface McpRoutesOptions {
   auth: 'bearer' | 'none';
   apiToken: string;
   logger: Logger;
+  /** Host names the MCP endpoints answer (Host and Origin); see src/transport/hosts.ts. */
+  allowedHosts: readonly string[];
+  body: BodyLimits;
+  /** Who a request comes from, under 'bearer' (default: the operator token). Tests plug in several principals. */
+  authenticate?: Authenticator;
 }
 
 interface SseSession {
   transport: SSEServerTransport;
-  principal: Principal;
+  /** null when opened under MCP_AUTH=none. */
+  boundTo: Principal | null;
+}
+
+interface McpState extends RequestState {
+  mcpBody?: unknown;
+}
+
+/** Requests whose params the SDK would refuse with an internal error and a raw zod dump: refused here as -32602. */
+const PARAM_SCHEMAS: Record<string, { safeParse(v: unknown): { success: boolean; error?: unknown } }> = {
+  initialize: InitializeRequestSchema,
+  ping: PingRequestSchema,
+  'tools/list': ListToolsRequestSchema,
+  'tools/call': CallToolRequestSchema,
+};
+
+interface InvalidParams {
+  id: string | number | null;
+  message: string;
+}
+
+function invalidParamsOf(message: unknown): InvalidParams | null {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return null;
+  const { method, id } = message as { method?: unknown; id?: unknown };
+  if (typeof method !== 'string' || !(method in PARAM_SCHEMAS)) return null;
+  if (typeof id !== 'string' && typeof id !== 'number') return null; // a notification gets no answer
+  const parsed = PARAM_SCHEMAS[method]!.safeParse(message);
+  if (parsed.success) return null;
+  const issues = (parsed.error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues ?? [];
+  const first = issues[0];
+  const where = first ? first.path.map(String).join('.') : 'params';
+  const text =
+    method === 'tools/call' && where === 'params.arguments'
+      ? 'Invalid params: tools/call arguments must be a JSON object.'
+      : `Invalid params: ${where}: ${first?.message ?? 'invalid'}.`;
+  return { id, message: text };
+}
+
+/** A JSON-RPC error response; `data` carries the gateway's error body and the request id. */
+function rpcError(ctx: Context, id: string | number | null, code: number, message: string, error?: GatewayError) {
+  const data = error ? { ...toErrorBody(error), request_id: requestIdOf(ctx) } : { request_id: requestIdOf(ctx) };
+  return { jsonrpc: '2.0' as const, id, error: { code, message, data } };
 }
 
 export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { close(): Promise<void> } {
   const { engine, catalog, version, logger } = options;
   const sseSessions = new Map<string, SseSession>();
+  const principalOf = options.authenticate ?? operatorBearer(options.apiToken);
+  const guard = hostGuard(options.allowedHosts);
 
   const authenticate = async (ctx: Context, next: Next) => {
     if (options.auth === 'bearer') {
-      const ok = bearerMatches(ctx.get('Authorization'), options.apiToken);
-      if (!ok) throw unauthorized(ctx);
+      const principal = principalOf(ctx);
+      if (!principal) throw unauthorized(ctx);
+      (ctx.state as RequestState).principal = principal;
     }
-    (ctx.state as RequestState).principal = OPERATOR;
+    // MCP_AUTH=none: no principal. Engine calls act as the operator (callContext's default), as README says.
     await next();
   };
 
-  router.post('/mcp', authenticate, async (ctx) => {
+  /** Reads the JSON-RPC body after authentication; transport-level problems answer JSON-RPC errors. */
+  const readBody = async (ctx: Context, next: Next) => {
+    let body: unknown;
+    try {
+      body = await readJsonBody(ctx, options.body, { strictType: true });
+      if (body === undefined)
+        throw new GatewayError('bad_request', 'The request body is empty: send a JSON-RPC message.');
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      closeIfBodyUnread(ctx);
+      ctx.status = error.status;
+      ctx.body =
+        error.code === 'bad_request'
+          ? rpcError(ctx, null, ErrorCode.ParseError, `Parse error: ${error.message}`, error)
+          : rpcError(ctx, null, ErrorCode.InvalidRequest, `Invalid Request: ${error.message}`, error);
+      return;
+    }
+    (ctx.state as McpState).mcpBody = body;
+    await next();
+  };
+
+  /** Malformed params of a known request: -32602 with its id (a batch with one is refused as a whole). */
+  const invalidParams = (body: unknown): (InvalidParams & { status: number }) | null => {
+    if (Array.isArray(body)) {
+      if (!body.some((m) => invalidParamsOf(m) !== null)) return null;
+      return { status: 400, id: null, message: 'Invalid params in a batch: fix every request of the batch.' };
+    }
+    const bad = invalidParamsOf(body);
+    return bad ? { status: 200, ...bad } : null;
+  };
+
+  router.post('/mcp', guard, authenticate, readBody, async (ctx) => {
+    const body = (ctx.state as McpState).mcpBody;
+    const refused = invalidParams(body);
+    if (refused) {
+      ctx.status = refused.status;
+      ctx.body = rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message);
+      return;
+    }
     const server = createMcpServer(engine, catalog, () => callContext(ctx, 'chatgpt_mcp'), version);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     ctx.respond = false;
@@ -53,19 +159,20 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(ctx.req, ctx.res, (ctx.request as { body?: unknown }).body);
+    await transport.handleRequest(ctx.req, ctx.res, body);
   });
 
   // Stateless: there is no server-initiated stream to GET and no session to DELETE.
-  router.all('/mcp', authenticate, async (ctx) => {
+  router.all('/mcp', guard, authenticate, async (ctx) => {
     ctx.set('Allow', 'POST');
     throw new GatewayError('method_not_allowed', 'This MCP endpoint is stateless: send JSON-RPC messages with POST.');
   });
 
-  router.get('/sse', authenticate, async (ctx) => {
-    const principal = (ctx.state as RequestState).principal ?? OPERATOR;
+  router.get('/sse', guard, authenticate, async (ctx) => {
+    const boundTo = (ctx.state as RequestState).principal ?? null;
     const transport = new SSEServerTransport('/messages', ctx.res);
     const sessionLogger = logger.child({ sse_session: transport.sessionId });
+    const principal = boundTo ?? OPERATOR;
     const server = createMcpServer(
       engine,
       catalog,
@@ -73,26 +180,42 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       () => ({ requestId: randomUUID(), actor: 'chatgpt_mcp', principal, logger: sessionLogger }),
       version,
     );
-    sseSessions.set(transport.sessionId, { transport, principal });
+    sseSessions.set(transport.sessionId, { transport, boundTo });
     ctx.respond = false;
     transport.onclose = () => sseSessions.delete(transport.sessionId);
     await server.connect(transport);
   });
 
-  router.post('/messages', authenticate, async (ctx) => {
+  /** The session a POST /messages names, checked against the caller before any byte of the body is read. */
+  const sessionOf = async (ctx: Context, next: Next) => {
     const sessionId = typeof ctx.query.sessionId === 'string' ? ctx.query.sessionId : '';
     const session = sseSessions.get(sessionId);
     if (!session) {
-      throw new GatewayError('not_found', 'Unknown or closed SSE session: open a new one with GET /sse.', {
-        session_id: sessionId,
-      });
+      throw new GatewayError('not_found', 'Unknown or closed SSE session: open a new one with GET /sse.');
     }
-    // A session id is not a credential: only the principal that opened the stream may post to it.
-    if ((ctx.state as RequestState).principal?.id !== session.principal.id) {
+    const caller = (ctx.state as RequestState).principal ?? null;
+    if (session.boundTo !== null && caller?.id !== session.boundTo.id) {
       throw new GatewayError('forbidden', 'This SSE session belongs to another principal.');
     }
+    ctx.state.sseSession = session;
+    await next();
+  };
+
+  router.post('/messages', guard, authenticate, sessionOf, readBody, async (ctx) => {
+    const session = ctx.state.sseSession as SseSession;
+    const body = (ctx.state as McpState).mcpBody;
+    const refused = invalidParams(body);
+    if (refused) {
+      // On SSE, answers travel on the stream; the POST itself is only acknowledged.
+      await session.transport.send(
+        rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message) as JSONRPCMessage,
+      );
+      ctx.status = 202;
+      ctx.body = 'Accepted';
+      return;
+    }
     ctx.respond = false;
-    await session.transport.handlePostMessage(ctx.req, ctx.res, (ctx.request as { body?: unknown }).body);
+    await session.transport.handlePostMessage(ctx.req, ctx.res, body);
   });
 
   return {

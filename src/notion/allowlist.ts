@@ -180,6 +180,15 @@ export function resolveAllowedRoute(method: string, rawPath: string): AllowedReq
   );
 }
 
+function decodable(value: string): boolean {
+  try {
+    decodeURIComponent(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type QueryValue = string | number | boolean | string[];
 
 /** Query parameters must be documented for the route and scalar (or a list of strings, for filter_properties). */
@@ -203,6 +212,18 @@ export function checkQuery(rule: RouteRule, query: Record<string, unknown> | und
           parameter: key,
         },
       );
+    }
+    // The SDK percent-decodes each item of a list (not scalars): a malformed escape would throw inside it.
+    if (Array.isArray(value)) {
+      for (const item of value as string[]) {
+        if (!decodable(item)) {
+          throw new GatewayError(
+            'bad_request',
+            `Query parameter "${key}" has an item with malformed percent-encoding; list items are percent-decoded, so write "%" as "%25".`,
+            { parameter: key },
+          );
+        }
+      }
     }
     out[key] = value as QueryValue;
   }

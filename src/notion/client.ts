@@ -9,6 +9,7 @@ import { Client, LogLevel } from '@notionhq/client';
 import type { Logger } from 'pino';
 import { createPolicyFetch } from './call-policy.ts';
 import { type Pacer, UNPACED } from './pacer.ts';
+import { assertPlausibleNotionToken } from './token.ts';
 
 export interface NotionClientOptions {
   /** Origin of the Notion API (the SDK appends /v1). https://api.notion.com, or the sandbox in tests. */
@@ -62,6 +63,8 @@ export interface CreateClientOptions {
  * DEBUG, which this level never emits), so no token or OAuth secret reaches the log.
  */
 export function createNotionClient(auth: string | undefined, options: CreateClientOptions): Client {
+  // Before any header is built from it: a malformed token must fail here, never inside undici with its value quoted.
+  if (auth !== undefined) assertPlausibleNotionToken(auth);
   const log = options.logger?.child({ component: 'notion-sdk' });
   const maxRetries = options.maxRetries ?? 3;
   const pacer = options.paceKey ? (options.pacer ?? UNPACED) : UNPACED;

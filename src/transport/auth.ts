@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { GatewayError } from '../shared/errors.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -19,3 +20,14 @@ export function unauthorized(ctx: Context): GatewayError {
   ctx.set('WWW-Authenticate', 'Bearer');
   return new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
 }
+
+/**
+ * Who a request comes from, decided from its headers alone (never its body): null when it carries no valid
+ * credential. Today the operator's bearer token is the only credential; OAuth 2.1 adds per-user principals.
+ */
+export type Authenticator = (ctx: Context) => Principal | null;
+
+export const operatorBearer =
+  (apiToken: string): Authenticator =>
+  (ctx) =>
+    bearerMatches(ctx.get('Authorization'), apiToken) ? OPERATOR : null;

@@ -51,17 +51,6 @@ export function errorEnvelope(error: GatewayError, ctx: Context) {
   return { ok: false, result: null, error: toErrorBody(error), meta: { request_id: requestIdOf(ctx) } };
 }
 
-/** What the JSON body parser throws → the gateway's codes. */
-export function bodyParseError(error: unknown, limitBytes: number): GatewayError {
-  const status = (error as { status?: number }).status;
-  if (status === 413) {
-    return new GatewayError('payload_too_large', `The request body is larger than ${limitBytes} bytes.`, {
-      limit_bytes: limitBytes,
-    });
-  }
-  return new GatewayError('bad_request', 'The request body is not valid JSON.');
-}
-
 export function errorHandler() {
   return async (ctx: Context, next: Next) => {
     try {
@@ -71,10 +60,16 @@ export function errorHandler() {
       }
     } catch (thrown) {
       let error = thrown instanceof GatewayError ? thrown : null;
+      if (!error && thrown instanceof URIError) {
+        // Malformed percent-encoding in a path or query (e.g. `/v1/connections/%ff`): the caller's mistake, no stack.
+        state(ctx).logger.debug({ err_type: 'URIError' }, 'malformed percent-encoding');
+        error = new GatewayError('bad_request', 'The URL has malformed percent-encoding.');
+      }
       if (!error) {
         state(ctx).logger.error({ err: thrown }, 'unhandled error');
         error = new GatewayError('internal_error', `Unexpected error; quote request id ${requestIdOf(ctx)}.`);
       }
+      closeIfBodyUnread(ctx);
       if (ctx.headerSent || ctx.respond === false) {
         state(ctx).logger.warn({ code: error.code }, 'error after the response started');
         return;
@@ -83,6 +78,18 @@ export function errorHandler() {
       ctx.body = errorEnvelope(error, ctx);
     }
   };
+}
+
+/**
+ * An error answered before the body was read (401, 403, 413…): close the connection after the answer instead of
+ * draining whatever the client still sends, and cut it a moment later if the client keeps the socket open.
+ */
+export function closeIfBodyUnread(ctx: Context): void {
+  if (ctx.req.complete || ctx.headerSent) return;
+  ctx.set('Connection', 'close');
+  ctx.res.once('finish', () => {
+    if (!ctx.req.complete) setTimeout(() => ctx.req.socket.destroy(), 1_000).unref();
+  });
 }
 
 export function callContext(ctx: Context, actor: Actor): CallContext {
