@@ -40,6 +40,7 @@ const defaultStatus: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   request_timeout: 408,
   host_not_allowed: 403,
+  invalid_property: 400,
 };
 
 export class GatewayError extends Error {
