@@ -1,28 +1,24 @@
 /**
- * `npm start`: reads the environment, builds the gateway and serves it until SIGINT/SIGTERM.
+ * `npm start`: checks the whole configuration, builds the gateway and serves it until SIGINT/SIGTERM. On a terminal
+ * the logs are human-readable; anywhere else (Docker, systemd, a pipe) one JSON object per line.
  */
 import { createGateway } from './app.ts';
-import { ConfigError, loadConfig } from './config/env.ts';
+import { ConfigError } from './config/env.ts';
+import { formatProblems } from './config/problems.ts';
+import { KeyConfigError } from './security/token-cipher.ts';
+import { prettyDestination } from './shared/log-format.ts';
 import { createLogger } from './shared/logging.ts';
+import { OPERATOR } from './shared/principal.ts';
+import { checkConfiguration, startSummary } from './startup.ts';
 
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
+  const config = checkConfiguration();
+  const logger = createLogger(config.logLevel, process.stdout.isTTY ? prettyDestination(process.stdout) : undefined);
   const gateway = await createGateway(config, logger);
   const { url } = await gateway.listen();
-  logger.info(
-    { url, openapi: `${url}/openapi.json`, mcp: `${url}/mcp`, sse: `${url}/sse` },
-    'Notion Gateway is listening',
-  );
+  const connections = await gateway.engine.services.connections.list(OPERATOR);
+  const { msg, fields } = startSummary(config, url, connections.length);
+  logger.info(fields, msg);
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -34,6 +30,15 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  // Configuration problems (all of them, from the environment or the stored keys) in one wording; exit code 2.
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  if (error instanceof KeyConfigError) {
+    console.error(formatProblems([error.message]));
+    process.exit(2);
+  }
   console.error('Notion Gateway failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -11,11 +11,17 @@ import { type Config, ConfigError } from './env.ts';
 
 export const API_TOKEN_FILE = 'action-api-token';
 
+/** Why the configuration has no usable API token (checked with everything else before the start), or null. */
+export function apiTokenProblem(config: Pick<Config, 'actionApiToken' | 'databaseUrl'>): string | null {
+  return !config.actionApiToken && config.databaseUrl
+    ? 'ACTION_API_TOKEN must be set when DATABASE_URL is used (generate one with `openssl rand -hex 32`)'
+    : null;
+}
+
 export function resolveApiToken(config: Config, logger: Logger): string {
   if (config.actionApiToken) return config.actionApiToken;
-  if (config.databaseUrl) {
-    throw new ConfigError(['ACTION_API_TOKEN must be set when DATABASE_URL is used (e.g. `openssl rand -hex 32`)']);
-  }
+  const problem = apiTokenProblem(config);
+  if (problem) throw new ConfigError([problem]);
   const file = resolve(join(config.dataDir, API_TOKEN_FILE));
   if (existsSync(file)) {
     logger.info({ file }, 'using the API token stored in the data directory (set ACTION_API_TOKEN to choose one)');

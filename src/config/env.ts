@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import { describeSchemaError, formatProblems } from './problems.ts';
 
 const schema = {
   type: 'object',
@@ -117,7 +118,7 @@ export interface Config {
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+    super(formatProblems(problems));
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -142,10 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([key, value]) => key in schema.properties && value !== undefined && value !== ''),
   );
   if (!validate(raw)) {
-    // Messages name the variable and the rule, never the value (it may be a secret).
-    throw new ConfigError(
-      (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message ?? 'is invalid'}`),
-    );
+    // Messages name the variable and the rule (for enums, the allowed values), never the value (it may be a secret).
+    throw new ConfigError((validate.errors ?? []).map(describeSchemaError));
   }
   const v = raw as Record<string, never>;
   const publicBaseUrl = v.PUBLIC_BASE_URL ? String(v.PUBLIC_BASE_URL).replace(/\/$/, '') : null;
