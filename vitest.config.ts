@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The reliability suite (fuzzing, stalled clients) runs on its own: npm run test:reliability.
+    exclude: [...configDefaults.exclude, 'test/reliability/**'],
     // End-to-end suites start real servers (sandbox, gateway, Prism): give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,
