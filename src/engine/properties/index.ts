@@ -17,6 +17,7 @@ export {
 export { closest, type InvalidPropertyDetails } from './errors.ts';
 export { findProperty, lookupProperty } from './lookup.ts';
 export {
+  canonicalSpans,
   MAX_RICH_TEXT_ITEMS,
   MAX_TEXT_LENGTH,
   parseMarkdownSpans,

@@ -44,14 +44,14 @@ export function parseMarkdownSpans(md: string): TextSpan[] {
     if (buf) push({ text: buf, ...current() });
     buf = '';
   };
-  /** Whether `marker` occurs again after `from` where it could close a span (escapes skipped). */
+  /** Whether `marker` occurs after a non-empty run starting at `from`, where it could close a span (escapes skipped). */
   const hasCloser = (marker: string, from: number, end: number) => {
     for (let j = from; j < end; j++) {
       if (md[j] === '\\') {
         j++;
         continue;
       }
-      if (md.startsWith(marker, j) && j + marker.length <= end && !isSpace(md[j - 1])) {
+      if (j > from && md.startsWith(marker, j) && j + marker.length <= end && !isSpace(md[j - 1])) {
         if (marker === '_' && isWordChar(md[j + 1])) continue;
         return true;
       }
@@ -114,7 +114,7 @@ export function parseMarkdownSpans(md: string): TextSpan[] {
         st[key] = false;
         return i + 2;
       }
-      if (!st[key] && !isSpace(md[i + 2]) && hasCloser(marker, i + 3, end)) {
+      if (!st[key] && !isSpace(md[i + 2]) && hasCloser(marker, i + 2, end)) {
         flush();
         st[key] = true;
         return i + 2;
@@ -128,7 +128,7 @@ export function parseMarkdownSpans(md: string): TextSpan[] {
       st.italic = false;
       return i + 1;
     }
-    if (!st.italic && !isSpace(md[i + 1]) && !(c === '_' && isWordChar(md[i - 1])) && hasCloser(c, i + 2, end)) {
+    if (!st.italic && !isSpace(md[i + 1]) && !(c === '_' && isWordChar(md[i - 1])) && hasCloser(c, i + 1, end)) {
       flush();
       st.italic = true;
       italicChar = c;
@@ -144,6 +144,11 @@ function linkAt(md: string, i: number): { url: string; end: number; resume: numb
   while (j < md.length && md[j] !== ']') {
     if (md[j] === '\\') j++;
     else if (md[j] === '[') return undefined;
+    else if (md[j] === '`') {
+      // A code span is opaque: a `]` inside it does not end the link text.
+      const close = md.indexOf('`', j + 1);
+      if (close > j + 1) j = close;
+    }
     j++;
   }
   if (j >= md.length || j === i + 1) return undefined;
