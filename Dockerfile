@@ -11,6 +11,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY generated ./generated
 COPY src ./src
+# The operator commands, runnable in the container without devDependencies:
+#   docker compose exec api npm run migrate        (or: node tools/cli/migrate.ts [--status])
+#   docker compose exec api npm run rotate-keys    (or: node tools/cli/rotate-keys.ts)
+COPY tools/cli/migrate.ts tools/cli/rotate-keys.ts ./tools/cli/
 
 ARG BUILD_SHA=unknown
 ENV BUILD_SHA=${BUILD_SHA} \
@@ -23,7 +27,8 @@ VOLUME ["/data"]
 USER node
 EXPOSE 8080
 
+# Follows PORT (docker-compose.yml passes it on).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/health`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 CMD ["node", "src/main.ts"]
