@@ -113,6 +113,23 @@ describe('buildPropertyValues: friendly and shorthand values', () => {
     });
   });
 
+  it('takes one shorthand object where a list is expected', async () => {
+    expect(
+      await build(
+        {
+          Attachments: { url: 'https://example.com/a.pdf', name: 'Spec' },
+          Project: { title: 'Launch' },
+          Owner: { email: 'ada@example.com' },
+        },
+        { resolveUser: () => USER_ID, resolvePage: () => PAGE_ID },
+      ),
+    ).toEqual({
+      Attachments: { files: [{ name: 'Spec', external: { url: 'https://example.com/a.pdf' } }] },
+      Project: { relation: [{ id: PAGE_UUID }] },
+      Owner: { people: [{ id: USER_ID }] },
+    });
+  });
+
   it('finds properties by id', async () => {
     expect(await build({ 'n:b': 'x', pts: 1 })).toEqual({
       Notes: { rich_text: [{ type: 'text', text: { content: 'x' } }] },

@@ -116,6 +116,13 @@ const TYPE_ALIASES: Record<string, WritableType> = {
   boolean: 'checkbox',
 };
 
+/** Keys of the shorthand objects each type takes (`{"url", "name"}` is a file, not a native url value). */
+const SHORTHAND_KEYS: Partial<Record<string, readonly string[]>> = {
+  files: ['url', 'name'],
+  relation: ['id', 'title'],
+  people: ['id', 'email'],
+};
+
 /** Every Notion page value key, to tell a native value of another type from a shorthand object. */
 const NATIVE_KEYS = [...WRITABLE_TYPES, 'place', 'verification', 'formula', 'rollup', 'unique_id', 'button'];
 
@@ -182,10 +189,11 @@ export async function buildPropertyValue(
       }
       value = raw.value;
     } else {
+      const shorthand = SHORTHAND_KEYS[type] ?? [];
       const other =
         (typeof raw.type === 'string' && NATIVE_KEYS.includes(raw.type) ? raw.type : undefined) ??
         (Object.keys(raw).length <= 2
-          ? Object.keys(raw).find((k) => k !== type && NATIVE_KEYS.includes(k))
+          ? Object.keys(raw).find((k) => k !== type && NATIVE_KEYS.includes(k) && !shorthand.includes(k))
           : undefined);
       if (other !== undefined) throw typeMismatch(name, prop, other);
     }
