@@ -64,6 +64,24 @@ describe('buildPropertyValues: friendly and shorthand values', () => {
     expect(out.Name).toBe(native.Name);
   });
 
+  it('reads a shorthand put under the type key as shorthand', async () => {
+    expect(
+      await build({
+        Name: { title: 'Launch' },
+        Priority: { type: 'select', select: 'high' },
+        Tags: { multi_select: ['backend'] },
+        Due: { date: '2026-01-10' },
+        Project: { relation: [PAGE_ID] },
+      }),
+    ).toEqual({
+      Name: { title: [{ type: 'text', text: { content: 'Launch' } }] },
+      Priority: { select: { name: 'High' } },
+      Tags: { multi_select: [{ name: 'backend' }] },
+      Due: { date: { start: '2026-01-10' } },
+      Project: { relation: [{ id: PAGE_UUID }] },
+    });
+  });
+
   it('clears values with null and empty strings', async () => {
     expect(
       await build({

@@ -116,6 +116,26 @@ const TYPE_ALIASES: Record<string, WritableType> = {
   boolean: 'checkbox',
 };
 
+/** Whether a value under a type's own key has Notion's shape (else it is read as shorthand). */
+function nativeShaped(type: string, v: unknown): boolean {
+  if (v === null) return true;
+  switch (type) {
+    case 'title':
+    case 'rich_text':
+    case 'multi_select':
+    case 'people':
+    case 'relation':
+    case 'files':
+      return Array.isArray(v) && v.every(isRecord);
+    case 'select':
+    case 'status':
+    case 'date':
+      return isRecord(v);
+    default:
+      return true;
+  }
+}
+
 /** Keys of the shorthand objects each type takes (`{"url", "name"}` is a file, not a native url value). */
 const SHORTHAND_KEYS: Partial<Record<string, readonly string[]>> = {
   files: ['url', 'name'],
@@ -170,10 +190,12 @@ export async function buildPropertyValue(
       type in raw &&
       (raw.type === undefined || raw.type === type) &&
       Object.keys(raw).every((k) => k === type || k === 'type' || k === 'id')
-    )
+    ) {
       // Cast: a native Notion value of the right type, passed through unchanged; Notion validates its contents.
-      return raw as NotionPropertyValue;
-    if ('value' in raw && Object.keys(raw).every((k) => k === 'value' || k === 'type' || k === 'markdown')) {
+      if (nativeShaped(type, raw[type])) return raw as NotionPropertyValue;
+      // `{"title": "X"}`, `{"select": "High"}`, `{"relation": ["<id>"]}`: the shorthand under the type's key.
+      value = raw[type];
+    } else if ('value' in raw && Object.keys(raw).every((k) => k === 'value' || k === 'type' || k === 'markdown')) {
       if (raw.type !== undefined) {
         const asked = typeof raw.type === 'string' ? (TYPE_ALIASES[raw.type] ?? raw.type) : raw.type;
         if (asked !== type) throw typeMismatch(name, prop, raw.type);
