@@ -144,6 +144,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link two pages
+         * @description Adds, removes or sets a relation between two pages by the relation property's name; pages by id, URL or title. `unchanged` when it already is so.
+         */
+        post: operations["notion_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/meta": {
         parameters: {
             query?: never;
@@ -198,6 +218,26 @@ export interface paths {
          * @description Writes through any allow-listed Notion API route (version 2025-09-03): create or update pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read. Pass idempotency_key to retry safely.
          */
         post: operations["notion_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Query a data source
+         * @description Rows of a data source as compact rows (property → plain value), filtered in a friendly form (`{"Status": "Done", "Due": {"before": "2026-02-01"}}`) or Notion's own; sorted; paged with next_cursor.
+         */
+        post: operations["notion_query"];
         delete?: never;
         options?: never;
         head?: never;
@@ -264,6 +304,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/upsert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or update a row by a unique key
+         * @description Creates a row, or updates the one row whose `unique` property has this value; `unchanged` when it already matches. Values in the friendly format. Safe to repeat; never makes duplicates.
+         */
+        post: operations["notion_upsert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -310,6 +370,23 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["AuditList"];
+        };
+        /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
+        CompactPage: {
+            created_time: string;
+            id: string;
+            /** @description Present (true) when the page is in the trash. */
+            in_trash?: boolean;
+            last_edited_time: string;
+            /** @description Property name → value: text as a string, select/status as its name, multi-select as names, date as "2026-01-10" or {start, end}, relation as [{id, title?}], formula and rollup results, checkbox as a boolean… */
+            properties: {
+                [key: string]: unknown;
+            };
+            /** @description Plain-text title ("" when untitled). */
+            title: string;
+            /** @description Properties Notion cut short (over 25 relations or people): read them with notion_read. */
+            truncated?: string[];
+            url: string | null;
         };
         /** @description A Notion workspace connection as any surface shows it. Tokens are never returned. */
         Connection: {
@@ -405,7 +482,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "ambiguous_data_source" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -425,6 +502,46 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["HealthResult"];
+        };
+        LinkedPage: {
+            id: string;
+            title?: string;
+        };
+        /** @description Set, add or remove a relation between two pages. */
+        LinkInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            from: components["schemas"]["PageRef"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `add` (default) keeps the existing links, `remove` unlinks `to`, `set` makes `to` the only link.
+             * @default add
+             * @enum {string}
+             */
+            mode: "add" | "remove" | "set";
+            /** @description Relation property on the `from` page. */
+            relation_property: string;
+            to: components["schemas"]["PageRef"];
+        };
+        LinkResult: {
+            /**
+             * @description `unchanged`: the relation already was as asked, nothing was written.
+             * @enum {string}
+             */
+            action: "linked" | "unlinked" | "set" | "unchanged";
+            from: components["schemas"]["LinkedPage"];
+            /** @description The relation's pages after the change. */
+            related: components["schemas"]["LinkedPage"][];
+            relation_property: string;
+        };
+        /** @description The envelope every successful response uses. */
+        LinkResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["LinkResult"];
         };
         Meta: {
             /** @description True when this is the stored result of an earlier request with the same idempotency_key: nothing ran again. */
@@ -450,6 +567,8 @@ export interface components {
             ok: true;
             result: components["schemas"]["MetaResult"];
         };
+        /** @description A Notion object id: a UUID with or without dashes. */
+        NotionId: string;
         /** @description A read of the Notion API: GET routes, search, and data-source and view queries. */
         NotionReadInput: {
             /** @description JSON body of a search or query, e.g. `{"filter": …, "sorts": …, "page_size": 25}`. */
@@ -516,6 +635,66 @@ export interface components {
             error?: string;
             /** @description Whether the Notion API answered a users/me call for the default connection; null when no connection exists. */
             reachable: boolean | null;
+        };
+        /** @description A page given by id, Notion URL or title. */
+        PageRef: {
+            /** @description Page id, notion.so URL, or the page's exact title (unique in the workspace). */
+            id: string;
+            /** @enum {string} */
+            type: "page";
+        };
+        /** @description Rows of a data source, filtered in a friendly form or Notion's own. */
+        QueryInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description A database id, accepted when the database has exactly one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /**
+             * @description `{"Status": "Done", "Due": {"before": "2026-02-01"}, "Tags": "urgent"}` (each key a property, combined with AND;
+             *     a bare value means equals, or contains for multi-select, people and relation), or Notion's native filter
+             *     (`{"property": …}`, `{"and": […]}`, `{"or": […]}`) as it is.
+             */
+            filter?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: int32
+             * @default 50
+             */
+            page_size: number;
+            /** @description Only these properties in each row (names). */
+            properties?: string[];
+            /**
+             * @description Notion's raw page objects instead of compact rows (much larger: use a small page_size).
+             * @default false
+             */
+            raw: boolean;
+            /** @description `[{"property": "Due", "direction": "ascending"}]` or `[{"timestamp": "last_edited_time", "direction": "descending"}]`; `"Due"` and `"-Due"` work too. */
+            sorts?: unknown[];
+            /** @description `next_cursor` of the previous page. */
+            start_cursor?: string;
+        };
+        QueryResult: {
+            data_source_id: string;
+            has_more: boolean;
+            next_cursor: string | null;
+            /** @description Notion's pages, only with raw: true. */
+            raw_rows?: {
+                [key: string]: unknown;
+            }[];
+            rows: components["schemas"]["CompactPage"][];
+            /** @description True when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
+            truncated: boolean;
+        };
+        /** @description The envelope every successful response uses. */
+        QueryResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["QueryResult"];
         };
         ResearchDocument: {
             id: string;
@@ -631,6 +810,53 @@ export interface components {
             direction: "ascending" | "descending";
             /** @enum {string} */
             timestamp: "last_edited_time";
+        };
+        /** @description The property (and value) that identifies a row. */
+        UniqueKey: {
+            /** @description Property name, e.g. `Name` (the title) or an `External ID` text property. */
+            property: string;
+            /** @description The key's value as text; a number property's key is written as digits, e.g. "42". */
+            value: string;
+        };
+        /** @description Create the row when no row has this key, update it when exactly one has. */
+        UpsertInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Blocks (Notion JSON) for the body of a page that is created. */
+            content_blocks?: {
+                [key: string]: unknown;
+            }[];
+            /** @description Markdown for the body of a page that is created (instead of content_blocks). */
+            content_markdown?: string;
+            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description A database id, accepted when the database has exactly one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /** @description A second key (e.g. an external system's id) that must match too. */
+            external_id?: components["schemas"]["UniqueKey"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Property values in the friendly format: `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}` or `{"Due": {"type": "date", "value": "2026-01-10"}}`; Notion's own values work too. */
+            properties?: {
+                [key: string]: unknown;
+            };
+            unique: components["schemas"]["UniqueKey"];
+        };
+        UpsertResult: {
+            /**
+             * @description `unchanged`: the row already had these values, nothing was written.
+             * @enum {string}
+             */
+            action: "created" | "updated" | "unchanged";
+            page: components["schemas"]["CompactPage"];
+        };
+        /** @description The envelope every successful response uses. */
+        UpsertResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["UpsertResult"];
         };
     };
     responses: never;
@@ -917,6 +1143,39 @@ export interface operations {
             };
         };
     };
+    notion_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     meta_get: {
         parameters: {
             query?: never;
@@ -999,6 +1258,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotionRequestResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_query: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */
@@ -1098,6 +1390,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_upsert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpsertInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpsertResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

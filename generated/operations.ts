@@ -9,8 +9,11 @@ export const operationPolicies = {
   fetch: { writes: false, connection: 'required', tool: 'fetch' },
   health: { writes: false, connection: 'none', tool: null },
   meta_get: { writes: false, connection: 'none', tool: null },
+  notion_link: { writes: true, connection: 'required', tool: 'notion_link' },
+  notion_query: { writes: false, connection: 'required', tool: 'notion_query' },
   notion_read: { writes: false, connection: 'required', tool: 'notion_read' },
   notion_request: { writes: true, connection: 'required', tool: 'notion_request' },
   notion_search: { writes: false, connection: 'required', tool: 'notion_search' },
+  notion_upsert: { writes: true, connection: 'required', tool: 'notion_upsert' },
   search: { writes: false, connection: 'required', tool: 'search' },
 } as const;

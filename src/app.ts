@@ -25,6 +25,7 @@ import { NotionClients } from './notion/client.ts';
 import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
+import { createKeyLocks } from './store/locks.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
@@ -78,6 +79,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     notionBaseUrl: config.notionBaseUrl,
     notionTimeoutMs: config.notionTimeoutMs,
     defaultConnectionId: config.defaultConnectionId,
+    cacheTtlMs: config.connectionCacheTtlMs,
     oauthClient: clientId && clientSecret ? { clientId, clientSecret } : null,
     logger,
   });
@@ -123,6 +125,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     }),
     audit: store.audit,
     idempotency: store.idempotency,
+    upsertKeys: store.upsertKeys,
+    locks: createKeyLocks(store),
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
     settings: {
       readOnly: config.readOnly,
@@ -170,7 +174,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   const mcp = mountMcpRoutes(router, {
     engine,
-    catalog: loadToolCatalog(Engine.isOperation),
+    catalog: loadToolCatalog(Engine.isOperation, { toolsets: config.mcpToolsets, readOnly: config.readOnly }),
     version: build.version,
     auth: config.mcpAuth,
     apiToken,

@@ -28,6 +28,7 @@ const schema = {
     MAX_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 1000000, default: 1024 },
     ACTION_API_TOKEN: { type: 'string', minLength: 16 },
     MCP_AUTH: { type: 'string', enum: ['bearer', 'none'], default: 'bearer' },
+    MCP_TOOLSETS: { type: 'string', pattern: '^[a-z, ]+$', default: 'core,research' },
     NOTION_TOKEN: { type: 'string', minLength: 1 },
     NOTION_BASE_URL: { type: 'string', pattern: '^https?://[^/]+$', default: 'https://api.notion.com' },
     NOTION_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
@@ -39,6 +40,7 @@ const schema = {
     IDEMPOTENCY_TTL_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
     IDEMPOTENCY_LEASE_SECONDS: { type: 'integer', minimum: 5, maximum: 3600, default: 60 },
     DEFAULT_CONNECTION_ID: { type: 'string', format: 'uuid' },
+    CONNECTION_CACHE_TTL_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 1048576 },
     MAX_RESPONSE_CHARS: { type: 'integer', minimum: 1000, maximum: 10000000, default: 95000 },
     DATA_DIR: { type: 'string', default: './data' },
@@ -86,6 +88,8 @@ export interface Config {
   };
   actionApiToken: string | null;
   mcpAuth: 'bearer' | 'none';
+  /** Toolsets an MCP client gets unless its URL asks for others (`?toolsets=`). */
+  mcpToolsets: string[];
   notionToken: string | null;
   notionBaseUrl: string;
   notionTimeoutMs: number;
@@ -95,6 +99,8 @@ export interface Config {
   readOnly: boolean;
   idempotency: { ttlMs: number; leaseMs: number };
   defaultConnectionId: string | null;
+  /** How long resolved connections and their tokens are served from memory (0: off). */
+  connectionCacheTtlMs: number;
   maxBodyBytes: number;
   maxResponseChars: number;
   dataDir: string;
@@ -165,6 +171,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     actionApiToken: v.ACTION_API_TOKEN ?? null,
     mcpAuth: v.MCP_AUTH,
+    mcpToolsets: String(v.MCP_TOOLSETS)
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     notionToken: v.NOTION_TOKEN ?? null,
     notionBaseUrl: v.NOTION_BASE_URL,
     notionTimeoutMs: v.NOTION_TIMEOUT_MS,
@@ -177,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readOnly: v.READ_ONLY,
     idempotency: { ttlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: v.IDEMPOTENCY_LEASE_SECONDS * 1000 },
     defaultConnectionId: v.DEFAULT_CONNECTION_ID ?? null,
+    connectionCacheTtlMs: v.CONNECTION_CACHE_TTL_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxResponseChars: v.MAX_RESPONSE_CHARS,
     dataDir: v.DATA_DIR,

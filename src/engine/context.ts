@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection-types.ts';
 import type { NotionClients } from '../notion/client.ts';
 import type { Principal } from '../shared/principal.ts';
-import type { AuditRepository, IdempotencyRepository } from '../store/repositories.ts';
+import type { KeyLocks } from '../store/locks.ts';
+import type { AuditRepository, IdempotencyRepository, UpsertKeyRepository } from '../store/repositories.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
 export type Actor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
@@ -65,6 +66,9 @@ export interface EngineServices {
   notion: NotionClients;
   audit: AuditRepository;
   idempotency: IdempotencyRepository;
+  /** Unique key → page remembered by upserts (src/engine/operations/rows.ts). */
+  upsertKeys: UpsertKeyRepository;
+  locks: KeyLocks;
   limits: { maxResponseChars: number; maxNotionBodyBytes: number };
   settings: PipelineSettings;
   build: { version: string; sha: string };

@@ -98,6 +98,9 @@ function rpcError(ctx: Context, id: string | number | null, code: number, messag
 
 export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { close(): Promise<void> } {
   const { engine, catalog, version, logger } = options;
+  /** The toolsets a client asks for on its URL (`/mcp?toolsets=core,admin`), else the configured ones. */
+  const toolsFor = (ctx: Context) =>
+    catalog.view(typeof ctx.query.toolsets === 'string' ? ctx.query.toolsets.split(',') : undefined);
   const sseSessions = new Map<string, SseSession>();
   const principalOf = options.authenticate ?? operatorBearer(options.apiToken);
   const guard = hostGuard(options.allowedHosts);
@@ -151,7 +154,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       ctx.body = rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message);
       return;
     }
-    const server = createMcpServer(engine, catalog, () => callContext(ctx, 'chatgpt_mcp'), version);
+    const server = createMcpServer(engine, toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'), version);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     ctx.respond = false;
     ctx.res.on('close', () => {
@@ -175,7 +178,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
     const principal = boundTo ?? OPERATOR;
     const server = createMcpServer(
       engine,
-      catalog,
+      toolsFor(ctx),
       // Each call on a long-lived SSE session gets its own request id.
       () => ({ requestId: randomUUID(), actor: 'chatgpt_mcp', principal, logger: sessionLogger }),
       version,

@@ -37,6 +37,8 @@ const defaultStatus: Record<ErrorCode, number> = {
   read_only: 403,
   write_not_allowed: 400,
   audit_unavailable: 503,
+  ambiguous_data_source: 400,
+  ambiguous_match: 409,
   unsupported_media_type: 415,
   request_timeout: 408,
   host_not_allowed: 403,

@@ -40,9 +40,12 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
     expect(tools.map((t) => t.name).sort()).toEqual([
       'connections_list',
       'fetch',
+      'notion_link',
+      'notion_query',
       'notion_read',
       'notion_request',
       'notion_search',
+      'notion_upsert',
       'search',
     ]);
     for (const tool of tools) {
@@ -139,7 +142,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(6);
+      expect(tools.length).toBe(9);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);

@@ -7,6 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGeneratedDocument, operationsOf } from '../../src/contract/openapi.ts';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
+import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { API_TOKEN, api, type RunningGateway, startGateway } from '../support/gateway.ts';
 import { connectMcp } from '../support/mcp.ts';
 
@@ -28,17 +29,31 @@ const samples: Record<string, () => Record<string, unknown>> = {
   audit_list: () => ({}),
   search: () => ({ query: 'Parity' }),
   fetch: () => ({ id: pageId }),
+  notion_query: () => ({ data_source_id: demo.tasks.dataSourceId, filter: { Done: true } }),
+  // Rows that already hold these values: both calls answer `unchanged` with the same page.
+  notion_upsert: () => ({
+    data_source_id: demo.tasks.dataSourceId,
+    unique: { property: 'Name', value: 'Design mockups' },
+    properties: { Done: true },
+  }),
+  notion_link: () => ({
+    from: { type: 'page', id: demo.tasks.pageIds[0] },
+    to: { type: 'page', id: demo.projects.pageIds[0] },
+    relation_property: 'Project',
+  }),
 };
 
 let sandbox: Sandbox;
 let gateway: RunningGateway;
 let mcp: Client;
 let pageId = '';
+let demo: DemoWorkspace;
 const invocations: Array<{ operationId: string; input: unknown; actor: string }> = [];
 
 beforeAll(async () => {
   sandbox = await startSandbox({ workspaces: [{ token: 'secret_parity', name: 'Parity' }] });
   gateway = await startGateway({ NOTION_TOKEN: 'secret_parity', NOTION_BASE_URL: sandbox.url });
+  demo = await seedDemoWorkspace(sandbox, 'secret_parity');
   // Record what reaches the engine (the real engine still runs).
   const engine = gateway.gateway.engine;
   const invoke = engine.invoke.bind(engine);

@@ -85,9 +85,12 @@ describe('toolsets', () => {
     expect(await names(await client(gateway))).toEqual([
       'connections_list',
       'fetch',
+      'notion_link',
+      'notion_query',
       'notion_read',
       'notion_request',
       'notion_search',
+      'notion_upsert',
       'search',
     ]);
   });

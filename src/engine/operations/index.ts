@@ -10,6 +10,7 @@ import { meta_get } from './meta.ts';
 import { notion_read, notion_request, notionRequestHooks } from './notion-request.ts';
 import type { Operation, OperationHooks } from './operation.ts';
 import { fetch, search } from './research.ts';
+import { notion_link, notion_query, notion_upsert } from './rows.ts';
 import { notion_search } from './search.ts';
 
 export type { Operation, OperationHooks } from './operation.ts';
@@ -27,6 +28,9 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   audit_list,
   search,
   fetch,
+  notion_query,
+  notion_upsert,
+  notion_link,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

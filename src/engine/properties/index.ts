@@ -14,7 +14,9 @@ export {
   compactPage,
   compactValue,
 } from './compact.ts';
-export { closest, type InvalidPropertyDetails } from './errors.ts';
+export { sameValue } from './compare.ts';
+export { closest, type InvalidPropertyDetails, invalidProperty } from './errors.ts';
+export { buildFilter, buildSorts, isNativeFilter, type Sort } from './filter.ts';
 export { findProperty, lookupProperty } from './lookup.ts';
 export {
   canonicalSpans,

@@ -1,0 +1,110 @@
+/**
+ * Which data source a call means, and its schema. A database id is accepted wherever a data source id is expected
+ * when that database has exactly one data source. Schemas are kept for a minute per connection, so a run of upserts
+ * into one data source costs one schema read; an unknown property name refreshes the schema once before it is refused.
+ */
+import type { DataSourceObjectResponse, GetDatabaseResponse } from '@notionhq/client';
+import { APIResponseError } from '@notionhq/client';
+import { GatewayError } from '../shared/errors.ts';
+import { normaliseUuid } from '../shared/ids.ts';
+import type { ResolvedConnection } from './context.ts';
+import type { DataSourceSchema } from './properties/index.ts';
+
+export interface DataSourceTarget {
+  data_source_id?: string;
+  database_id?: string;
+}
+
+export interface ResolvedDataSource {
+  id: string;
+  schema: DataSourceSchema;
+}
+
+const SCHEMA_TTL_MS = 60_000;
+const schemas = new Map<string, { schema: DataSourceSchema; expires: number }>();
+const databases = new Map<string, { dataSourceId: string; expires: number }>();
+
+const keyOf = (connection: ResolvedConnection, id: string) => `${connection.summary.connection_id}:${id}`;
+
+async function dataSourceOfDatabase(connection: ResolvedConnection, databaseId: string): Promise<string> {
+  const cached = databases.get(keyOf(connection, databaseId));
+  if (cached && cached.expires > Date.now()) return cached.dataSourceId;
+  const database = (await connection
+    .notion()
+    .databases.retrieve({ database_id: databaseId })) as GetDatabaseResponse & {
+    data_sources?: Array<{ id: string; name: string }>;
+  };
+  const sources = database.data_sources ?? [];
+  if (sources.length !== 1) {
+    throw new GatewayError(
+      'ambiguous_data_source',
+      sources.length === 0
+        ? `Database ${databaseId} has no data source.`
+        : `Database ${databaseId} has ${sources.length} data sources: pass data_source_id (one of ${sources.map((s) => `${s.id} "${s.name}"`).join(', ')}).`,
+      { database_id: databaseId, data_sources: sources },
+    );
+  }
+  databases.set(keyOf(connection, databaseId), { dataSourceId: sources[0]!.id, expires: Date.now() + SCHEMA_TTL_MS });
+  return sources[0]!.id;
+}
+
+/** The data source id of a call: `data_source_id`, or the only data source of `database_id`. */
+export async function dataSourceIdOf(connection: ResolvedConnection, target: DataSourceTarget): Promise<string> {
+  const given = target.data_source_id ?? target.database_id;
+  const id = given ? normaliseUuid(given) : null;
+  if (!id) {
+    throw new GatewayError('validation_failed', 'Pass data_source_id (or a database_id with one data source).', {
+      pointer: '/data_source_id',
+    });
+  }
+  if (target.data_source_id) return id;
+  return dataSourceOfDatabase(connection, id);
+}
+
+export async function schemaOf(
+  connection: ResolvedConnection,
+  dataSourceId: string,
+  options: { fresh?: boolean } = {},
+): Promise<DataSourceSchema> {
+  const key = keyOf(connection, dataSourceId);
+  const cached = schemas.get(key);
+  if (!options.fresh && cached && cached.expires > Date.now()) return cached.schema;
+  let source: DataSourceObjectResponse;
+  try {
+    source = (await connection
+      .notion()
+      .dataSources.retrieve({ data_source_id: dataSourceId })) as DataSourceObjectResponse;
+  } catch (error) {
+    if (error instanceof APIResponseError && error.status === 404) {
+      throw new GatewayError(
+        'not_found',
+        `No data source ${dataSourceId} is shared with this connection. A database id? Pass it as database_id. Find data sources with notion_search.`,
+        { data_source_id: dataSourceId, notion_code: error.code },
+      );
+    }
+    throw error;
+  }
+  schemas.set(key, { schema: source.properties as DataSourceSchema, expires: Date.now() + SCHEMA_TTL_MS });
+  return source.properties as DataSourceSchema;
+}
+
+/** Runs `work` with the cached schema; when it refuses a property the schema may be stale: retry once with a fresh one. */
+export async function withSchema<T>(
+  connection: ResolvedConnection,
+  target: DataSourceTarget,
+  work: (source: ResolvedDataSource) => Promise<T>,
+): Promise<T> {
+  const id = await dataSourceIdOf(connection, target);
+  const wasCached = schemas.get(keyOf(connection, id))?.expires ?? 0 > Date.now();
+  try {
+    return await work({ id, schema: await schemaOf(connection, id) });
+  } catch (error) {
+    if (!(error instanceof GatewayError) || error.code !== 'invalid_property' || !wasCached) throw error;
+    return work({ id, schema: await schemaOf(connection, id, { fresh: true }) });
+  }
+}
+
+/** Forget a schema (after this gateway changed it). */
+export function forgetSchema(connection: ResolvedConnection, dataSourceId: string): void {
+  schemas.delete(keyOf(connection, dataSourceId));
+}
