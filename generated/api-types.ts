@@ -144,6 +144,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/data_sources/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a data source schema
+         * @description A data source's properties in the friendly schema format (types, options, relation targets, formulas): what notion_upsert and notion_query accept.
+         */
+        post: operations["notion_data_source_get"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data_sources/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a data source schema
+         * @description Adds or changes properties in the friendly schema format, renames ({"name": "New"}) or removes (null) them, or retitles the data source. Select options are added to the existing ones.
+         */
+        post: operations["notion_data_source_update"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/databases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a database
+         * @description Creates a database with one data source in a page; properties in the friendly schema format (select options, relations with dual, rollups, formulas). Returns its data_source_id and schema.
+         */
+        post: operations["notion_database_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/link": {
         parameters: {
             query?: never;
@@ -218,6 +278,66 @@ export interface paths {
          * @description Writes through any allow-listed Notion API route (version 2025-09-03): create or update pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read. Pass idempotency_key to retry safely.
          */
         post: operations["notion_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a page
+         * @description Creates a row of a data source (friendly property values) or a sub-page of a page, with its body as Markdown.
+         */
+        post: operations["notion_page_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pages/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a page
+         * @description A page compactly (title, property values in the friendly format) and, with include_markdown, its body as Markdown.
+         */
+        post: operations["notion_page_get"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pages/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a page
+         * @description Changes property values (friendly format), appends Markdown or replaces the body with it, or moves the page to the trash and back.
+         */
+        post: operations["notion_page_update"];
         delete?: never;
         options?: never;
         head?: never;
@@ -469,6 +589,69 @@ export interface components {
             ok: true;
             result: components["schemas"]["ConnectionSaved"];
         };
+        /** @description A database with one data source, its properties in the friendly schema format. */
+        DatabaseCreateInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            description?: string;
+            /** @description An emoji for the database's icon. */
+            icon_emoji?: string;
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Show it inline in the parent page (default: a full-page database). */
+            is_inline?: boolean;
+            /** @description The page the database is created in. */
+            parent_page_id: components["schemas"]["NotionId"];
+            /** @description Property name → schema, e.g. `{"Name": {"type": "title"}, "Status": {"type": "status", "options": ["Todo", "Done"]}, "Due": {"type": "date"}, "Project": {"type": "relation", "target": "<data source id>", "dual": "Tasks"}, "Open": {"type": "rollup", "relation": "Tasks", "property": "Done", "function": "count"}, "Score": {"type": "formula", "expression": "prop('Points') * 2"}}`. Exactly one title property. */
+            properties: {
+                [key: string]: unknown;
+            };
+            title: string;
+        };
+        DataSourceGetInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description A database id, accepted when the database has exactly one data source. */
+            database_id?: components["schemas"]["NotionId"];
+        };
+        /** @description A data source's schema as the gateway shows it. */
+        DataSourceSchema: {
+            data_source_id: string;
+            database_id: string | null;
+            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
+            properties: {
+                [key: string]: unknown;
+            };
+            title: string;
+            url: string | null;
+        };
+        /** @description The envelope every successful response uses. */
+        DataSourceSchemaEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["DataSourceSchema"];
+        };
+        /** @description Changes to a data source's schema: add or change properties, rename (`{"name": "New"}`), remove (`null`). */
+        DataSourceUpdateInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description A database id, accepted when the database has exactly one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Property name → friendly schema, `{"name": "New name"}` or `null`. Select options given are added to the existing ones unless `"replace_options": true`. */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** @description New title of the data source. */
+            title?: string;
+        };
         ErrorBody: {
             code: components["schemas"]["ErrorCode"];
             /** @description Structured context: the failing JSON pointer, Notion's own error code and status, available connections… */
@@ -636,12 +819,78 @@ export interface components {
             /** @description Whether the Notion API answered a users/me call for the default connection; null when no connection exists. */
             reachable: boolean | null;
         };
+        /** @description A page: a row of a data source (`data_source_id`/`database_id`) or a sub-page of a page (`parent_page_id`). */
+        PageCreateInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description The page's body as Markdown. */
+            content_markdown?: string;
+            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description A database id, accepted when the database has exactly one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            icon_emoji?: string;
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            parent_page_id?: components["schemas"]["NotionId"];
+            /** @description A row's property values in the friendly format (as notion_upsert takes them). */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** @description Title of a sub-page (a row's title is one of its properties). */
+            title?: string;
+        };
+        PageGetInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /**
+             * @description Also return the page's body as Markdown.
+             * @default false
+             */
+            include_markdown: boolean;
+            /** @description Page id or notion.so URL. */
+            page_id: string;
+        };
         /** @description A page given by id, Notion URL or title. */
         PageRef: {
             /** @description Page id, notion.so URL, or the page's exact title (unique in the workspace). */
             id: string;
             /** @enum {string} */
             type: "page";
+        };
+        PageResult: {
+            /** @description With include_markdown (or after a body change): the page's body. */
+            markdown?: string;
+            /** @description True when Notion cut the Markdown (very long pages). */
+            markdown_truncated?: boolean;
+            page: components["schemas"]["CompactPage"];
+        };
+        /** @description The envelope every successful response uses. */
+        PageResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["PageResult"];
+        };
+        /** @description Change a page: property values, its body (Markdown appended or replacing it), trash or restore it. */
+        PageUpdateInput: {
+            /** @description Markdown added at the end of the page. */
+            append_markdown?: string;
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description true moves the page to the trash, false restores it. */
+            in_trash?: boolean;
+            /** @description Page id or notion.so URL. */
+            page_id: string;
+            /** @description Property values in the friendly format (rows of a data source; a sub-page has only `title`). */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** @description Markdown that replaces the whole body. */
+            replace_markdown?: string;
         };
         /** @description Rows of a data source, filtered in a friendly form or Notion's own. */
         QueryInput: {
@@ -1143,6 +1392,105 @@ export interface operations {
             };
         };
     };
+    notion_data_source_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataSourceGetInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_data_source_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataSourceUpdateInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_database_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseCreateInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     notion_link: {
         parameters: {
             query?: never;
@@ -1258,6 +1606,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotionRequestResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_page_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageCreateInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_page_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageGetInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_page_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageUpdateInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

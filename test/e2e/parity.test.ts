@@ -36,6 +36,27 @@ const samples: Record<string, () => Record<string, unknown>> = {
     unique: { property: 'Name', value: 'Design mockups' },
     properties: { Done: true },
   }),
+  // Writes that are not naturally repeatable carry an idempotency_key: the MCP call replays the REST call's result.
+  notion_database_create: () => ({
+    parent_page_id: demo.rootPageId,
+    title: 'Parity database',
+    properties: { Name: { type: 'title' } },
+    idempotency_key: 'parity-database',
+  }),
+  notion_data_source_get: () => ({ database_id: demo.tasks.databaseId }),
+  notion_data_source_update: () => ({
+    data_source_id: demo.tasks.dataSourceId,
+    title: 'Tasks',
+    idempotency_key: 'parity-schema',
+  }),
+  notion_page_create: () => ({
+    parent_page_id: demo.rootPageId,
+    title: 'Parity sub-page',
+    content_markdown: 'Hello',
+    idempotency_key: 'parity-page',
+  }),
+  notion_page_get: () => ({ page_id: pageId, include_markdown: true }),
+  notion_page_update: () => ({ page_id: pageId, append_markdown: 'More', idempotency_key: 'parity-update' }),
   notion_link: () => ({
     from: { type: 'page', id: demo.tasks.pageIds[0] },
     to: { type: 'page', id: demo.projects.pageIds[0] },

@@ -9,8 +9,10 @@ import { health } from './health.ts';
 import { meta_get } from './meta.ts';
 import { notion_read, notion_request, notionRequestHooks } from './notion-request.ts';
 import type { Operation, OperationHooks } from './operation.ts';
+import { notion_page_create, notion_page_get, notion_page_update } from './pages.ts';
 import { fetch, search } from './research.ts';
 import { notion_link, notion_query, notion_upsert } from './rows.ts';
+import { notion_data_source_get, notion_data_source_update, notion_database_create } from './schema.ts';
 import { notion_search } from './search.ts';
 
 export type { Operation, OperationHooks } from './operation.ts';
@@ -31,6 +33,12 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_query,
   notion_upsert,
   notion_link,
+  notion_database_create,
+  notion_data_source_get,
+  notion_data_source_update,
+  notion_page_create,
+  notion_page_get,
+  notion_page_update,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

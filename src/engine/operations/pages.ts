@@ -1,0 +1,144 @@
+/**
+ * Pages in and out in the friendly formats: create a row (friendly values) or a sub-page, read a page compactly with
+ * its body as Markdown, change values, append or replace the body as Markdown (Notion's own page-Markdown routes),
+ * trash and restore.
+ */
+import type { Client, PageObjectResponse } from '@notionhq/client';
+import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
+import { GatewayError } from '../../shared/errors.ts';
+import type { ResolvedConnection } from '../context.ts';
+import { withSchema } from '../data-sources.ts';
+import {
+  buildPropertyValues,
+  type CompactPage,
+  compactPage,
+  type NotionPropertyValues,
+  pageIdOf,
+  textToRichText,
+} from '../properties/index.ts';
+import { connectionOf, type Operation } from './operation.ts';
+
+const markdownClient = (connection: ResolvedConnection): Client => connection.notion(MARKDOWN_NOTION_VERSION);
+
+function pageIdFrom(raw: string): string {
+  const id = pageIdOf(raw);
+  if (!id)
+    throw new GatewayError('invalid_id', 'page_id must be a Notion page id or a notion.so page URL.', {
+      pointer: '/page_id',
+    });
+  return id;
+}
+
+async function readMarkdown(connection: ResolvedConnection, pageId: string) {
+  const md = await markdownClient(connection).pages.retrieveMarkdown({ page_id: pageId });
+  return { markdown: md.markdown, markdown_truncated: md.truncated };
+}
+
+export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx) => {
+  const connection = connectionOf(ctx);
+  const inDataSource = Boolean(input.data_source_id || input.database_id);
+  if (inDataSource === Boolean(input.parent_page_id)) {
+    throw new GatewayError(
+      'validation_failed',
+      'Give the page one parent: data_source_id (or database_id) for a row, or parent_page_id for a sub-page.',
+      { pointer: '/parent_page_id' },
+    );
+  }
+  const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
+  let created: PageObjectResponse;
+  if (inDataSource) {
+    created = await withSchema(connection, input, async ({ id, schema }) => {
+      const properties = await buildPropertyValues(input.properties ?? {}, schema);
+      return (await connection.notion().pages.create({
+        parent: { type: 'data_source_id', data_source_id: id },
+        properties,
+        ...icon,
+      })) as PageObjectResponse;
+    });
+  } else {
+    if (input.properties) {
+      throw new GatewayError('validation_failed', 'A sub-page has only a title: pass title, not properties.', {
+        pointer: '/properties',
+      });
+    }
+    created = (await connection.notion().pages.create({
+      parent: { type: 'page_id', page_id: input.parent_page_id! },
+      properties: { title: { title: textToRichText(input.title ?? '') } } as NotionPropertyValues,
+      ...icon,
+    })) as PageObjectResponse;
+  }
+  ctx.audit.summary = `created page ${created.id}`;
+  if (input.content_markdown) {
+    await markdownClient(connection).pages.updateMarkdown({
+      page_id: created.id,
+      type: 'insert_content',
+      insert_content: { content: input.content_markdown },
+    });
+  }
+  return { page: compactPage(created) as CompactPage };
+};
+
+export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) => {
+  const connection = connectionOf(ctx);
+  const id = pageIdFrom(input.page_id);
+  const page = (await connection.notion().pages.retrieve({ page_id: id })) as PageObjectResponse;
+  return {
+    page: compactPage(page) as CompactPage,
+    ...(input.include_markdown ? await readMarkdown(connection, id) : {}),
+  };
+};
+
+export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx) => {
+  const connection = connectionOf(ctx);
+  const id = pageIdFrom(input.page_id);
+  if (input.append_markdown !== undefined && input.replace_markdown !== undefined) {
+    throw new GatewayError('validation_failed', 'Send append_markdown or replace_markdown, not both.', {
+      pointer: '/replace_markdown',
+    });
+  }
+  const client = connection.notion();
+  let page = (await client.pages.retrieve({ page_id: id })) as PageObjectResponse;
+  ctx.audit.summary = `changed page ${id}`;
+  if (input.properties && Object.keys(input.properties).length > 0) {
+    const parent = page.parent as { type: string; data_source_id?: string };
+    const properties = parent.data_source_id
+      ? await withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
+          buildPropertyValues(input.properties!, schema),
+        )
+      : titleOnly(input.properties, page);
+    page = (await client.pages.update({ page_id: id, properties })) as PageObjectResponse;
+  }
+  if (input.in_trash !== undefined) {
+    page = (await client.pages.update({ page_id: id, in_trash: input.in_trash })) as PageObjectResponse;
+  }
+  const changesBody = input.append_markdown !== undefined || input.replace_markdown !== undefined;
+  if (input.append_markdown !== undefined) {
+    await markdownClient(connection).pages.updateMarkdown({
+      page_id: id,
+      type: 'insert_content',
+      insert_content: { content: input.append_markdown },
+    });
+  } else if (input.replace_markdown !== undefined) {
+    await markdownClient(connection).pages.updateMarkdown({
+      page_id: id,
+      type: 'replace_content',
+      replace_content: { new_str: input.replace_markdown, allow_deleting_content: true },
+    });
+  }
+  return { page: compactPage(page) as CompactPage, ...(changesBody ? await readMarkdown(connection, id) : {}) };
+};
+
+/** A page under a page has one property, its title. */
+function titleOnly(properties: Record<string, unknown>, page: PageObjectResponse): NotionPropertyValues {
+  const [titleName] = Object.entries(page.properties).find(([, v]) => v.type === 'title') ?? ['title'];
+  const names = Object.keys(properties);
+  const given = properties[titleName] ?? properties.title;
+  if (names.length !== 1 || typeof given !== 'string') {
+    throw new GatewayError('invalid_property', `A sub-page has only its title: pass {"${titleName}": "New title"}.`, {
+      property: names.find((n) => n !== titleName) ?? titleName,
+      expected: 'the title as a string',
+      example: { [titleName]: 'New title' },
+    });
+  }
+  return { [titleName]: { title: textToRichText(given) } } as NotionPropertyValues;
+}
