@@ -493,7 +493,8 @@ export interface components {
         };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
-            created_time: string;
+            /** @description Left out of query rows (sort or filter by it instead). */
+            created_time?: string;
             id: string;
             /** @description Present (true) when the page is in the trash. */
             in_trash?: boolean;
@@ -665,7 +666,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "ambiguous_data_source" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "ambiguous_data_source" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];

@@ -47,7 +47,11 @@ export const notion_query: Operation<'notion_query'> = async (input, ctx, servic
       filter_properties: properties?.map((name) => schema[name]!.id),
     });
     const pages = response.results.filter((r): r is PageObjectResponse => r.object === 'page' && 'properties' in r);
-    const rows = pages.map((page) => compactPage(page, { properties }) as CompactPage);
+    // Rows leave out created_time: a query's rows are read many at a time, and every character counts against the limit.
+    const rows = pages.map((page) => {
+      const { created_time: _created, ...row } = compactPage(page, { properties });
+      return row as CompactPage;
+    });
     const result = {
       data_source_id: id,
       rows,
