@@ -2,13 +2,15 @@
  * Opening the store: one MikroORM instance over PGlite (embedded default, data in a directory) or PostgreSQL
  * (when a database URL is given). Same entities, same committed migrations, run on open (never schema auto-sync).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from 'pino';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
+import { PGLITE_SETTINGS, readTemplateTar, seedFromTemplate, tarDirectory } from './pglite.ts';
 import {
   type AuditRepository,
   type ConnectionRows,
@@ -39,7 +41,12 @@ export interface StoreOptions {
   migrate?: boolean;
   /** PostgreSQL pool size (default 10). */
   poolMax?: number;
-  /** Extra PGlite options, e.g. `{ loadDataDir: Blob }` to start from a dumped cluster (the test helper does). */
+  /**
+   * PGlite only: start an empty directory (or `memory://`) from the committed, already migrated template instead of
+   * initdb + every migration (default true; ignored when the template is stale, see src/store/pglite.ts).
+   */
+  template?: boolean;
+  /** Extra PGlite options, e.g. `{ loadDataDir: Blob }` to start from a dumped cluster. */
   pgliteOptions?: { loadDataDir?: Blob };
 }
 
@@ -156,9 +163,29 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     driver = 'pglite';
     location = dir;
     try {
-      const { MikroORM: PgliteORM } = await import('@mikro-orm/pglite');
+      const useTemplate = options.template !== false && !options.pgliteOptions?.loadDataDir;
+      let loadDataDir = options.pgliteOptions?.loadDataDir;
+      if (useTemplate && isMemoryDir(dir)) {
+        const tar = readTemplateTar();
+        if (tar) loadDataDir = new Blob([new Uint8Array(tar)]);
+      } else if (useTemplate) {
+        const seed = await seedFromTemplate(dir);
+        if (seed.seeded)
+          log?.info({ component: 'store', location: dir }, 'new PGlite directory seeded from the template');
+        else if (seed.reason !== 'directory not empty') {
+          log?.warn({ component: 'store', reason: seed.reason }, 'PGlite template not used: running initdb');
+        }
+      }
+      const [{ MikroORM: PgliteORM }, { PGlite }] = await Promise.all([
+        import('@mikro-orm/pglite'),
+        import('@electric-sql/pglite'),
+      ]);
       // A factory: MikroORM deep-copies plain option objects, which would break a Blob inside them.
-      const pgliteOptions = { ...options.pgliteOptions };
+      const pgliteOptions = {
+        ...options.pgliteOptions,
+        ...(loadDataDir ? { loadDataDir } : {}),
+        startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+      };
       orm = await PgliteORM.init({
         ...common,
         dbName: dir,
@@ -229,4 +256,28 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
   log?.info({ component: 'store', driver, location }, 'store ready');
   return store;
+}
+
+/**
+ * Builds the embedded template: initdb and every migration in a fresh directory, then the databases the gateway never
+ * uses dropped (`template0`, `template1`: embedded mode never runs CREATE DATABASE; they are 600 of a cluster's 1,020
+ * files, and creating files is most of what seeding costs), a clean shutdown, and the directory as a tar.
+ * `npm run store:template` compresses and commits it (`writeTemplate()`); the test helper builds one the same way
+ * while the committed template is stale.
+ */
+export async function buildPgliteTemplate(): Promise<Buffer> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ng-pglite-template-'));
+  try {
+    const store = await openStore({ dataDir: dir, template: false });
+    try {
+      await store.query(`update pg_database set datistemplate = false where datname in ('template0', 'template1')`);
+      await store.query('drop database template0');
+      await store.query('drop database template1');
+    } finally {
+      await store.close();
+    }
+    return tarDirectory(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

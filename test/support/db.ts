@@ -1,18 +1,19 @@
 /**
  * Shared test helper: a fresh, migrated store.
- *  - default: PGlite in memory (or in a temp directory with `persistent: true`). A migrated cluster is dumped once
- *    to a template file in the OS temp dir (keyed by the migrations and the PGlite version) and every in-memory
- *    test store is loaded from it: ≈ 0.8 s instead of ≈ 2.3 s for a cold initdb + migrations;
+ *  - default: PGlite in memory (or in a temp directory with `persistent: true`), started from the committed template
+ *    (src/store/pglite-template.tar.br, see src/store/pglite.ts) like any new embedded store. While that template is
+ *    stale (a migration added, not yet `npm run store:template`), one is built the same way
+ *    (`buildPgliteTemplate()`), kept in the OS temp dir keyed by `templateKey()`, and loaded instead;
  *  - with TEST_DATABASE_URL (see `npm run test:pg`): a new database `ng_test_<random>` on that server, dropped on close.
  * PGlite starts cold in ≈ 2 s: open one store per test file (beforeAll), and `resetStore()` between tests if needed.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { migrations } from '../../src/store/migrations/index.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { templateKey, templateState } from '../../src/store/pglite.ts';
+import { buildPgliteTemplate, openStore, type Store } from '../../src/store/store.ts';
 
 export interface TestStore extends Store {
   /** PGlite directory (persistent mode) or PostgreSQL URL of the per-test database: reopen it with `reopen()`. */
@@ -66,49 +67,34 @@ export async function openTestStore(opts: { persistent?: boolean; logger?: Logge
   }
   if (opts.persistent) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ng-pglite-'));
+    // A persistent store seeds its empty directory from the committed template (or runs initdb while it is stale).
     return wrap(await openStore({ dataDir, logger: opts.logger }), { dataDir }, async () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
   }
-  const template = await pgliteTemplate();
+  const useTemplate = process.env.TEST_PGLITE_TEMPLATE !== '0'; // 0: initdb + migrations, the slow way
+  const fallback = useTemplate ? await staleTemplateFallback() : null;
   const store = await openStore({
     dataDir: 'memory://',
     logger: opts.logger,
-    ...(template ? { pgliteOptions: { loadDataDir: template } } : {}),
+    template: useTemplate,
+    ...(fallback ? { pgliteOptions: { loadDataDir: fallback } } : {}),
   });
   return wrap(store, {}, async () => {});
 }
 
-/** A dump of a freshly migrated PGlite cluster, built on first use (and kept in the OS temp dir across runs). */
-async function pgliteTemplate(): Promise<Blob | null> {
-  if (process.env.TEST_PGLITE_TEMPLATE === '0') return null;
-  const pgliteVersion = (
-    JSON.parse(
-      readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8'),
-    ) as { version: string }
-  ).version;
-  const key = createHash('sha256')
-    .update(JSON.stringify([pgliteVersion, migrations.map((m) => m.name)]))
-    .digest('hex')
-    .slice(0, 16);
-  const file = path.join(tmpdir(), `ng-pglite-template-${key}.tar`);
+/**
+ * null while the committed template is fresh (openStore uses it by itself). Otherwise a cluster built like the
+ * committed one, cached in the OS temp dir across runs, so test files do not each pay initdb + migrations.
+ */
+async function staleTemplateFallback(): Promise<Blob | null> {
+  if (templateState().fresh) return null;
+  const file = path.join(tmpdir(), `ng-pglite-template-${templateKey()}.tar`);
   if (!existsSync(file)) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ng-pglite-build-'));
-    try {
-      const store = await openStore({ dataDir: dir });
-      const pglite = (await (
-        store.orm.em.getConnection() as unknown as {
-          getNativeClient(): Promise<{ dumpDataDir(c: 'none'): Promise<Blob> }>;
-        }
-      ).getNativeClient()) as { dumpDataDir(c: 'none'): Promise<Blob> };
-      const blob = await pglite.dumpDataDir('none');
-      await store.close();
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
-      renameSync(tmp, file); // atomic: concurrent workers may both build it, none sees half a file
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const tar = await buildPgliteTemplate();
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, tar);
+    renameSync(tmp, file); // atomic: concurrent workers may both build it, none sees half a file
   }
   return new Blob([readFileSync(file)]);
 }
