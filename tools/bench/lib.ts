@@ -3,7 +3,7 @@
  * a server to answer, /proc readings and raw MCP JSON-RPC over Streamable HTTP.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,10 +72,14 @@ export function spawnNode(
   return { child, pid: child.pid, output: () => tail };
 }
 
-/** A fresh directory under the OS temp dir, removed at exit unless removed before with `removeTempDir`. */
-export function makeTempDir(prefix = 'ng-bench-'): string {
+/**
+ * A fresh directory under `base` (default: the OS temp dir), removed at exit unless removed before with
+ * `removeTempDir`.
+ */
+export function makeTempDir(prefix = 'ng-bench-', base = tmpdir()): string {
   installCleanup();
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, prefix));
   tempDirs.add(dir);
   return dir;
 }
@@ -112,9 +116,18 @@ export async function waitUntil(proc: NodeChild, ready: () => Promise<boolean>, 
   throw new Error(`process not ready after ${timeoutMs} ms:\n${proc.output()}`);
 }
 
+/** The Node flags `npm start` passes (`"start": "node <flags> src/main.ts"` in that checkout's package.json). */
+export function startScriptFlags(cwd = root): string[] {
+  const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  const main = words.indexOf('src/main.ts');
+  return words[0] === 'node' && main > 0 ? words.slice(1, main) : [];
+}
+
 /**
- * `node src/main.ts` on 127.0.0.1 and a free port; resolves at the first 200 from /health. `cwd` is the checkout
- * whose gateway runs (another worktree, to measure a commit while this one is being edited).
+ * `node <npm start's flags> src/main.ts` on 127.0.0.1 and a free port; resolves at the first 200 from /health. `cwd`
+ * is the checkout whose gateway runs (another worktree, to measure a commit while this one is being edited); its
+ * start script's flags come first, `nodeFlags` after them.
  */
 export async function startGateway(
   env: Record<string, string>,
@@ -125,7 +138,7 @@ export async function startGateway(
   const proc = spawnNode(
     ['src/main.ts'],
     { LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    spawnOptions,
+    { ...spawnOptions, nodeFlags: [...startScriptFlags(spawnOptions.cwd), ...(spawnOptions.nodeFlags ?? [])] },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(proc, async () => (await fetch(`${url}/health`)).ok);

@@ -1,25 +1,29 @@
 /**
- * Time from `node src/main.ts` to the first 200 from /health: what an operator waits at boot, store opening and
- * migrations included. Each scenario runs in a fresh process, `runs` times (default 3).
+ * Time from `node src/main.ts` (with the Node flags of `npm start`) to the first 200 from /health, and the server's
+ * resident memory (VmRSS) at that moment: what an operator waits and pays at boot, store opening and migrations
+ * included. Each scenario runs in a fresh process, `runs` times (default 3).
  *   npm run bench:startup [-- runs]
- * Scenarios: embedded PGlite on an empty data directory (first start: initdb + migrations), PGlite restarting on that
- * directory, PostgreSQL on a fresh database (migrations) and restarting on it. PostgreSQL comes from
+ * Scenarios: embedded PGlite on an empty data directory (first start: seeded from the committed template), PGlite
+ * restarting on that directory, PostgreSQL on a fresh database (migrations) and restarting on it. The PGlite
+ * directories live under .tmp/bench in the checkout, where ./data lives by default. PostgreSQL comes from
  * BENCH_DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the role needs CREATEDB).
  */
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
-import { makeTempDir, removeTempDir, startGateway, stopChild } from './lib.ts';
+import { makeTempDir, removeTempDir, root, rssMiB, startGateway, startScriptFlags, stopChild } from './lib.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const serverUrl =
   process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEYS = `bench:${Buffer.alloc(32, 1).toString('base64')}`;
 
-async function timeToHealthy(env: Record<string, string>): Promise<number> {
+async function timeToHealthy(env: Record<string, string>): Promise<{ ms: number; rss: number }> {
   const { proc, ms } = await startGateway({ ...env, ACTION_API_TOKEN: 'bench-token-0123456789' });
+  const rss = rssMiB(proc.pid);
   await stopChild(proc);
-  return ms;
+  return { ms, rss };
 }
 
 async function adminExec(sql: string) {
@@ -31,24 +35,25 @@ async function adminExec(sql: string) {
   }
 }
 
-const summary = (label: string, values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const summary = (label: string, values: { ms: number; rss: number }[]) => {
+  const ms = values.map((v) => v.ms);
+  const rss = values.map((v) => v.rss);
   console.log(
-    `${label.padEnd(44)} median ${median.toFixed(0).padStart(6)} ms   (${sorted.map((v) => v.toFixed(0)).join(', ')})`,
+    `${label.padEnd(44)} median ${median(ms).toFixed(0).padStart(6)} ms  ${median(rss).toFixed(0).padStart(4)} MiB RSS   (${ms.map((v) => v.toFixed(0)).join(', ')} ms; ${rss.map((v) => v.toFixed(0)).join(', ')} MiB)`,
   );
 };
 
-const results: Record<string, number[]> = {};
-const record = (label: string, ms: number) => {
+const results: Record<string, { ms: number; rss: number }[]> = {};
+const record = (label: string, m: { ms: number; rss: number }) => {
   results[label] ??= [];
-  results[label].push(ms);
+  results[label].push(m);
 };
 for (let i = 0; i < runs; i++) {
-  const dir = makeTempDir();
+  const dir = makeTempDir('ng-bench-', join(root, '.tmp', 'bench'));
   try {
     const env = { DATA_DIR: dir, DATABASE_URL: '', TOKEN_ENCRYPTION_KEYS: KEYS };
-    record('PGlite, first start (initdb + migrations)', await timeToHealthy(env));
+    record('PGlite, first start (empty data directory)', await timeToHealthy(env));
     record('PGlite, restart on existing data', await timeToHealthy(env));
   } finally {
     removeTempDir(dir);
@@ -65,5 +70,8 @@ for (let i = 0; i < runs; i++) {
     await adminExec(`drop database if exists "${db}" with (force)`);
   }
 }
-console.log(`Time from \`node src/main.ts\` to the first 200 from /health (${runs} runs each):`);
+const flags = startScriptFlags();
+console.log(
+  `Time from \`node ${flags.length ? `${flags.join(' ')} ` : ''}src/main.ts\` to the first 200 from /health, and VmRSS then (${runs} runs each):`,
+);
 for (const [label, values] of Object.entries(results)) summary(label, values);
