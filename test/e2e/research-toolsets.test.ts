@@ -105,7 +105,7 @@ describe('toolsets', () => {
   });
 
   it('an unknown toolset is refused, naming the known ones', async () => {
-    await expect(client(gateway, 'bogus')).rejects.toThrow(/core, research, admin/);
+    await expect(client(gateway, 'bogus')).rejects.toThrow(/core, research, databases, pages, admin/);
   });
 
   it('READ_ONLY lists and allows only read-only tools', async () => {
