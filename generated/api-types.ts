@@ -80,6 +80,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run several writes in one call
+         * @description Runs up to 100 writes in order in one call (upsert, link, notion.request, page and schema writes); an op may use an earlier op's result (`"$ops[0].page.id"`). Refused with use_job when it would not finish in time.
+         */
+        post: operations["notion_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections": {
         parameters: {
             query?: never;
@@ -491,6 +511,64 @@ export interface components {
             ok: true;
             result: components["schemas"]["AuditList"];
         };
+        /** @description Several writes in one call, in order; later ops may use what earlier ones created. */
+        BulkInput: {
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `stop_on_error` (default) stops at the first failure; `continue_on_error` runs every op.
+             * @default stop_on_error
+             * @enum {string}
+             */
+            mode: "stop_on_error" | "continue_on_error";
+            ops: components["schemas"]["BulkOp"][];
+        };
+        /** @description One write of a bulk. */
+        BulkOp: {
+            /** @description The operation's arguments, as its own endpoint takes them (the bulk's connection is used). A string `"$ops[0].page.id"` is replaced by that value of an earlier op's result, also inside a longer string (`"/v1/blocks/$ops[0].response.id/children"`). */
+            args: {
+                [key: string]: unknown;
+            };
+            /** @description `upsert`, `link`, `notion.request`, or any write operation by its id (`notion_page_create`, `notion_page_update`, `notion_database_create`, `notion_data_source_update`). */
+            op: string;
+        };
+        BulkOpResult: {
+            error: components["schemas"]["ErrorBody"] | null;
+            /** Format: int32 */
+            index: number;
+            ok: boolean;
+            op: string;
+            /** @description True when this op's result was replayed from an earlier run of the same bulk (same idempotency_key). */
+            replayed?: boolean;
+            /** @description The op's own result (as its endpoint answers it). */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        };
+        BulkResult: {
+            /** @description True when the results were too large to return whole: each keeps its ids and action. */
+            compacted?: boolean;
+            /** Format: int32 */
+            failed: number;
+            results: components["schemas"]["BulkOpResult"][];
+            /**
+             * Format: int32
+             * @description Ops not run because an earlier one failed (stop_on_error).
+             */
+            skipped: number;
+            /** Format: int32 */
+            succeeded: number;
+        };
+        /** @description The envelope every successful response uses. */
+        BulkResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["BulkResult"];
+        };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
             /** @description Left out of query rows (sort or filter by it instead). */
@@ -666,7 +744,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "ambiguous_data_source" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -1251,6 +1329,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditListEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

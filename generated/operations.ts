@@ -9,6 +9,7 @@ export const operationPolicies = {
   fetch: { writes: false, connection: 'required', tool: 'fetch' },
   health: { writes: false, connection: 'none', tool: null },
   meta_get: { writes: false, connection: 'none', tool: null },
+  notion_bulk: { writes: true, connection: 'required', tool: 'notion_bulk' },
   notion_data_source_get: { writes: false, connection: 'required', tool: 'notion_data_source_get' },
   notion_data_source_update: { writes: true, connection: 'required', tool: 'notion_data_source_update' },
   notion_database_create: { writes: true, connection: 'required', tool: 'notion_database_create' },

@@ -5,6 +5,7 @@ import type { NotionClients } from '../notion/client.ts';
 import type { Principal } from '../shared/principal.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { AuditRepository, IdempotencyRepository, UpsertKeyRepository } from '../store/repositories.ts';
+import type { Input, OperationId, Outcome } from './types.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
 export type Actor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
@@ -45,11 +46,15 @@ export interface OperationContext extends CallContext {
   /** Set when the operation's policy says `connection: required`. */
   connection: ResolvedConnection | null;
   audit: AuditNotes;
+  /** Runs another operation through the whole request path (its own audit row, idempotency and size policy). */
+  invoke<Op extends OperationId>(operationId: Op, input: Input<Op>, call?: Partial<CallContext>): Promise<Outcome<Op>>;
 }
 
 export interface PipelineSettings {
   /** READ_ONLY: every write is refused with `read_only`. */
   readOnly: boolean;
+  /** Notion requests a minute per connection (NOTION_RATE_LIMIT_PER_MINUTE): how long a bulk would take. */
+  pacePerMinute: number;
   idempotency: {
     /** How long a stored result replays. */
     ttlMs: number;

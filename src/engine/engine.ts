@@ -17,13 +17,9 @@ import { hooks, type OperationHooks, operations } from './operations/index.ts';
 import { notionIdsIn, type OpenAuditRow, openAuditRow } from './pipeline/audit.ts';
 import { claimKey, fingerprint, idempotencyKeyOf, mayHaveWritten, type StoredOutcome } from './pipeline/idempotency.ts';
 import { enforceReadSize } from './pipeline/size.ts';
-import type { Input, OperationId, Output } from './types.ts';
+import type { Input, OperationId, Outcome, Output } from './types.ts';
 
-export interface Outcome<Op extends OperationId> {
-  result: Output<Op>;
-  /** The stored result of an earlier request with the same idempotency key: nothing ran. */
-  replayed: boolean;
-}
+export type { Outcome } from './types.ts';
 
 type AnyOperation = (input: unknown, ctx: OperationContext, services: EngineServices) => Promise<unknown>;
 
@@ -74,7 +70,13 @@ export class Engine {
         403,
       );
     }
-    const ctx: OperationContext = { ...call, connection, audit: { notionIds: new Set() } };
+    const ctx: OperationContext = {
+      ...call,
+      connection,
+      audit: { notionIds: new Set() },
+      // An operation made of other operations (bulk) runs each through this same path.
+      invoke: (op, opInput, overrides = {}) => this.invoke(op, opInput, { ...call, measure: undefined, ...overrides }),
+    };
     const measure = call.measure ?? jsonLength;
 
     if (!writes) {

@@ -34,3 +34,10 @@ export type Output<Op extends OperationId> = operations[Op]['responses'][200]['c
 }
   ? Result
   : never;
+
+/** What invoking an operation gives: its result, and whether it was replayed for a repeated idempotency key. */
+export interface Outcome<Op extends OperationId> {
+  result: Output<Op>;
+  /** The stored result of an earlier request with the same idempotency key: nothing ran. */
+  replayed: boolean;
+}

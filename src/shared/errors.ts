@@ -39,10 +39,13 @@ const defaultStatus: Record<ErrorCode, number> = {
   audit_unavailable: 503,
   ambiguous_data_source: 400,
   ambiguous_match: 409,
+  use_job: 422,
+  invalid_reference: 400,
   unsupported_media_type: 415,
   request_timeout: 408,
   host_not_allowed: 403,
   invalid_property: 400,
+  connection_forbidden: 403,
 };
 
 export class GatewayError extends Error {

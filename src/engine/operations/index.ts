@@ -4,6 +4,7 @@
  */
 import type { OperationId } from '../types.ts';
 import { audit_list } from './audit.ts';
+import { bulkHooks, notion_bulk } from './bulk.ts';
 import { connections_create, connections_delete, connections_list, connections_refresh } from './connections.ts';
 import { health } from './health.ts';
 import { meta_get } from './meta.ts';
@@ -39,8 +40,10 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_page_create,
   notion_page_get,
   notion_page_update,
+  notion_bulk,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {
   notion_request: notionRequestHooks,
+  notion_bulk: bulkHooks,
 };

@@ -1,0 +1,206 @@
+/**
+ * notion_bulk: up to 100 writes in order in one call. Each op runs through the whole request path as its own call
+ * (audited, paced, size-checked), on the bulk's connection. With the bulk's idempotency_key K, op i carries the key
+ * `K#i`: a bulk retried after a failure or a crash replays the ops that already ran and runs only the rest.
+ * A string `"$ops[2].page.id"` in an op's args is replaced by that value of an earlier op's result.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayError, toErrorBody } from '../../shared/errors.ts';
+import { notionIdsIn } from '../pipeline/audit.ts';
+import type { Input, OperationId, Output } from '../types.ts';
+import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
+
+/** Op names a bulk accepts: the seed's short names and the write operations by id. */
+const OPS: Record<string, OperationId> = {
+  upsert: 'notion_upsert',
+  link: 'notion_link',
+  'notion.request': 'notion_request',
+  notion_request: 'notion_request',
+  notion_upsert: 'notion_upsert',
+  notion_link: 'notion_link',
+  notion_page_create: 'notion_page_create',
+  notion_page_update: 'notion_page_update',
+  notion_database_create: 'notion_database_create',
+  notion_data_source_update: 'notion_data_source_update',
+};
+
+/** Notion requests an op usually makes (reads included): what a bulk's duration is estimated from. */
+const CALLS_PER_OP: Partial<Record<OperationId, number>> = {
+  notion_request: 1,
+  notion_upsert: 2,
+  notion_link: 3,
+  notion_page_create: 2,
+  notion_page_update: 2,
+  notion_database_create: 2,
+  notion_data_source_update: 2,
+};
+
+/**
+ * Ops that may simply run again after a transient failure, even one where Notion may have written (an upsert finds
+ * the row it made, a link sees the relation it set). Other writes are never repeated blindly.
+ */
+const NATURALLY_IDEMPOTENT = new Set<OperationId>(['notion_upsert', 'notion_link', 'notion_data_source_update']);
+const MAX_ATTEMPTS = 4;
+
+const transient = (error: GatewayError) =>
+  error.code === 'notion_outcome_unknown' ||
+  error.code === 'notion_unreachable' ||
+  error.code === 'rate_limited' ||
+  (error.code === 'notion_error' && Number(error.details.notion_status) >= 500);
+
+/** ChatGPT gives up on a call after ~45 s: a bulk must be expected to finish well inside that. */
+const SYNC_BUDGET_SECONDS = 35;
+
+const REFERENCE = /\$ops\[(\d+)\]((?:\.[A-Za-z0-9_]+|\[\d+\])*)/g;
+
+type BulkResult = Output<'notion_bulk'>;
+type OpResult = BulkResult['results'][number];
+
+function lookup(results: OpResult[], index: number, path: string, where: string): unknown {
+  const source = results.find((r) => r.index === index);
+  if (!source?.ok) {
+    throw new GatewayError(
+      'invalid_reference',
+      `${where}: $ops[${index}] ${source ? 'failed' : 'has not run before this op'}; an op may only use the results of earlier ops that succeeded.`,
+      { pointer: where, reference: `$ops[${index}]${path}` },
+    );
+  }
+  let value: unknown = source.result;
+  for (const step of path.match(/\.[A-Za-z0-9_]+|\[\d+\]/g) ?? []) {
+    const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
+    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[key] : undefined;
+  }
+  if (value === undefined) {
+    throw new GatewayError('invalid_reference', `${where}: $ops[${index}]${path} is not in that op's result.`, {
+      pointer: where,
+      reference: `$ops[${index}]${path}`,
+      available: Object.keys((source.result as object | null) ?? {}),
+    });
+  }
+  return value;
+}
+
+/** The args with every `$ops[…]` reference replaced: a whole-string reference keeps the value's type. */
+function resolveReferences(value: unknown, results: OpResult[], where: string): unknown {
+  if (typeof value === 'string') {
+    const whole = new RegExp(`^${REFERENCE.source}$`).exec(value);
+    if (whole) return lookup(results, Number(whole[1]), whole[2] ?? '', where);
+    return value.replace(REFERENCE, (_m, index: string, path: string) =>
+      String(lookup(results, Number(index), path, where)),
+    );
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, results, `${where}/${i}`));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, results, `${where}/${k}`)]),
+    );
+  }
+  return value;
+}
+
+function planOps(input: Input<'notion_bulk'>): OperationId[] {
+  return input.ops.map((op, index) => {
+    const operationId = OPS[op.op];
+    if (!operationId) {
+      throw new GatewayError(
+        'validation_failed',
+        `ops[${index}].op "${op.op}" is not a bulk operation; use one of: ${Object.keys(OPS).join(', ')}.`,
+        { pointer: `/ops/${index}/op`, valid_choices: Object.keys(OPS) },
+      );
+    }
+    if ('connection_id' in op.args || 'idempotency_key' in op.args) {
+      throw new GatewayError(
+        'validation_failed',
+        `ops[${index}].args: connection_id and idempotency_key belong to the bulk itself, not to its ops.`,
+        { pointer: `/ops/${index}/args` },
+      );
+    }
+    return operationId;
+  });
+}
+
+export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services) => {
+  const plan = planOps(input);
+  const calls = plan.reduce((sum, op) => sum + (CALLS_PER_OP[op] ?? 2), 0);
+  const seconds = Math.ceil((calls * 60) / services.settings.pacePerMinute);
+  if (seconds > SYNC_BUDGET_SECONDS) {
+    throw new GatewayError(
+      'use_job',
+      `These ${plan.length} ops need about ${calls} Notion requests, ~${seconds} s at this connection's pace of ${services.settings.pacePerMinute} a minute: more than one call can wait. Split them into bulks of about ${Math.max(1, Math.floor((plan.length * SYNC_BUDGET_SECONDS) / seconds))} ops.`,
+      {
+        ops: plan.length,
+        estimated_notion_requests: calls,
+        estimated_seconds: seconds,
+        budget_seconds: SYNC_BUDGET_SECONDS,
+      },
+    );
+  }
+  const connectionId = connectionOf(ctx).summary.connection_id;
+  const key = typeof input.idempotency_key === 'string' ? input.idempotency_key : (ctx.idempotencyKey ?? null);
+  const results: OpResult[] = [];
+  // Attempt a of op i carries the key `K#i` (then `K#i.a`): deterministic, so a retried bulk replays what already ran.
+  const runOp = async (operationId: OperationId, args: Record<string, unknown>, index: number) => {
+    for (let attempt = 0; ; attempt++) {
+      const opKey = key ? `${key}#${index}${attempt > 0 ? `.${attempt}` : ''}` : undefined;
+      try {
+        return await ctx.invoke(
+          operationId,
+          { ...args, connection_id: connectionId, ...(opKey ? { idempotency_key: opKey } : {}) } as never,
+          { idempotencyKey: undefined },
+        );
+      } catch (error) {
+        const retry =
+          error instanceof GatewayError &&
+          transient(error) &&
+          NATURALLY_IDEMPOTENT.has(operationId) &&
+          attempt + 1 < MAX_ATTEMPTS;
+        if (!retry) throw error;
+        await sleep(250 * 2 ** attempt);
+      }
+    }
+  };
+  let failed = 0;
+  let skipped = 0;
+  ctx.audit.summary = `bulk of ${plan.length} ops`;
+  for (const [index, operationId] of plan.entries()) {
+    if (failed > 0 && (input.mode ?? 'stop_on_error') === 'stop_on_error') {
+      skipped = plan.length - index;
+      break;
+    }
+    const op = input.ops[index]!;
+    try {
+      const args = resolveReferences(op.args, results, `/ops/${index}/args`) as Record<string, unknown>;
+      const { result, replayed } = await runOp(operationId, args, index);
+      for (const id of notionIdsIn(result)) ctx.audit.notionIds.add(id);
+      results.push({
+        index,
+        op: op.op,
+        ok: true,
+        result: result as Record<string, unknown>,
+        error: null,
+        ...(replayed ? { replayed } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      failed++;
+      results.push({ index, op: op.op, ok: false, result: null, error: toErrorBody(error) });
+    }
+  }
+  ctx.audit.summary = `bulk of ${plan.length} ops: ${results.length - failed} succeeded, ${failed} failed, ${skipped} skipped`;
+  return { succeeded: results.length - failed, failed, skipped, results };
+};
+
+/** Each op's result reduced to its action and ids when the whole answer is too large. */
+export const bulkHooks: OperationHooks<'notion_bulk'> = {
+  compact: (bulk) => ({
+    ...bulk,
+    compacted: true,
+    results: bulk.results.map((r) => ({
+      ...r,
+      result: r.result && {
+        ...('action' in r.result ? { action: r.result.action } : {}),
+        ids: [...notionIdsIn(r.result)],
+      },
+    })),
+  }),
+};
