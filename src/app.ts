@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { type AuthorizationServer, createAuthorizationServer } from './auth/server.ts';
-import { NOTION_SCOPE } from './auth/tokens.ts';
 import { resolveApiToken } from './config/api-token.ts';
 import type { Config } from './config/env.ts';
-import { loadGeneratedDocument, type OpenApiDocument, withOAuth, withServer } from './contract/openapi.ts';
+import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
 import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
 import { openSecureStore } from './domain/secure-store.ts';
@@ -28,7 +26,6 @@ import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { createKeyLocks } from './store/locks.ts';
-import { createGatekeeper } from './transport/auth.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
@@ -104,8 +101,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       );
     }
   }
-  // The authorization server signs users in through Notion OAuth, which calls back into it when a sign-in completes.
-  let authServer: AuthorizationServer | null = null;
   const notionOAuth = createNotionOAuth({
     store,
     connections,
@@ -117,20 +112,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     notionTimeoutMs: config.notionTimeoutMs,
     allowedReturnOrigins: returnOrigins,
     logger,
-    onCompleted: async (result) => authServer?.onNotionCompleted(result),
   });
-  if (config.oauthServer) {
-    authServer = await createAuthorizationServer({
-      ...config.oauthServer,
-      store,
-      cipher,
-      connections,
-      notionOAuth,
-      trustProxy: config.trustProxy,
-      logger,
-    });
-  }
-  const gatekeeper = createGatekeeper(apiToken, authServer);
 
   const engine = new Engine({
     connections,
@@ -172,7 +154,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     document: fullDocument,
     engine,
     httpOnly: oauthHandlers(notionOAuth),
-    gatekeeper,
+    apiToken,
     body: bodyLimits,
   });
 
@@ -180,16 +162,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const router = new Router();
   // PUBLIC_BASE_URL, else the request's origin if its Host is allowed: never an arbitrary Host header.
   const baseUrlOf = (ctx: Koa.Context) => baseUrlFor(ctx, config.publicBaseUrl, config.allowedHosts);
-  // With OAUTH=on, Custom GPT Actions sign users in: the served document declares the OAuth scheme instead.
-  const actionsServed: OpenApiDocument = authServer
-    ? withOAuth(actionsDocument, {
-        authorizationUrl: `${authServer.issuer}/oauth/authorize`,
-        tokenUrl: `${authServer.issuer}/oauth/token`,
-        scopes: { [NOTION_SCOPE]: 'Read and write the Notion workspaces you choose when you sign in' },
-      })
-    : actionsDocument;
   router.get('/openapi.json', (ctx) => {
-    ctx.body = withServer(actionsServed, baseUrlOf(ctx));
+    ctx.body = withServer(actionsDocument, baseUrlOf(ctx));
   });
   router.get('/openapi.full.json', (ctx) => {
     ctx.body = withServer(fullDocument, baseUrlOf(ctx));
@@ -205,7 +179,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     version: build.version,
     auth: config.mcpAuth,
     apiToken,
-    gatekeeper,
     logger,
     allowedHosts: config.allowedHosts,
     body: bodyLimits,
@@ -213,8 +186,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
 
   app.use(requestContext(logger));
   app.use(errorHandler());
-  // The authorization server's endpoints, discovery, protected-resource metadata and consent pages (OAUTH=on).
-  if (authServer) app.use(authServer.middleware);
   // No body parser here: each route authenticates first, then reads its body (src/transport/body.ts).
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -240,7 +211,6 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     },
     async close() {
       clearInterval(purgeTimer);
-      authServer?.close();
       await mcp.close();
       if (server) {
         const s = server;
