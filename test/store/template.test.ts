@@ -98,6 +98,7 @@ describe('embedded PGlite template', () => {
       expect(await store.pendingMigrations()).toEqual([]);
       expect(existsSync(`${dir}.seeding`)).toBe(false);
       expect(readdirSync(dir)).toContain('PG_VERSION');
+      expect(await store.query('show shared_buffers')).toEqual([{ shared_buffers: '4MB' }]); // PGLITE_SETTINGS
       // One database: template0/template1 are left out of the template (embedded mode never creates databases).
       expect(await store.query('select datname from pg_database')).toEqual([{ datname: 'postgres' }]);
       await store.connections.insert({
