@@ -31,4 +31,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/health`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-CMD ["node", "src/main.ts"]
+# The flags of `npm start` (package.json): PGlite's WASM stays on V8's baseline compiler and the young JS heap stays
+# small, ≈ 100 MiB less resident memory (README, Storage).
+CMD ["node", "--liftoff-only", "--max-semi-space-size=2", "src/main.ts"]

@@ -124,7 +124,7 @@ describe('Dockerfile', () => {
   }
 
   const entries = ['start', 'migrate', 'rotate-keys'].map((script) => {
-    const m = /^node (\S+\.ts)/.exec(pkg.scripts[script]!);
+    const m = /^node (?:--\S+ )*(\S+\.ts)/.exec(pkg.scripts[script]!);
     expect(m, script).not.toBeNull();
     return m![1]!;
   });
