@@ -3,7 +3,8 @@
  *
  *   main.ts, app.ts            composition root: may import anything
  *   http, mcp                  adapters (REST, MCP): never each other; reach Notion and storage only through the engine
- *   transport                  Koa plumbing both adapters share (request id, envelope, bearer check)
+ *   transport                  Koa plumbing both adapters share (request id, envelope, who is calling)
+ *   auth                       the OAuth 2.1 authorization server and access-token verification (src/auth)
  *   engine                     operations and the request path (idempotency, audit, size policy)
  *   domain                     connections, Notion consent flow, the store with its keys
  *   notion, store, security    Notion SDK calls, database rows, token encryption: leaves beside each other
@@ -42,7 +43,10 @@ module.exports = {
     layer('notion', ['shared']),
     layer('domain', ['notion', 'store', 'security', 'shared']),
     layer('engine', ['domain', 'notion', 'store', 'shared']),
-    layer('transport', ['engine', 'shared']),
+    // The authorization server signs users in through the domain's Notion OAuth and keeps its records in the store.
+    layer('auth', ['domain', 'store', 'security', 'notion', 'shared']),
+    // transport turns a bearer token into a principal: the operator's token, or an access token verified by auth.
+    layer('transport', ['auth', 'engine', 'shared']),
     layer('http', ['transport', 'engine', 'domain', 'contract', 'shared']),
     layer('mcp', ['transport', 'engine', 'contract', 'shared']),
   ],

@@ -89,8 +89,8 @@ export function parseKeyring(spec: string, variable = 'TOKEN_ENCRYPTION_KEYS', a
   return keys;
 }
 
-/** Field names used as part of the associated data. */
-export type TokenField = 'access_token' | 'refresh_token';
+/** What a ciphertext holds (part of its associated data): a connection's tokens, or an OAuth server record. */
+export type TokenField = 'access_token' | 'refresh_token' | 'oauth_record';
 
 const aad = (connectionId: string, field: TokenField) =>
   Buffer.from(`notion-gateway/connection/${connectionId}/${field}`, 'utf8');

@@ -166,6 +166,31 @@ export const OAuthStateEntity = defineEntity({
   indexes: [{ name: 'oauth_states_expires_at_index', properties: ['expires_at'] }],
 });
 
+/**
+ * The OAuth 2.1 authorization server's records (src/auth): clients, grants, sessions, interactions, codes, refresh
+ * tokens, signing keys. `id` is a SHA-256 of the library's id (token values are ids), `payload` is the record's JSON
+ * encrypted with the token cipher; `grant_id` and `uid` are the lookups the library needs besides the id.
+ */
+export const OAuthRecordEntity = defineEntity({
+  name: 'OAuthRecord',
+  tableName: 'oauth_records',
+  properties: {
+    model: p.text().primary(),
+    id: p.text().primary(),
+    payload: p.text(),
+    grant_id: p.text().nullable(),
+    uid: p.text().nullable(),
+    expires_at: p.datetime().nullable(),
+    consumed_at: p.datetime().nullable(),
+    created_at: p.datetime(),
+  },
+  indexes: [
+    { name: 'oauth_records_grant_id_index', properties: ['grant_id'] },
+    { name: 'oauth_records_model_uid_index', properties: ['model', 'uid'] },
+    { name: 'oauth_records_expires_at_index', properties: ['expires_at'] },
+  ],
+});
+
 export const entities = [
   ConnectionEntity,
   AuditLogEntity,
@@ -174,4 +199,5 @@ export const entities = [
   OsStateEntity,
   UpsertKeyEntity,
   OAuthStateEntity,
+  OAuthRecordEntity,
 ];

@@ -58,6 +58,9 @@ describe('migrations', () => {
       'jobs_connection_created_index',
       'jobs_status_created_index',
       'oauth_states_expires_at_index',
+      'oauth_records_grant_id_index',
+      'oauth_records_model_uid_index',
+      'oauth_records_expires_at_index',
     ]) {
       expect(names).toContain(i);
     }

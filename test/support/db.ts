@@ -30,6 +30,7 @@ export const TABLES = [
   'os_state',
   'upsert_keys',
   'oauth_states',
+  'oauth_records',
 ] as const;
 
 export const testDatabaseUrl = (): string | undefined => process.env.TEST_DATABASE_URL?.trim() || undefined;

@@ -3,6 +3,7 @@
  * TOKEN_ENCRYPTION_KEYS. Procedure: put the new key first (`TOKEN_ENCRYPTION_KEYS=new:…,old:…`), restart or run
  * this, then drop `old` from the list. Prints how many rows were re-encrypted; never prints a key or a token.
  */
+import { reencryptRecords } from '../../src/auth/adapter.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { openSecureStore, rotateKeys, verifyStoredKeys } from '../../src/domain/secure-store.ts';
 
@@ -24,6 +25,8 @@ try {
     console.log(
       `re-encrypted ${result.reencrypted} row(s) under key id '${result.currentKeyId}' (${result.unchanged} already current) in ${store.driver} at ${store.location}`,
     );
+    // The OAuth authorization server's records (clients, grants, refresh tokens, signing keys) too.
+    console.log(`re-encrypted ${await reencryptRecords(store, cipher)} OAuth record(s)`);
     const inUse = await store.connections.keyIdsInUse();
     console.log(`key ids now in use: ${inUse.map((k) => `${k.key_id} (${k.rows})`).join(', ') || 'none'}`);
   } finally {

@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
 import { Migration20261130000000_request_path } from './Migration20261130000000_request_path.ts';
+import { Migration20261201000000_oauth_server } from './Migration20261201000000_oauth_server.ts';
 
 /**
  * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
@@ -10,4 +11,5 @@ import { Migration20261130000000_request_path } from './Migration20261130000000_
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
   { name: 'Migration20261130000000_request_path', class: Migration20261130000000_request_path },
+  { name: 'Migration20261201000000_oauth_server', class: Migration20261201000000_oauth_server },
 ];
