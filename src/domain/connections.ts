@@ -18,8 +18,8 @@ import {
 import { DecryptionError, type TokenCipher } from '../security/token-cipher.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
-import { OPERATOR, type Principal } from '../shared/principal.ts';
-import type { ConnectionRow } from '../store/repositories.ts';
+import { grantAllows, OPERATOR, type Principal } from '../shared/principal.ts';
+import type { ConnectionRow, ConnectionRows } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import { cachedConnectionRows } from './connection-cache.ts';
 import type { ConnectionHandle, ConnectionRegistry, ConnectionSummary } from './connection-types.ts';
@@ -122,12 +122,33 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     return new GatewayError('connection_not_found', message, { connection_id: id, connections });
   };
 
+  /** The principal's live connections its grant allows (all of them without a grant). */
+  const usable = async (principal: Principal, source: Pick<ConnectionRows, 'listLive'> = rows) =>
+    (await source.listLive(principal.id)).filter((r) => grantAllows(principal, r.id));
+
+  /**
+   * A connection that exists but is not the caller's to use (another owner's, or outside its OAuth grant):
+   * `connection_forbidden`, listing the ones it may use. Unknown or deleted ids stay `connection_not_found`.
+   */
+  const forbidden = (id: string, live: ConnectionRow[]) => {
+    const connections = live.map((r) => ({ connection_id: r.id, workspace_name: r.workspace_name ?? null }));
+    const named = connections.map((c) => `${c.connection_id}${c.workspace_name ? ` "${c.workspace_name}"` : ''}`);
+    return new GatewayError(
+      'connection_forbidden',
+      `Connection ${JSON.stringify(id)} is not one this sign-in may use. ${
+        named.length ? `Use one of: ${named.join(', ')}.` : 'No connection was granted: sign in again and pick one.'
+      }`,
+      { connection_id: id, connections },
+    );
+  };
+
   async function findOwned(principal: Principal, connectionId: string): Promise<ConnectionRow> {
     const id = normalizeConnectionId(connectionId);
-    if (!id) throw notFound(connectionId, await store.connections.listLive(principal.id));
+    if (!id) throw notFound(connectionId, await usable(principal, store.connections));
     const row = await rows.find(id);
-    if (!row || row.owner !== principal.id) {
-      throw notFound(connectionId, await store.connections.listLive(principal.id));
+    if (!row) throw notFound(connectionId, await usable(principal, store.connections));
+    if (row.owner !== principal.id || !grantAllows(principal, row.id)) {
+      throw forbidden(connectionId, await usable(principal, store.connections));
     }
     return row;
   }
@@ -271,14 +292,15 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
 
   const service: ConnectionService = {
     async list(principal) {
-      return (await rows.listLive(principal.id)).map(toSummary);
+      return (await usable(principal)).map(toSummary);
     },
 
     async resolve(principal, connectionId) {
       if (connectionId !== undefined && connectionId !== null && connectionId !== '') {
         return handle(await findOwned(principal, connectionId));
       }
-      const live = await rows.listLive(principal.id);
+      // Within an OAuth grant of one connection, connection_id is optional.
+      const live = await usable(principal);
       if (live.length === 1) return handle(live[0]!);
       const def = options.defaultConnectionId ? normalizeConnectionId(options.defaultConnectionId) : null;
       const byDefault = def ? live.find((r) => r.id === def) : undefined;

@@ -16,6 +16,10 @@ import type { ConnectionSummary } from './connection-types.ts';
 import type { ConnectionService } from './connections.ts';
 
 export const DEFAULT_STATE_TTL_MS = 10 * 60_000;
+/** Stored as a state's owner when the Notion user who authorizes becomes the owner (sign-in). */
+const SIGN_IN_OWNER = '@notion-user';
+/** The user principal of a Notion user. */
+export const userPrincipalOf = (notionUserId: string): Principal => ({ id: `user:${notionUserId}`, kind: 'user' });
 const MAX_HINT = 200;
 const MAX_RETURN_URL = 2048;
 
@@ -35,6 +39,11 @@ export interface NotionOAuthOptions {
   stateTtlMs?: number;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * Called once a connection is stored, before the browser is redirected (the authorization server's sign-in); it may
+   * name another return URL (e.g. one carrying a single-use ticket for the browser that completed the flow).
+   */
+  onCompleted?: (result: CompleteAuthorizationResult) => Promise<{ returnUrl?: string } | undefined>;
 }
 
 export interface StartAuthorizationInput {
@@ -42,6 +51,13 @@ export interface StartAuthorizationInput {
   connectionHint?: string | null;
   /** Who will own the connection (default: the operator). */
   principal?: Principal;
+  /**
+   * Sign-in ("Connect Notion" from the authorization server's consent page): the connection belongs to the Notion
+   * user who authorizes, as the user principal `user:<notion user id>`; `principal` is ignored.
+   */
+  signIn?: boolean;
+  /** A return URL on this gateway itself (the consent page), exempt from OAUTH_RETURN_ORIGINS. */
+  ownReturnUrl?: string | null;
 }
 
 export interface StartAuthorizationResult {
@@ -59,6 +75,8 @@ export interface CompleteAuthorizationInput {
 
 export interface CompleteAuthorizationResult {
   connection: ConnectionSummary;
+  /** Who owns the connection now. */
+  owner: Principal;
   /** false when the same owner + workspace + bot was already connected (updated, not duplicated). */
   created: boolean;
   returnUrl?: string;
@@ -163,7 +181,8 @@ export function createNotionOAuth(options: NotionOAuthOptions): NotionOAuth {
 
     async startAuthorization(input = {}) {
       const { clientId, redirectUri } = requireConfigured();
-      const returnUrl = input.returnUrl ? checkReturnUrl(input.returnUrl, allowedOrigins) : null;
+      const returnUrl =
+        input.ownReturnUrl ?? (input.returnUrl ? checkReturnUrl(input.returnUrl, allowedOrigins) : null);
       const hint = input.connectionHint?.trim() || null;
       if (hint && hint.length > MAX_HINT) {
         throw new GatewayError('bad_request', `connection_hint is longer than ${MAX_HINT} characters.`);
@@ -174,7 +193,7 @@ export function createNotionOAuth(options: NotionOAuthOptions): NotionOAuth {
       await options.store.oauthStates.purgeExpired(at);
       await options.store.oauthStates.create({
         id: nonce,
-        owner: (input.principal ?? OPERATOR).id,
+        owner: input.signIn ? SIGN_IN_OWNER : (input.principal ?? OPERATOR).id,
         return_url: returnUrl,
         connection_hint: hint,
         expires_at: expiresAt,
@@ -211,6 +230,7 @@ export function createNotionOAuth(options: NotionOAuthOptions): NotionOAuth {
         });
       }
       let result: Awaited<ReturnType<ConnectionService['upsertOAuth']>>;
+      let owner: Principal;
       try {
         const grant = await exchangeCode(
           input.code,
@@ -219,19 +239,32 @@ export function createNotionOAuth(options: NotionOAuthOptions): NotionOAuth {
           { baseUrl, timeoutMs: options.notionTimeoutMs, logger: options.logger },
           now(),
         );
-        const owner: Principal = { id: row.owner, kind: row.owner === OPERATOR.id ? 'operator' : 'user' };
+        if (row.owner === SIGN_IN_OWNER && !grant.owner_user_id) {
+          throw new GatewayError(
+            'oauth_failed',
+            'Notion did not say which user authorized (a workspace-owned integration): sign in as a user.',
+          );
+        }
+        owner =
+          row.owner === SIGN_IN_OWNER
+            ? userPrincipalOf(grant.owner_user_id!)
+            : { id: row.owner, kind: row.owner === OPERATOR.id ? 'operator' : 'user' };
         result = await options.connections.upsertOAuth(owner, grant);
       } catch (e) {
         if (e instanceof GatewayError && returnUrl) e.details.return_url ??= returnUrl;
         throw e;
       }
       log?.info({ connection_id: result.connection.connection_id, created: result.created }, 'oauth completed');
-      return {
+      const completed: CompleteAuthorizationResult = {
         connection: result.connection,
+        owner,
         created: result.created,
         ...(returnUrl ? { returnUrl } : {}),
         ...(row.connection_hint ? { connectionHint: row.connection_hint } : {}),
       };
+      const next = await options.onCompleted?.(completed);
+      if (next?.returnUrl) completed.returnUrl = next.returnUrl;
+      return completed;
     },
   };
 }

@@ -33,6 +33,8 @@ export interface OAuthGrant extends BotIdentity {
   access_token: string;
   refresh_token: string | null;
   expires_at: Date | null;
+  /** The Notion user who authorized (`owner.user.id`), when Notion says: who signs in through "Connect Notion". */
+  owner_user_id?: string | null;
 }
 
 export const makeClient = (auth: string | undefined, options: NotionApiOptions): Client =>
@@ -94,6 +96,7 @@ const toGrant = (r: OauthTokenResponse, now: Date): OAuthGrant => {
     workspace_id: r.workspace_id ?? null,
     workspace_name: r.workspace_name ?? null,
     workspace_icon: r.workspace_icon ?? null,
+    owner_user_id: r.owner?.type === 'user' ? ((r.owner as { user?: { id?: string } }).user?.id ?? null) : null,
   };
 };
 

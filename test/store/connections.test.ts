@@ -34,6 +34,32 @@ describe('connections', () => {
     await resetStore(store);
   });
 
+  it("an OAuth grant limits a user to the connections chosen at consent; connection_id optional with one", async () => {
+    const user: Principal = { id: 'user:ada', kind: 'user' };
+    const svc = service();
+    const a = (await svc.createInternal(user, 'secret_a')).connection;
+    const b = (await svc.createInternal(user, 'secret_b')).connection;
+    const granted: Principal = { ...user, connections: [a.connection_id], grantId: 'g1' };
+    expect((await svc.list(granted)).map((c) => c.connection_id)).toEqual([a.connection_id]);
+    // One granted connection: no connection_id needed, although the user owns two.
+    expect((await svc.resolve(granted, undefined)).summary.connection_id).toBe(a.connection_id);
+    expect((await gatewayError(svc.resolve(user, undefined))).code).toBe('connection_required');
+    // The user's own connection outside the grant is refused, listing the granted one.
+    const outside = await gatewayError(svc.resolve(granted, b.connection_id));
+    expect(outside.code).toBe('connection_forbidden');
+    expect(outside.details.connections).toEqual([{ connection_id: a.connection_id, workspace_name: 'Alpha' }]);
+    expect((await gatewayError(svc.remove(granted, b.connection_id))).code).toBe('connection_forbidden');
+    // DEFAULT_CONNECTION_ID never widens a grant.
+    const withDefault = service({ defaultConnectionId: b.connection_id });
+    const two: Principal = { ...user, connections: [a.connection_id, b.connection_id] };
+    expect((await withDefault.resolve(two, undefined)).summary.connection_id).toBe(b.connection_id);
+    expect((await withDefault.resolve(granted, undefined)).summary.connection_id).toBe(a.connection_id);
+    // An empty grant reaches nothing.
+    const none: Principal = { ...user, connections: [] };
+    expect(await svc.list(none)).toEqual([]);
+    expect((await gatewayError(svc.resolve(none, a.connection_id))).code).toBe('connection_forbidden');
+  });
+
   it('createInternal verifies the token with users.me and stores the workspace', async () => {
     const svc = service();
     const { connection, created } = await svc.createInternal(OPERATOR, 'secret_a');
@@ -105,7 +131,7 @@ describe('connections', () => {
       expect((await withDefault.resolve(OPERATOR, a.connection_id)).summary.connection_id).toBe(a.connection_id);
     });
 
-    it('unknown, malformed, deleted and foreign ids → connection_not_found', async () => {
+    it('unknown, malformed and deleted ids → connection_not_found; foreign ids → connection_forbidden', async () => {
       const svc = service();
       const a = (await svc.createInternal(OPERATOR, 'secret_a')).connection;
       for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '../x']) {
@@ -119,11 +145,16 @@ describe('connections', () => {
       expect(unknown.message).toContain(`${a.connection_id} "Alpha"`);
       const stranger: Principal = { id: 'someone', kind: 'user' };
       const foreign = await gatewayError(svc.resolve(stranger, a.connection_id));
-      expect(foreign.code).toBe('connection_not_found');
+      expect(foreign.code).toBe('connection_forbidden');
+      expect(foreign.status).toBe(403);
       // Never another principal's connections.
       expect(foreign.details.connections).toEqual([]);
       expect(foreign.message).not.toContain('Alpha');
       expect(await svc.list(stranger)).toEqual([]);
+      for (const op of [() => svc.get(stranger, a.connection_id), () => svc.refresh(stranger, a.connection_id)]) {
+        expect((await gatewayError(op())).code).toBe('connection_forbidden');
+      }
+      expect((await gatewayError(svc.remove(stranger, a.connection_id))).code).toBe('connection_forbidden');
 
       const handle = await svc.resolve(OPERATOR, a.connection_id);
       await svc.remove(OPERATOR, a.connection_id);
