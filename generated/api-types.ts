@@ -224,6 +224,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List jobs
+         * @description Your jobs, newest first, without their output.
+         */
+        get: operations["notion_job_list"];
+        put?: never;
+        /**
+         * Start a background job
+         * @description Starts long work that one call cannot finish (a bulk of up to 1,000 writes, an export). Returns the job at once; read it with notion_job_get until it is succeeded or failed.
+         */
+        post: operations["notion_job_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a job
+         * @description A job: status, progress 0–1 with counts, a page of its output (op results, exported rows), error.
+         */
+        get: operations["notion_job_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description Stops a queued or running job after its current step; what already ran stays done.
+         */
+        post: operations["notion_job_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/link": {
         parameters: {
             query?: never;
@@ -764,6 +828,89 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["HealthResult"];
+        };
+        Job: {
+            counts: components["schemas"]["JobCounts"];
+            /** Format: date-time */
+            created_at: string;
+            error: components["schemas"]["ErrorBody"] | null;
+            job_id: string;
+            kind: string;
+            output: components["schemas"]["JobOutput"] | null;
+            /**
+             * Format: double
+             * @description 0 to 1.
+             */
+            progress: number;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /** Format: date-time */
+            updated_at: string;
+        };
+        JobCounts: {
+            /**
+             * Format: int32
+             * @description Steps done (ops run, rows or pages exported).
+             */
+            done: number;
+            /** Format: int32 */
+            failed: number;
+            /** Format: int32 */
+            succeeded: number;
+            /**
+             * Format: int32
+             * @description Steps planned (null while an export does not know yet).
+             */
+            total: number | null;
+        };
+        /** @description The envelope every successful response uses. */
+        JobEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["Job"];
+        };
+        JobList: {
+            jobs: components["schemas"]["Job"][];
+        };
+        /** @description The envelope every successful response uses. */
+        JobListEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["JobList"];
+        };
+        /** @description A page of the job's output items (op results, exported rows or pages). */
+        JobOutput: {
+            items: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Format: int32
+             * @description Pass as output_offset for the next page; null on the last.
+             */
+            next_offset: number | null;
+            /** Format: int32 */
+            offset: number;
+            /** Format: int32 */
+            total: number;
+        };
+        /** @description Long work in the background: it survives a restart and never writes twice. */
+        JobStartInput: {
+            args: {
+                [key: string]: unknown;
+            };
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `bulk`: args as notion_bulk takes them (`{ops, mode}`, up to 1,000 ops). `export`: args `{data_source_id | database_id}` (every row, compact) or `{page_id, depth?}` (the page and its sub-pages as Markdown).
+             * @enum {string}
+             */
+            kind: "bulk" | "export";
         };
         LinkedPage: {
             id: string;
@@ -1590,6 +1737,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_job_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobListEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_job_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobStartInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_job_get: {
+        parameters: {
+            query?: {
+                /** @description Output items to return (default 50). */
+                output_limit?: number;
+                /** @description First output item to return (default 0). */
+                output_offset?: number;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_job_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -16,6 +16,7 @@ import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
 import { openSecureStore } from './domain/secure-store.ts';
 import { Engine } from './engine/engine.ts';
+import { JobRunner } from './engine/jobs.ts';
 import { homeHtml, homeIndex } from './home.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
@@ -26,6 +27,7 @@ import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { createKeyLocks } from './store/locks.ts';
+import { openJobQueue } from './store/queue.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
@@ -114,6 +116,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     logger,
   });
 
+  // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them.
+  const queue = await openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
   const engine = new Engine({
     connections,
     notion: new NotionClients({
@@ -127,6 +131,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     idempotency: store.idempotency,
     upsertKeys: store.upsertKeys,
     locks: createKeyLocks(store),
+    jobs: store.jobs,
+    queue,
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
     settings: {
       readOnly: config.readOnly,
@@ -136,6 +142,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     build,
     defaultConnectionId: config.defaultConnectionId,
   });
+  await new JobRunner(engine, store.jobs, logger).start(queue);
   // Replays live for IDEMPOTENCY_TTL_HOURS; expired records are dropped at start and every ten minutes.
   const purge = () =>
     engine.purgeExpiredKeys().catch((error: unknown) => logger.warn({ err: error }, 'idempotency purge failed'));
@@ -211,6 +218,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     },
     async close() {
       clearInterval(purgeTimer);
+      await queue.stop();
       await mcp.close();
       if (server) {
         const s = server;

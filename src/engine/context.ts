@@ -4,7 +4,13 @@ import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection
 import type { NotionClients } from '../notion/client.ts';
 import type { Principal } from '../shared/principal.ts';
 import type { KeyLocks } from '../store/locks.ts';
-import type { AuditRepository, IdempotencyRepository, UpsertKeyRepository } from '../store/repositories.ts';
+import type { JobQueue } from '../store/queue.ts';
+import type {
+  AuditRepository,
+  IdempotencyRepository,
+  JobRepository,
+  UpsertKeyRepository,
+} from '../store/repositories.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
@@ -74,6 +80,9 @@ export interface EngineServices {
   /** Unique key → page remembered by upserts (src/engine/operations/rows.ts). */
   upsertKeys: UpsertKeyRepository;
   locks: KeyLocks;
+  jobs: JobRepository;
+  /** The durable queue jobs are sent to (null where no queue runs). */
+  queue: JobQueue | null;
   limits: { maxResponseChars: number; maxNotionBodyBytes: number };
   settings: PipelineSettings;
   build: { version: string; sha: string };

@@ -8,7 +8,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 
 export type ConnectionKind = 'internal' | 'oauth';
 export type AuditActor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type IdempotencyStatus = 'in_progress' | 'completed';
 
 export const ConnectionEntity = defineEntity({
@@ -118,10 +118,19 @@ export const JobEntity = defineEntity({
     attempts: p.integer(),
     created_at: p.datetime(),
     updated_at: p.datetime(),
+    /** Who started it: only they may read or cancel it. */
+    principal: p.text(),
+    request_id: p.text().nullable(),
   },
-  checks: [{ name: 'jobs_status_check', expression: `"status" in ('queued', 'running', 'succeeded', 'failed')` }],
+  checks: [
+    {
+      name: 'jobs_status_check',
+      expression: `"status" in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`,
+    },
+  ],
   indexes: [
     { name: 'jobs_connection_created_index', properties: ['connection_id', 'created_at'] },
+    { name: 'jobs_principal_created_index', properties: ['principal', 'created_at'] },
     { name: 'jobs_status_created_index', properties: ['status', 'created_at'] },
   ],
 });

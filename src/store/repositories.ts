@@ -384,17 +384,32 @@ export function createIdempotencyRepository(fork: Fork): IdempotencyRepository {
 
 // ───────────────────────────── jobs ─────────────────────────────
 
+export interface NewJob {
+  connectionId: string;
+  principal: string;
+  requestId: string | null;
+  kind: string;
+  args: unknown;
+  progress?: unknown;
+}
+
+export type JobPatch = Partial<Pick<JobRow, 'status' | 'progress' | 'output' | 'error' | 'attempts'>>;
+
 export interface JobRepository {
-  create(job: { connectionId: string; kind: string; args: unknown }): Promise<JobRow>;
+  create(job: NewJob): Promise<JobRow>;
   get(id: string): Promise<JobRow | null>;
-  update(
-    id: string,
-    patch: Partial<Pick<JobRow, 'status' | 'progress' | 'output' | 'error' | 'attempts'>>,
-  ): Promise<JobRow | null>;
-  list(query?: { connectionId?: string; status?: JobStatus; limit?: number }): Promise<JobRow[]>;
+  update(id: string, patch: JobPatch): Promise<JobRow | null>;
+  /** Updates only while the job is in one of `from` (a cancelled job stays cancelled); null when it was not. */
+  updateIf(id: string, from: JobStatus[], patch: JobPatch): Promise<JobRow | null>;
+  /** Newest first. */
+  list(query?: { principal?: string; connectionId?: string; status?: JobStatus; limit?: number }): Promise<JobRow[]>;
 }
 
 export function createJobRepository(fork: Fork): JobRepository {
+  const get = async (id: string) => {
+    const row = await fork().findOne(JobEntity, { id });
+    return row ? plain(row) : null;
+  };
   return {
     async create(job) {
       const em = fork();
@@ -402,9 +417,11 @@ export function createJobRepository(fork: Fork): JobRepository {
       const row = em.create(JobEntity, {
         id: randomUUID(),
         connection_id: job.connectionId,
+        principal: job.principal,
+        request_id: job.requestId,
         kind: job.kind,
         status: 'queued',
-        progress: null,
+        progress: job.progress ?? null,
         args: job.args ?? {},
         output: null,
         error: null,
@@ -415,16 +432,18 @@ export function createJobRepository(fork: Fork): JobRepository {
       await em.flush();
       return plain(row);
     },
-    async get(id) {
-      const row = await fork().findOne(JobEntity, { id });
-      return row ? plain(row) : null;
-    },
+    get,
     async update(id, patch) {
       const n = await fork().nativeUpdate(JobEntity, { id }, { ...patch, updated_at: new Date() });
-      return n > 0 ? this.get(id) : null;
+      return n > 0 ? get(id) : null;
+    },
+    async updateIf(id, from, patch) {
+      const n = await fork().nativeUpdate(JobEntity, { id, status: { $in: from } }, { ...patch, updated_at: new Date() });
+      return n > 0 ? get(id) : null;
     },
     async list(query = {}) {
       const where: Record<string, unknown> = {};
+      if (query.principal) where.principal = query.principal;
       if (query.connectionId) where.connection_id = query.connectionId;
       if (query.status) where.status = query.status;
       const rows = await fork().find(JobEntity, where, {

@@ -134,8 +134,14 @@ describe('idempotency_keys', () => {
 describe('jobs, os_state, upsert_keys, oauth_states', () => {
   it('jobs: create, update, list', async () => {
     const c = randomUUID();
-    const job = await store.jobs.create({ connectionId: c, kind: 'bulk', args: { ops: 3 } });
-    expect(job).toMatchObject({ status: 'queued', attempts: 0, args: { ops: 3 }, output: null });
+    const job = await store.jobs.create({
+      connectionId: c,
+      principal: 'operator',
+      requestId: 'r1',
+      kind: 'bulk',
+      args: { ops: 3 },
+    });
+    expect(job).toMatchObject({ status: 'queued', attempts: 0, args: { ops: 3 }, output: null, principal: 'operator' });
     const running = await store.jobs.update(job.id, {
       status: 'running',
       attempts: 1,
@@ -145,6 +151,10 @@ describe('jobs, os_state, upsert_keys, oauth_states', () => {
     await store.jobs.update(job.id, { status: 'failed', error: { code: 'notion_error' } });
     expect(await store.jobs.list({ connectionId: c, status: 'failed' })).toHaveLength(1);
     expect(await store.jobs.update(randomUUID(), { status: 'running' })).toBeNull();
+    // A cancelled job stays cancelled: updateIf only moves it from the states given.
+    await store.jobs.update(job.id, { status: 'cancelled' });
+    expect(await store.jobs.updateIf(job.id, ['queued', 'running'], { status: 'running' })).toBeNull();
+    expect(await store.jobs.list({ principal: 'someone-else' })).toHaveLength(0);
   });
 
   it('os_state: put is an upsert', async () => {

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError, toErrorBody } from '../../shared/errors.ts';
+import type { OperationContext } from '../context.ts';
 import { notionIdsIn } from '../pipeline/audit.ts';
 import type { Input, OperationId, Output } from '../types.ts';
 import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
@@ -44,6 +45,8 @@ const MAX_ATTEMPTS = 4;
 
 const transient = (error: GatewayError) =>
   error.code === 'notion_outcome_unknown' ||
+  // A step whose process died holds its key until the lease ends: the next attempt runs under its own key.
+  error.code === 'idempotency_key_in_flight' ||
   error.code === 'notion_unreachable' ||
   error.code === 'rate_limited' ||
   (error.code === 'notion_error' && Number(error.details.notion_status) >= 500);
@@ -54,7 +57,7 @@ const SYNC_BUDGET_SECONDS = 35;
 const REFERENCE = /\$ops\[(\d+)\]((?:\.[A-Za-z0-9_]+|\[\d+\])*)/g;
 
 type BulkResult = Output<'notion_bulk'>;
-type OpResult = BulkResult['results'][number];
+export type OpResult = BulkResult['results'][number];
 
 function lookup(results: OpResult[], index: number, path: string, where: string): unknown {
   const source = results.find((r) => r.index === index);
@@ -98,7 +101,7 @@ function resolveReferences(value: unknown, results: OpResult[], where: string): 
   return value;
 }
 
-function planOps(input: Input<'notion_bulk'>): OperationId[] {
+export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>): OperationId[] {
   return input.ops.map((op, index) => {
     const operationId = OPS[op.op];
     if (!operationId) {
@@ -135,17 +138,46 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
       },
     );
   }
-  const connectionId = connectionOf(ctx).summary.connection_id;
   const key = typeof input.idempotency_key === 'string' ? input.idempotency_key : (ctx.idempotencyKey ?? null);
-  const results: OpResult[] = [];
-  // Attempt a of op i carries the key `K#i` (then `K#i.a`): deterministic, so a retried bulk replays what already ran.
+  ctx.audit.summary = `bulk of ${plan.length} ops`;
+  const run = await runOps(input, plan, {
+    connectionId: connectionOf(ctx).summary.connection_id,
+    keyPrefix: key,
+    invoke: ctx.invoke,
+  });
+  for (const r of run.results) for (const id of notionIdsIn(r.result)) ctx.audit.notionIds.add(id);
+  ctx.audit.summary = `bulk of ${plan.length} ops: ${run.succeeded} succeeded, ${run.failed} failed, ${run.skipped} skipped`;
+  return run;
+};
+
+export interface RunOpsOptions {
+  connectionId: string;
+  /** Op i's idempotency key is `<prefix>#i` (attempts after the first: `<prefix>#i.a`); none without a prefix. */
+  keyPrefix: string | null;
+  invoke: OperationContext['invoke'];
+  /** Results of ops already run (a resumed job): running continues after them. */
+  done?: OpResult[];
+  /** Called after each op with the results so far (a job saves its progress); false stops the run (cancelled). */
+  afterOp?: (results: OpResult[]) => Promise<boolean>;
+}
+
+/**
+ * Runs a bulk's ops in order through the request path. The keys are deterministic, so running the same ops again
+ * (a retried bulk, a job resumed after a crash) replays what already ran instead of writing it twice.
+ */
+export async function runOps(
+  input: Pick<Input<'notion_bulk'>, 'ops' | 'mode'>,
+  plan: OperationId[],
+  options: RunOpsOptions,
+): Promise<BulkResult> {
+  const results: OpResult[] = [...(options.done ?? [])];
   const runOp = async (operationId: OperationId, args: Record<string, unknown>, index: number) => {
     for (let attempt = 0; ; attempt++) {
-      const opKey = key ? `${key}#${index}${attempt > 0 ? `.${attempt}` : ''}` : undefined;
+      const opKey = options.keyPrefix ? `${options.keyPrefix}#${index}${attempt > 0 ? `.${attempt}` : ''}` : undefined;
       try {
-        return await ctx.invoke(
+        return await options.invoke(
           operationId,
-          { ...args, connection_id: connectionId, ...(opKey ? { idempotency_key: opKey } : {}) } as never,
+          { ...args, connection_id: options.connectionId, ...(opKey ? { idempotency_key: opKey } : {}) } as never,
           { idempotencyKey: undefined },
         );
       } catch (error) {
@@ -159,19 +191,13 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
       }
     }
   };
-  let failed = 0;
-  let skipped = 0;
-  ctx.audit.summary = `bulk of ${plan.length} ops`;
-  for (const [index, operationId] of plan.entries()) {
-    if (failed > 0 && (input.mode ?? 'stop_on_error') === 'stop_on_error') {
-      skipped = plan.length - index;
-      break;
-    }
+  const stopOnError = (input.mode ?? 'stop_on_error') === 'stop_on_error';
+  for (let index = results.length; index < plan.length; index++) {
+    if (stopOnError && results.some((r) => !r.ok)) break;
     const op = input.ops[index]!;
     try {
       const args = resolveReferences(op.args, results, `/ops/${index}/args`) as Record<string, unknown>;
-      const { result, replayed } = await runOp(operationId, args, index);
-      for (const id of notionIdsIn(result)) ctx.audit.notionIds.add(id);
+      const { result, replayed } = await runOp(plan[index]!, args, index);
       results.push({
         index,
         op: op.op,
@@ -182,13 +208,13 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
       });
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      failed++;
       results.push({ index, op: op.op, ok: false, result: null, error: toErrorBody(error) });
     }
+    if (options.afterOp && !(await options.afterOp(results))) break;
   }
-  ctx.audit.summary = `bulk of ${plan.length} ops: ${results.length - failed} succeeded, ${failed} failed, ${skipped} skipped`;
-  return { succeeded: results.length - failed, failed, skipped, results };
-};
+  const failed = results.filter((r) => !r.ok).length;
+  return { succeeded: results.length - failed, failed, skipped: plan.length - results.length, results };
+}
 
 /** Each op's result reduced to its action and ids when the whole answer is too large. */
 export const bulkHooks: OperationHooks<'notion_bulk'> = {

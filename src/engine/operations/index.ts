@@ -7,6 +7,7 @@ import { audit_list } from './audit.ts';
 import { bulkHooks, notion_bulk } from './bulk.ts';
 import { connections_create, connections_delete, connections_list, connections_refresh } from './connections.ts';
 import { health } from './health.ts';
+import { notion_job_cancel, notion_job_get, notion_job_list, notion_job_start } from './jobs.ts';
 import { meta_get } from './meta.ts';
 import { notion_read, notion_request, notionRequestHooks } from './notion-request.ts';
 import type { Operation, OperationHooks } from './operation.ts';
@@ -41,6 +42,10 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_page_get,
   notion_page_update,
   notion_bulk,
+  notion_job_start,
+  notion_job_get,
+  notion_job_list,
+  notion_job_cancel,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

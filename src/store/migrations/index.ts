@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
 import { Migration20261130000000_request_path } from './Migration20261130000000_request_path.ts';
+import { Migration20261201000001_jobs } from './Migration20261201000001_jobs.ts';
 import { Migration20261201000000_oauth_server } from './Migration20261201000000_oauth_server.ts';
 
 /**
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
   { name: 'Migration20261130000000_request_path', class: Migration20261130000000_request_path },
   { name: 'Migration20261201000000_oauth_server', class: Migration20261201000000_oauth_server },
+  { name: 'Migration20261201000001_jobs', class: Migration20261201000001_jobs },
 ];

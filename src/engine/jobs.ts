@@ -1,0 +1,178 @@
+/**
+ * Durable jobs: what a job of each kind does, run by workers of the pg-boss queue (src/store/queue.ts). A job's state
+ * lives in its `jobs` row: after each step its results so far are saved, so a job taken up again after a crash
+ * continues where it was; each step also carries a deterministic idempotency key (`job:<id>#<step>`), so a step that
+ * ran but was not saved before the crash is replayed, never written twice. Every step goes through the request path
+ * (actor `job`, audited with the job id, paced per connection).
+ */
+import type { Logger } from 'pino';
+import { GatewayError, toErrorBody } from '../shared/errors.ts';
+import { OPERATOR, type Principal } from '../shared/principal.ts';
+import type { JobQueue } from '../store/queue.ts';
+import type { JobRepository, JobRow } from '../store/repositories.ts';
+import type { CallContext } from './context.ts';
+import type { Engine } from './engine.ts';
+import { type OpResult, planOps, runOps } from './operations/bulk.ts';
+import type { Input, OperationId, Outcome } from './types.ts';
+
+/** An operation run with the job's call context. */
+type Invoke = <Op extends OperationId>(operationId: Op, input: Input<Op>) => Promise<Outcome<Op>>;
+
+/** What a job row's `progress` holds. */
+export interface JobProgress {
+  done: number;
+  total: number | null;
+  succeeded: number;
+  failed: number;
+}
+
+/** What a job row's `output` holds: every item so far (op results, exported rows or pages). */
+export interface JobOutputState {
+  items: Record<string, unknown>[];
+  /** export: where the next page of a data source starts. */
+  cursor?: string | null;
+}
+
+export const MAX_JOB_OPS = 1_000;
+const EXPORT_MAX_PAGES = 200;
+
+export const principalOfJob = (job: JobRow): Principal =>
+  job.principal === OPERATOR.id ? OPERATOR : { id: job.principal, kind: 'user' };
+
+export class JobRunner {
+  readonly #engine: Engine;
+  readonly #jobs: JobRepository;
+  readonly #logger: Logger;
+
+  constructor(engine: Engine, jobs: JobRepository, logger: Logger) {
+    this.#engine = engine;
+    this.#jobs = jobs;
+    this.#logger = logger.child({ component: 'jobs' });
+  }
+
+  /** Starts this process's workers on the queue. */
+  async start(queue: JobQueue, concurrency = 2): Promise<void> {
+    await queue.work((jobId) => this.run(jobId), { concurrency });
+  }
+
+  /** Runs (or resumes) one job to its end. Never throws for a job's own failure: that is recorded on the job. */
+  async run(jobId: string): Promise<void> {
+    const job = await this.#jobs.get(jobId);
+    if (!job || !['queued', 'running'].includes(job.status)) return;
+    const started = await this.#jobs.updateIf(jobId, ['queued', 'running'], {
+      status: 'running',
+      attempts: job.attempts + 1,
+    });
+    if (!started) return; // cancelled meanwhile
+    const call: CallContext = {
+      requestId: `job-${jobId}`,
+      actor: 'job',
+      principal: principalOfJob(job),
+      logger: this.#logger.child({ job_id: jobId }),
+      jobId,
+    };
+    try {
+      if (job.kind === 'bulk') await this.#bulk(started, call);
+      else if (job.kind === 'export') await this.#export(started, call);
+      else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
+      await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
+    } catch (error) {
+      const mapped =
+        error instanceof GatewayError
+          ? error
+          : new GatewayError('internal_error', `The job stopped on an unexpected error; quote job id ${jobId}.`);
+      if (!(error instanceof GatewayError)) call.logger.error({ err: error }, 'job failed unexpectedly');
+      await this.#jobs.updateIf(jobId, ['running'], { status: 'failed', error: toErrorBody(mapped) });
+    }
+  }
+
+  /** Saves progress after a step; false when the job was cancelled (the run stops there). */
+  async #save(jobId: string, progress: JobProgress, output: JobOutputState): Promise<boolean> {
+    return (await this.#jobs.updateIf(jobId, ['running'], { progress, output })) !== null;
+  }
+
+  async #bulk(job: JobRow, call: CallContext): Promise<void> {
+    const input = job.args as Pick<Input<'notion_bulk'>, 'ops' | 'mode'>;
+    const plan = planOps(input);
+    const done = ((job.output as JobOutputState | null)?.items ?? []) as unknown as OpResult[];
+    const counts = (results: OpResult[]): JobProgress => ({
+      done: results.length,
+      total: plan.length,
+      succeeded: results.filter((r) => r.ok).length,
+      failed: results.filter((r) => !r.ok).length,
+    });
+    const run = await runOps(input, plan, {
+      connectionId: job.connection_id,
+      keyPrefix: `job:${job.id}`,
+      invoke: (op, opInput, overrides = {}) => this.#engine.invoke(op, opInput, { ...call, ...overrides }),
+      done,
+      afterOp: (results) =>
+        this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] }),
+    });
+    await this.#save(job.id, counts(run.results), { items: run.results as unknown as Record<string, unknown>[] });
+  }
+
+  async #export(job: JobRow, call: CallContext): Promise<void> {
+    const args = job.args as { data_source_id?: string; database_id?: string; page_id?: string; depth?: number };
+    const state = (job.output as JobOutputState | null) ?? { items: [] };
+    const invoke: Invoke = (op, input) => this.#engine.invoke(op, input, call);
+    if (args.page_id) {
+      // A page tree is short and reads only: it is read again from the top when a job resumes.
+      const items: Record<string, unknown>[] = [];
+      const visit = async (pageId: string, depth: number): Promise<void> => {
+        if (items.length >= EXPORT_MAX_PAGES) return;
+        const { result } = await invoke('notion_page_get', {
+          connection_id: job.connection_id,
+          page_id: pageId,
+          include_markdown: true,
+        } as never);
+        items.push({
+          id: result.page.id,
+          title: result.page.title,
+          url: result.page.url,
+          depth,
+          markdown: result.markdown,
+        });
+        await this.#save(job.id, { done: items.length, total: null, succeeded: items.length, failed: 0 }, { items });
+        if (depth >= (args.depth ?? 2)) return;
+        for (const child of await childPages(invoke, job.connection_id, pageId)) await visit(child, depth + 1);
+      };
+      await visit(args.page_id, 0);
+      return;
+    }
+    // A data source: page after page of compact rows, the cursor saved with them.
+    const items = [...state.items];
+    let cursor = state.cursor === undefined ? undefined : state.cursor;
+    while (cursor !== null) {
+      const { result } = await invoke('notion_query', {
+        connection_id: job.connection_id,
+        data_source_id: args.data_source_id,
+        database_id: args.database_id,
+        page_size: 100,
+        start_cursor: cursor,
+      } as never);
+      items.push(...(result.rows as Record<string, unknown>[]));
+      cursor = result.has_more ? result.next_cursor : null;
+      const progress = { done: items.length, total: null, succeeded: items.length, failed: 0 };
+      if (!(await this.#save(job.id, progress, { items, cursor }))) return;
+    }
+  }
+}
+
+/** Ids of the sub-pages directly under a page (its child_page blocks). */
+async function childPages(invoke: Invoke, connectionId: string, pageId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const { result } = await invoke('notion_read', {
+      connection_id: connectionId,
+      method: 'GET',
+      path: `/v1/blocks/${pageId}/children`,
+      query: { page_size: 100, ...(cursor ? { start_cursor: cursor } : {}) },
+    } as never);
+    const list = result.response as { results: Array<{ id: string; type: string }>; next_cursor: string | null };
+    for (const block of list.results) if (block.type === 'child_page') ids.push(block.id);
+    cursor = list.next_cursor ?? undefined;
+  } while (cursor);
+  return ids;
+}

@@ -1,0 +1,81 @@
+/**
+ * The durable job queue: pg-boss, on the same database as everything else. On embedded PGlite it shares the one
+ * in-process instance MikroORM uses (pg-boss's own PGlite adapter); on PostgreSQL it has its own small pool, so
+ * several gateway processes claim work with SKIP LOCKED and never run one job twice at once. pg-boss owns its
+ * `pgboss` schema (created and migrated at start). A job whose process died is taken up again once its heartbeat
+ * stops (`heartbeatSeconds`), by whichever process is alive.
+ *
+ * PGlite has one connection: never send a job from inside a MikroORM transaction (it would wait on itself).
+ */
+import { fromPglite, PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Store } from './store.ts';
+
+export const JOB_QUEUE = 'notion-jobs';
+
+export interface JobQueue {
+  /** Queues a job id for a worker. */
+  send(jobId: string): Promise<void>;
+  /** Runs `handler` for each queued job id, `concurrency` at a time in this process. */
+  work(handler: (jobId: string) => Promise<void>, options?: { concurrency?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface QueueOptions {
+  /** PostgreSQL URL (its own pool); unset on embedded PGlite. */
+  databaseUrl: string | null;
+  /** A running job's heartbeat; a job whose heartbeat is this many seconds late × 2 is retried elsewhere. */
+  heartbeatSeconds?: number;
+  logger?: Logger;
+}
+
+export async function openJobQueue(store: Store, options: QueueOptions): Promise<JobQueue> {
+  const common = {
+    schema: 'pgboss',
+    migrate: true,
+    createSchema: true,
+    supervise: true,
+    schedule: false,
+    useListenNotify: true,
+    monitorIntervalSeconds: 10,
+    superviseIntervalSeconds: 10,
+  };
+  const boss =
+    store.driver === 'pglite'
+      ? new PgBoss({
+          ...common,
+          backend: 'pglite',
+          db: fromPglite((await store.orm.em.getConnection().getNativeClient()) as never),
+        } as never)
+      : new PgBoss({ ...common, connectionString: options.databaseUrl ?? '', max: 3 });
+  boss.on('error', (error) => options.logger?.error({ err: error }, 'job queue error'));
+  await boss.start();
+  const heartbeatSeconds = options.heartbeatSeconds ?? 10;
+  const queueOptions = {
+    notify: true,
+    retryLimit: 5,
+    retryDelay: 1,
+    heartbeatSeconds,
+    // A job may run for a long time at Notion's pace; the heartbeat, not the expiry, detects a dead worker.
+    expireInSeconds: 6 * 60 * 60,
+  };
+  if (await boss.getQueue(JOB_QUEUE)) await boss.updateQueue(JOB_QUEUE, queueOptions as never);
+  else await boss.createQueue(JOB_QUEUE, queueOptions as never);
+  return {
+    async send(jobId) {
+      await boss.send(JOB_QUEUE, { jobId });
+    },
+    async work(handler, { concurrency = 2 } = {}) {
+      await boss.work<{ jobId: string }>(
+        JOB_QUEUE,
+        { localConcurrency: concurrency, pollingIntervalSeconds: 2, heartbeatRefreshSeconds: heartbeatSeconds / 2 } as never,
+        async ([job]) => {
+          if (job) await handler(job.data.jobId);
+        },
+      );
+    },
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 10_000 });
+    },
+  };
+}

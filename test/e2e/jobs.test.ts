@@ -1,0 +1,140 @@
+/**
+ * Durable jobs through REST and MCP against the sandbox: a bulk job runs to the end with its progress and a paged
+ * output, exports of a data source and of a page tree, cancellation, validation before anything is queued.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
+import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import { expectError } from '../support/contract.ts';
+import { API_TOKEN, api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { connectMcp } from '../support/mcp.ts';
+
+let sandbox: Sandbox;
+let demo: DemoWorkspace;
+let gateway: RunningGateway;
+let mcp: Client;
+let call: ReturnType<typeof api>;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
+  call = api(gateway.url);
+  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'core,jobs' });
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await gateway?.close();
+  await sandbox?.close();
+});
+
+beforeEach(async () => {
+  sandbox.reset();
+  sandbox.setLatency(0);
+  demo = await seedDemoWorkspace(sandbox, sandbox.token);
+  sandbox.clearRequestLog();
+});
+
+const upserts = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    op: 'upsert',
+    args: {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: `${prefix} ${i}` },
+      properties: { Hours: i },
+    },
+  }));
+
+async function waitFor(jobId: string, done: (job: any) => boolean, surface: 'rest' | 'mcp' = 'rest') {
+  for (let i = 0; i < 300; i++) {
+    const job =
+      surface === 'rest'
+        ? (await call('GET', `/v1/jobs/${jobId}?output_limit=200`)).json.result
+        : (await mcp.callTool({ name: 'notion_job_get', arguments: { job_id: jobId, output_limit: 200 } }))
+            .structuredContent;
+    if (done(job)) return job as any;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${jobId} did not get there in time`);
+}
+
+describe.each(['rest', 'mcp'] as const)('jobs over %s', (surface) => {
+  it('a bulk job of 30 upserts runs to the end: status, progress, counts, paged output', async () => {
+    const args = { kind: 'bulk', args: { ops: upserts(30, `Job ${surface}`), mode: 'continue_on_error' } };
+    const started =
+      surface === 'rest'
+        ? (await call('POST', '/v1/jobs', args)).json.result
+        : (await mcp.callTool({ name: 'notion_job_start', arguments: args })).structuredContent;
+    expect(started).toMatchObject({ kind: 'bulk', status: 'queued', progress: 0, counts: { done: 0, total: 30 } });
+    const job = await waitFor(started.job_id, (j) => j.status === 'succeeded', surface);
+    expect(job).toMatchObject({ progress: 1, counts: { done: 30, total: 30, succeeded: 30, failed: 0 }, error: null });
+    expect(job.output.items).toHaveLength(30);
+    expect(job.output.items[0]).toMatchObject({ index: 0, ok: true, result: { action: 'created' } });
+    const page = await call('GET', `/v1/jobs/${started.job_id}?output_offset=25&output_limit=10`);
+    expect(page.json.result.output).toMatchObject({ total: 30, offset: 25, next_offset: null });
+    expect(page.json.result.output.items).toHaveLength(5);
+    const creates = sandbox.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/pages');
+    expect(creates).toHaveLength(30);
+  });
+});
+
+describe('jobs', () => {
+  it('every step is audited with actor job and the job id', async () => {
+    const started = (await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops: upserts(3, 'Audited') } })).json
+      .result;
+    await waitFor(started.job_id, (j) => j.status === 'succeeded');
+    const audit = (await call('GET', '/v1/audit?operation=notion_upsert&limit=10')).json.result.entries;
+    const steps = audit.filter((e: any) => e.job_id === started.job_id);
+    expect(steps).toHaveLength(3);
+    for (const step of steps) expect(step).toMatchObject({ actor: 'job', success: true });
+  });
+
+  it('exports every row of a data source, compact, and a page tree as Markdown', async () => {
+    const rows = (await call('POST', '/v1/jobs', { kind: 'export', args: { database_id: demo.tasks.databaseId } })).json
+      .result;
+    const exported = await waitFor(rows.job_id, (j) => j.status === 'succeeded');
+    expect(exported.output.items.map((r: any) => r.title).sort()).toEqual([
+      'Build landing page',
+      'Design mockups',
+      'Export legacy tables',
+    ]);
+    await call('POST', '/v1/pages', {
+      parent_page_id: demo.rootPageId,
+      title: 'Child notes',
+      content_markdown: 'Nested text',
+    });
+    const tree = (await call('POST', '/v1/jobs', { kind: 'export', args: { page_id: demo.rootPageId } })).json.result;
+    const pages = await waitFor(tree.job_id, (j) => j.status === 'succeeded');
+    expect(pages.output.items[0]).toMatchObject({ id: demo.rootPageId, depth: 0 });
+    const child = pages.output.items.find((p: any) => p.title === 'Child notes');
+    expect(child).toMatchObject({ depth: 1 });
+    expect(child.markdown).toContain('Nested text');
+  });
+
+  it('a cancelled job stops after its current step; what ran stays done', async () => {
+    sandbox.setLatency(40);
+    const started = (await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops: upserts(60, 'Cancelled') } })).json
+      .result;
+    await waitFor(started.job_id, (j) => j.counts.done >= 2);
+    const cancelled = await mcp.callTool({ name: 'notion_job_cancel', arguments: { job_id: started.job_id } });
+    expect((cancelled.structuredContent as any).status).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 500));
+    const job = (await call('GET', `/v1/jobs/${started.job_id}`)).json.result;
+    expect(job.status).toBe('cancelled');
+    expect(job.counts.done).toBeLessThan(60);
+  });
+
+  it('bad args are refused before anything is queued; an unknown job is not_found', async () => {
+    expectError(await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops: [] } }), 400, 'validation_failed');
+    expectError(
+      await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops: [{ op: 'drop_all', args: {} }] } }),
+      400,
+      'validation_failed',
+    );
+    expectError(await call('POST', '/v1/jobs', { kind: 'export', args: {} }), 400, 'validation_failed');
+    expectError(await call('GET', '/v1/jobs/0c6b2a4e-0000-4000-8000-000000000000'), 404, 'not_found');
+    const list = await call('GET', '/v1/jobs?limit=5');
+    expect(list.status).toBe(200);
+  });
+});
