@@ -68,7 +68,11 @@ export async function openJobQueue(store: Store, options: QueueOptions): Promise
     async work(handler, { concurrency = 2 } = {}) {
       await boss.work<{ jobId: string }>(
         JOB_QUEUE,
-        { localConcurrency: concurrency, pollingIntervalSeconds: 2, heartbeatRefreshSeconds: heartbeatSeconds / 2 } as never,
+        {
+          localConcurrency: concurrency,
+          pollingIntervalSeconds: 2,
+          heartbeatRefreshSeconds: heartbeatSeconds / 2,
+        } as never,
         async ([job]) => {
           if (job) await handler(job.data.jobId);
         },

@@ -438,7 +438,11 @@ export function createJobRepository(fork: Fork): JobRepository {
       return n > 0 ? get(id) : null;
     },
     async updateIf(id, from, patch) {
-      const n = await fork().nativeUpdate(JobEntity, { id, status: { $in: from } }, { ...patch, updated_at: new Date() });
+      const n = await fork().nativeUpdate(
+        JobEntity,
+        { id, status: { $in: from } },
+        { ...patch, updated_at: new Date() },
+      );
       return n > 0 ? get(id) : null;
     },
     async list(query = {}) {

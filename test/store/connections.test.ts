@@ -34,7 +34,7 @@ describe('connections', () => {
     await resetStore(store);
   });
 
-  it("an OAuth grant limits a user to the connections chosen at consent; connection_id optional with one", async () => {
+  it('an OAuth grant limits a user to the connections chosen at consent; connection_id optional with one', async () => {
     const user: Principal = { id: 'user:ada', kind: 'user' };
     const svc = service();
     const a = (await svc.createInternal(user, 'secret_a')).connection;

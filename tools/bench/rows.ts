@@ -37,6 +37,7 @@ const config = loadConfig({
 const gateway = await createGateway(config, createLogger(config.logLevel));
 const { url } = await gateway.listen(0, '127.0.0.1');
 
+// biome-ignore lint/suspicious/noExplicitAny: a benchmark reads the gateway's JSON answers loosely
 async function post(path: string, body: unknown): Promise<{ text: string; json: any }> {
   const res = await fetch(`${url}${path}`, {
     method: 'POST',

@@ -4,26 +4,31 @@
  */
 import type { NotionPropertyValue, PagePropertyValue } from './types.ts';
 
-type Loose = Record<string, any>;
+/** A field deep inside Notion JSON read loosely: request and response shapes differ, and few fields matter here. */
+const at = (value: unknown, ...keys: string[]): unknown =>
+  keys.reduce<unknown>(
+    (o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+    value,
+  );
+const list = (items: unknown): unknown[] => (Array.isArray(items) ? items : []);
+const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
 const text = (items: unknown): string =>
-  Array.isArray(items)
-    ? items
-        .map(
-          (i: Loose) => i.plain_text ?? i.text?.content ?? (i.type === 'equation' ? i.equation?.expression : '') ?? '',
-        )
-        .join('')
-    : '';
+  list(items)
+    .map((i) => str(at(i, 'plain_text') ?? at(i, 'text', 'content') ?? at(i, 'equation', 'expression')))
+    .join('');
 
 const links = (items: unknown): string =>
-  Array.isArray(items) ? items.map((i: Loose) => i.href ?? i.text?.link?.url ?? '').join('|') : '';
+  list(items)
+    .map((i) => str(at(i, 'href') ?? at(i, 'text', 'link', 'url')))
+    .join('|');
 
 const ANNOTATIONS = ['bold', 'italic', 'strikethrough', 'underline', 'code'] as const;
 /** Annotations the request sets (false when unset), against the page's. */
 const annotations = (items: unknown): string =>
-  Array.isArray(items)
-    ? items.map((i: Loose) => ANNOTATIONS.map((a) => (i.annotations?.[a] ? 1 : 0)).join('')).join('|')
-    : '';
+  list(items)
+    .map((i) => ANNOTATIONS.map((a) => (at(i, 'annotations', a) ? 1 : 0)).join(''))
+    .join('|');
 
 const sameRichText = (want: unknown, have: unknown) =>
   text(want) === text(have) && links(want) === links(have) && annotations(want) === annotations(have);
@@ -32,9 +37,13 @@ const empty = (v: unknown) => v === null || v === undefined || v === '';
 const sameScalar = (want: unknown, have: unknown) => (empty(want) && empty(have)) || want === have;
 
 const ids = (items: unknown): string[] =>
-  Array.isArray(items) ? items.map((i: Loose) => String(i.id ?? '').replaceAll('-', '')).sort() : [];
+  list(items)
+    .map((i) => str(at(i, 'id')).replaceAll('-', ''))
+    .sort();
 const names = (items: unknown): string[] =>
-  Array.isArray(items) ? items.map((i: Loose) => i.name ?? i.id).sort() : [];
+  list(items)
+    .map((i) => str(at(i, 'name') ?? at(i, 'id')))
+    .sort();
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function sameInstant(a: unknown, b: unknown): boolean {
@@ -46,48 +55,50 @@ function sameInstant(a: unknown, b: unknown): boolean {
   return Date.parse(a) === Date.parse(b);
 }
 
-function sameDate(want: Loose | null, have: Loose | null): boolean {
+function sameDate(want: unknown, have: unknown): boolean {
   if (!want || !have) return !want && !have;
-  return sameInstant(want.start, have.start) && sameInstant(want.end ?? null, have.end ?? null);
+  return (
+    sameInstant(at(want, 'start'), at(have, 'start')) && sameInstant(at(want, 'end') ?? null, at(have, 'end') ?? null)
+  );
 }
 
-function sameOption(want: Loose | null, have: Loose | null): boolean {
+function sameOption(want: unknown, have: unknown): boolean {
   if (!want || !have) return !want && !have;
-  return want.id ? want.id === have.id : want.name === have.name;
+  return at(want, 'id') ? at(want, 'id') === at(have, 'id') : at(want, 'name') === at(have, 'name');
 }
 
 const fileKeys = (items: unknown): string[] =>
-  Array.isArray(items) ? items.map((f: Loose) => `${f.name ?? ''}|${f.external?.url ?? f.file?.url ?? ''}`) : [];
+  list(items).map((f) => `${str(at(f, 'name'))}|${str(at(f, 'external', 'url') ?? at(f, 'file', 'url'))}`);
 
 /** True when `want` (a request value) would leave `have` (the page's value) as it is. */
 export function sameValue(want: NotionPropertyValue, have: PagePropertyValue | undefined): boolean {
   if (!have) return false;
-  const w = want as Loose;
-  const h = have as Loose;
-  switch (h.type) {
+  const type = have.type;
+  const w = (key: string) => at(want, key);
+  const h = (key: string) => at(have, key);
+  switch (type) {
     case 'title':
     case 'rich_text':
-      return sameRichText(w[h.type], h[h.type]);
+      return sameRichText(w(type), h(type));
     case 'number':
     case 'checkbox':
     case 'url':
     case 'email':
     case 'phone_number':
-      return sameScalar(w[h.type], h[h.type]);
+      return sameScalar(w(type), h(type));
     case 'select':
     case 'status':
-      return sameOption(w[h.type] ?? null, h[h.type] ?? null);
+      return sameOption(w(type) ?? null, h(type) ?? null);
     case 'multi_select':
-      return sameList(names(w.multi_select), names(h.multi_select));
+      return sameList(names(w(type)), names(h(type)));
     case 'date':
-      return sameDate(w.date ?? null, h.date ?? null);
+      return sameDate(w(type) ?? null, h(type) ?? null);
     case 'people':
-      return sameList(ids(w.people), ids(h.people));
     case 'relation':
       // A relation cut short (has_more) cannot be compared: treat it as changed and let Notion decide.
-      return h.has_more !== true && sameList(ids(w.relation), ids(h.relation));
+      return h('has_more') !== true && sameList(ids(w(type)), ids(h(type)));
     case 'files':
-      return sameList(fileKeys(w.files), fileKeys(h.files));
+      return sameList(fileKeys(w(type)), fileKeys(h(type)));
     default:
       return false;
   }

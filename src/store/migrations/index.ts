@@ -1,8 +1,8 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
 import { Migration20261130000000_request_path } from './Migration20261130000000_request_path.ts';
-import { Migration20261201000001_jobs } from './Migration20261201000001_jobs.ts';
 import { Migration20261201000000_oauth_server } from './Migration20261201000000_oauth_server.ts';
+import { Migration20261201000001_jobs } from './Migration20261201000001_jobs.ts';
 
 /**
  * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
