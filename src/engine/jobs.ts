@@ -11,12 +11,17 @@ import { OPERATOR, type Principal } from '../shared/principal.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { JobRepository, JobRow } from '../store/repositories.ts';
 import type { CallContext } from './context.ts';
-import type { Engine } from './engine.ts';
 import { type OpResult, planOps, runOps } from './operations/bulk.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** An operation run with the job's call context. */
 type Invoke = <Op extends OperationId>(operationId: Op, input: Input<Op>) => Promise<Outcome<Op>>;
+/** The engine's entry point (Engine.invoke): the runner needs nothing else of it. */
+type EngineInvoke = <Op extends OperationId>(
+  operationId: Op,
+  input: Input<Op>,
+  call: CallContext,
+) => Promise<Outcome<Op>>;
 
 /** What a job row's `progress` holds. */
 export interface JobProgress {
@@ -40,11 +45,11 @@ export const principalOfJob = (job: JobRow): Principal =>
   job.principal === OPERATOR.id ? OPERATOR : { id: job.principal, kind: 'user' };
 
 export class JobRunner {
-  readonly #engine: Engine;
+  readonly #engine: { invoke: EngineInvoke };
   readonly #jobs: JobRepository;
   readonly #logger: Logger;
 
-  constructor(engine: Engine, jobs: JobRepository, logger: Logger) {
+  constructor(engine: { invoke: EngineInvoke }, jobs: JobRepository, logger: Logger) {
     this.#engine = engine;
     this.#jobs = jobs;
     this.#logger = logger.child({ component: 'jobs' });
