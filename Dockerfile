@@ -14,7 +14,8 @@ COPY src ./src
 # The operator commands, runnable in the container without devDependencies:
 #   docker compose exec api npm run migrate        (or: node tools/cli/migrate.ts [--status])
 #   docker compose exec api npm run rotate-keys    (or: node tools/cli/rotate-keys.ts)
-COPY tools/cli/migrate.ts tools/cli/rotate-keys.ts ./tools/cli/
+#   docker compose exec api npm run oauth:client -- --gpt-id g-…   (OAUTH=on: the Custom GPT Actions client)
+COPY tools/cli/migrate.ts tools/cli/rotate-keys.ts tools/cli/oauth-client.ts ./tools/cli/
 
 ARG BUILD_SHA=unknown
 ENV BUILD_SHA=${BUILD_SHA} \

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { type AuthorizationServer, createAuthorizationServer } from './auth/server.ts';
+import { NOTION_SCOPE } from './auth/tokens.ts';
 import { resolveApiToken } from './config/api-token.ts';
 import type { Config } from './config/env.ts';
-import { loadGeneratedDocument, withServer } from './contract/openapi.ts';
+import { loadGeneratedDocument, type OpenApiDocument, withOAuth, withServer } from './contract/openapi.ts';
 import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
 import { openSecureStore } from './domain/secure-store.ts';
@@ -28,6 +30,7 @@ import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { createKeyLocks } from './store/locks.ts';
 import { openJobQueue } from './store/queue.ts';
+import { createGatekeeper } from './transport/auth.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
@@ -57,6 +60,8 @@ function buildInfo(config: Config): { version: string; sha: string } {
 export interface Gateway {
   app: Koa;
   engine: Engine;
+  /** The OAuth 2.1 authorization server (OAUTH=on), else null. */
+  authServer: AuthorizationServer | null;
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
   close(): Promise<void>;
 }
@@ -103,6 +108,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       );
     }
   }
+  // The authorization server signs users in through Notion OAuth, which calls back into it when a sign-in completes.
+  let authServer: AuthorizationServer | null = null;
   const notionOAuth = createNotionOAuth({
     store,
     connections,
@@ -114,7 +121,20 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     notionTimeoutMs: config.notionTimeoutMs,
     allowedReturnOrigins: returnOrigins,
     logger,
+    onCompleted: async (result) => authServer?.onNotionCompleted(result),
   });
+  if (config.oauthServer) {
+    authServer = await createAuthorizationServer({
+      ...config.oauthServer,
+      store,
+      cipher,
+      connections,
+      notionOAuth,
+      trustProxy: config.trustProxy,
+      logger,
+    });
+  }
+  const gatekeeper = createGatekeeper(apiToken, authServer);
 
   // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them.
   const queue = await openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
@@ -161,7 +181,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     document: fullDocument,
     engine,
     httpOnly: oauthHandlers(notionOAuth),
-    apiToken,
+    gatekeeper,
     body: bodyLimits,
   });
 
@@ -169,8 +189,16 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const router = new Router();
   // PUBLIC_BASE_URL, else the request's origin if its Host is allowed: never an arbitrary Host header.
   const baseUrlOf = (ctx: Koa.Context) => baseUrlFor(ctx, config.publicBaseUrl, config.allowedHosts);
+  // With OAUTH=on, Custom GPT Actions sign users in: the served document declares the OAuth scheme instead.
+  const actionsServed: OpenApiDocument = authServer
+    ? withOAuth(actionsDocument, {
+        authorizationUrl: `${authServer.issuer}/oauth/authorize`,
+        tokenUrl: `${authServer.issuer}/oauth/token`,
+        scopes: { [NOTION_SCOPE]: 'Read and write the Notion workspaces you choose when you sign in' },
+      })
+    : actionsDocument;
   router.get('/openapi.json', (ctx) => {
-    ctx.body = withServer(actionsDocument, baseUrlOf(ctx));
+    ctx.body = withServer(actionsServed, baseUrlOf(ctx));
   });
   router.get('/openapi.full.json', (ctx) => {
     ctx.body = withServer(fullDocument, baseUrlOf(ctx));
@@ -186,6 +214,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     version: build.version,
     auth: config.mcpAuth,
     apiToken,
+    gatekeeper,
     logger,
     allowedHosts: config.allowedHosts,
     body: bodyLimits,
@@ -193,6 +222,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
 
   app.use(requestContext(logger));
   app.use(errorHandler());
+  // The authorization server's endpoints, discovery, protected-resource metadata and consent pages (OAUTH=on).
+  if (authServer) app.use(authServer.middleware);
   // No body parser here: each route authenticates first, then reads its body (src/transport/body.ts).
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -203,6 +234,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   return {
     app,
     engine,
+    authServer,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         const s = createHttpServer(app.callback(), config.http);
@@ -219,6 +251,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     async close() {
       clearInterval(purgeTimer);
       await queue.stop();
+      authServer?.close();
       await mcp.close();
       if (server) {
         const s = server;

@@ -2,7 +2,7 @@
  * What `npm start` checks and says around the start (used by src/main.ts):
  * - every configuration problem at once, in one wording (src/config/problems.ts), before anything is opened: the
  *   schema of each variable and the rules between them (token and keys required with DATABASE_URL, key syntax,
- *   return origins);
+ *   return origins, OAUTH=on with PUBLIC_BASE_URL and Notion OAuth);
  * - the start summary: where the API token and the encryption keys are, whether a Notion connection exists, and the
  *   one command that adds one.
  */
@@ -49,6 +49,13 @@ export function checkConfiguration(env: Record<string, string | undefined> = pro
       problems.push(`OAUTH_RETURN_ORIGINS entry #${i + 1} must be an http(s) origin, like https://chatgpt.com`);
     }
   });
+  if (set('OAUTH') === 'on') {
+    // The authorization server's issuer is the public URL, and its sign-in is Notion OAuth.
+    if (!set('PUBLIC_BASE_URL')) problems.push('PUBLIC_BASE_URL is required with OAUTH=on (it is the issuer)');
+    for (const name of ['NOTION_OAUTH_CLIENT_ID', 'NOTION_OAUTH_CLIENT_SECRET', 'NOTION_OAUTH_REDIRECT_URI']) {
+      if (!set(name)) problems.push(`${name} is required with OAUTH=on (users sign in through Notion OAuth)`);
+    }
+  }
   if (problems.length > 0 || !config) throw new ConfigError(problems);
   return config;
 }

@@ -53,6 +53,9 @@ const schema = {
     NOTION_OAUTH_REDIRECT_URI: { type: 'string', pattern: '^https?://' },
     OAUTH_STATE_SECRET: { type: 'string', minLength: 32 },
     OAUTH_RETURN_ORIGINS: { type: 'string' },
+    // The OAuth 2.1 authorization server (src/auth): off unless asked for; needs PUBLIC_BASE_URL and Notion OAuth.
+    OAUTH: { type: 'string', enum: ['off', 'on'], default: 'off' },
+    OAUTH_ACCESS_TOKEN_TTL_SECONDS: { type: 'integer', minimum: 60, maximum: 86400, default: 3600 },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -117,6 +120,8 @@ export interface Config {
     stateSecret: string | null;
     returnOrigins: string[];
   };
+  /** The gateway's own OAuth 2.1 authorization server (issuer: PUBLIC_BASE_URL); null when OAUTH=off. */
+  oauthServer: { issuer: string; accessTokenTtlSeconds: number } | null;
   logLevel: string;
   buildSha: string | null;
 }
@@ -204,6 +209,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         .map((o) => o.trim())
         .filter(Boolean),
     },
+    oauthServer:
+      v.OAUTH === 'on' && publicBaseUrl
+        ? { issuer: publicBaseUrl, accessTokenTtlSeconds: v.OAUTH_ACCESS_TOKEN_TTL_SECONDS }
+        : null,
     logLevel: v.LOG_LEVEL,
     buildSha: v.BUILD_SHA ?? null,
   };

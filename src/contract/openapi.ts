@@ -64,3 +64,43 @@ export function loadGeneratedDocument(name: 'openapi.full.json' | 'openapi.actio
 export function withServer(doc: OpenApiDocument, baseUrl: string): OpenApiDocument {
   return { ...doc, servers: [{ url: baseUrl, description: 'This gateway' }] };
 }
+
+export interface OAuthFlow {
+  authorizationUrl: string;
+  tokenUrl: string;
+  refreshUrl?: string;
+  scopes: Record<string, string>;
+}
+
+/**
+ * The Actions document when the authorization server is on: one OAuth 2.0 authorization-code scheme instead of the
+ * static bearer (the GPT editor accepts a single scheme per document), every requirement renamed to it; public
+ * operations (`security: [{}]`) stay public. The server itself keeps accepting the operator's token.
+ */
+export function withOAuth(doc: OpenApiDocument, flow: OAuthFlow): OpenApiDocument {
+  const scopes = Object.keys(flow.scopes);
+  const rename = (requirements: unknown) =>
+    Array.isArray(requirements)
+      ? requirements.map((r: Record<string, unknown>) => ('BearerAuth' in r ? { OAuth2: scopes } : r))
+      : requirements;
+  const paths = Object.fromEntries(
+    Object.entries(doc.paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, op]) => [
+          method,
+          op && typeof op === 'object' && 'security' in op ? { ...op, security: rename(op.security) } : op,
+        ]),
+      ),
+    ]),
+  ) as OpenApiDocument['paths'];
+  return {
+    ...doc,
+    paths,
+    security: rename(doc.security),
+    components: {
+      ...doc.components,
+      securitySchemes: { OAuth2: { type: 'oauth2', flows: { authorizationCode: flow } } },
+    },
+  };
+}

@@ -10,9 +10,9 @@ import { Engine } from '../engine/engine.ts';
 import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../shared/validation.ts';
-import { bearerMatches, unauthorized } from '../transport/auth.ts';
+import type { Gatekeeper } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
-import { callContext, okEnvelope } from '../transport/context.ts';
+import { callContext, okEnvelope, type RequestState } from '../transport/context.ts';
 
 /** openapi-backend validates with draft-07 Ajv; the documents are OpenAPI 3.1 (JSON Schema 2020-12). */
 const ajv2020 = (_original: unknown, options: Record<string, unknown>) => createAjv(options);
@@ -32,8 +32,8 @@ export interface RestAdapterOptions {
   engine: Engine;
   /** Handlers of the operations marked `x-http-only` in the contract (browser redirects). */
   httpOnly: Record<HttpOnlyOperationId, HttpOnlyHandler>;
-  /** The operator's bearer token (ACTION_API_TOKEN, or the one generated on the embedded default). */
-  apiToken: string;
+  /** The operator's token (ACTION_API_TOKEN) and, with OAUTH=on, access tokens for the REST audience. */
+  gatekeeper: Gatekeeper;
   body: BodyLimits;
 }
 
@@ -43,7 +43,7 @@ function needsBearer(op: { security?: Array<Record<string, unknown>> }, document
   return requirements.length > 0 && requirements.every((r) => 'BearerAuth' in r);
 }
 
-export async function createRestAdapter({ document, engine, httpOnly, apiToken, body: limits }: RestAdapterOptions) {
+export async function createRestAdapter({ document, engine, httpOnly, gatekeeper, body: limits }: RestAdapterOptions) {
   const api = new OpenAPIBackend({
     definition: structuredClone(document) as never,
     strict: true,
@@ -53,8 +53,10 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken, 
     customizeAjv: ajv2020 as never,
   });
 
-  api.registerSecurityHandler('BearerAuth', (c: OpenApiContext) =>
-    bearerMatches(c.request.headers.authorization as string | undefined, apiToken),
+  // Authentication already ran from the headers (below, before the body is read): it set the principal.
+  api.registerSecurityHandler(
+    'BearerAuth',
+    (_c: OpenApiContext, ctx: Context) => (ctx.state as RequestState).principal !== undefined,
   );
 
   api.register({
@@ -68,7 +70,7 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken, 
       );
     },
     unauthorizedHandler: (_c: OpenApiContext, ctx: Context) => {
-      throw unauthorized(ctx);
+      throw gatekeeper.refuse(ctx, 'rest');
     },
     validationFail: (c: OpenApiContext) => {
       throw validationFailed(issuesFromAjv((c.validation.errors ?? []) as ErrorObject[], locate));
@@ -116,8 +118,10 @@ export async function createRestAdapter({ document, engine, httpOnly, apiToken, 
       | { security?: Array<Record<string, unknown>>; requestBody?: unknown }
       | undefined;
     if (operation) {
-      if (needsBearer(operation, document) && !bearerMatches(ctx.get('Authorization'), apiToken)) {
-        throw unauthorized(ctx);
+      if (needsBearer(operation, document)) {
+        const principal = await gatekeeper.authenticate(ctx, 'rest');
+        if (!principal) throw gatekeeper.refuse(ctx, 'rest');
+        (ctx.state as RequestState).principal = principal;
       }
       if (operation.requestBody) request.body = await readJsonBody(ctx, limits);
     }

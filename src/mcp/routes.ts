@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
-import { type Authenticator, operatorBearer, unauthorized } from '../transport/auth.ts';
+import { createGatekeeper, type Gatekeeper } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, closeIfBodyUnread, type RequestState, requestIdOf } from '../transport/context.ts';
 import { hostGuard } from '../transport/hosts.ts';
@@ -39,15 +39,15 @@ export interface McpRoutesOptions {
   engine: Engine;
   catalog: McpToolCatalog;
   version: string;
-  /** 'bearer': the operator token (until OAuth 2.1 lands); 'none': explicitly unauthenticated. */
+  /** 'bearer': the operator token or an OAuth access token for the MCP resource; 'none': explicitly unauthenticated. */
   auth: 'bearer' | 'none';
   apiToken: string;
+  /** Who a request comes from under 'bearer' (default: the operator token only). */
+  gatekeeper?: Gatekeeper;
   logger: Logger;
   /** Host names the MCP endpoints answer (Host and Origin); see src/transport/hosts.ts. */
   allowedHosts: readonly string[];
   body: BodyLimits;
-  /** Who a request comes from, under 'bearer' (default: the operator token). Tests plug in several principals. */
-  authenticate?: Authenticator;
 }
 
 interface SseSession {
@@ -102,13 +102,13 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
   const toolsFor = (ctx: Context) =>
     catalog.view(typeof ctx.query.toolsets === 'string' ? ctx.query.toolsets.split(',') : undefined);
   const sseSessions = new Map<string, SseSession>();
-  const principalOf = options.authenticate ?? operatorBearer(options.apiToken);
+  const gatekeeper = options.gatekeeper ?? createGatekeeper(options.apiToken, null);
   const guard = hostGuard(options.allowedHosts);
 
   const authenticate = async (ctx: Context, next: Next) => {
     if (options.auth === 'bearer') {
-      const principal = principalOf(ctx);
-      if (!principal) throw unauthorized(ctx);
+      const principal = await gatekeeper.authenticate(ctx, 'mcp');
+      if (!principal) throw gatekeeper.refuse(ctx, 'mcp');
       (ctx.state as RequestState).principal = principal;
     }
     // MCP_AUTH=none: no principal. Engine calls act as the operator (callContext's default), as README says.
@@ -197,7 +197,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       throw new GatewayError('not_found', 'Unknown or closed SSE session: open a new one with GET /sse.');
     }
     const caller = (ctx.state as RequestState).principal ?? null;
-    if (session.boundTo !== null && caller?.id !== session.boundTo.id) {
+    if (session.boundTo !== null && (caller?.id !== session.boundTo.id || caller.grantId !== session.boundTo.grantId)) {
       throw new GatewayError('forbidden', 'This SSE session belongs to another principal.');
     }
     ctx.state.sseSession = session;

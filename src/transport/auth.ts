@@ -1,33 +1,82 @@
 /**
- * Bearer-token check for the operator's static API token (ACTION_API_TOKEN). Compared as SHA-256 digests with
- * timingSafeEqual, so neither the content nor the length of the token leaks through timing.
+ * Who a request comes from, from its headers alone (never its body). Two credentials, both `Authorization: Bearer`:
+ *   - the operator's static API token (ACTION_API_TOKEN), compared as SHA-256 digests with timingSafeEqual so
+ *     neither its content nor its length leaks through timing → the operator principal;
+ *   - with OAUTH=on, an access token of the gateway's authorization server (src/auth) whose audience is the surface
+ *     reached (MCP: `PUBLIC_BASE_URL/mcp`, REST: `PUBLIC_BASE_URL`) → a user principal limited to its grant.
+ * A refusal is a 401 whose `WWW-Authenticate` names the RFC 9728 metadata, so an MCP client can start OAuth.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import type { Audience, AuthorizationServer } from '../auth/server.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+const bearerOf = (authorization: string | undefined): string | null =>
+  /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? null;
+
 export function bearerMatches(authorization: string | undefined, expectedToken: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return false;
-  return timingSafeEqual(digest(match[1]!), digest(expectedToken));
+  const token = bearerOf(authorization);
+  if (token === null) return false;
+  return timingSafeEqual(digest(token), digest(expectedToken));
 }
 
-/** The 401 every surface answers: RFC 6750 challenge header plus the envelope's `unauthorized` code. */
-export function unauthorized(ctx: Context): GatewayError {
-  ctx.set('WWW-Authenticate', 'Bearer');
-  return new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
-}
-
-/**
- * Who a request comes from, decided from its headers alone (never its body): null when it carries no valid
- * credential. Today the operator's bearer token is the only credential; OAuth 2.1 adds per-user principals.
- */
-export type Authenticator = (ctx: Context) => Principal | null;
+/** Who a request comes from, or null when it carries no valid credential. */
+export type Authenticator = (ctx: Context) => Principal | null | Promise<Principal | null>;
 
 export const operatorBearer =
   (apiToken: string): Authenticator =>
   (ctx) =>
     bearerMatches(ctx.get('Authorization'), apiToken) ? OPERATOR : null;
+
+/** Why the last authentication of this request failed (an OAuth token's error goes into the challenge). */
+interface Refusal {
+  error: 'invalid_token' | 'insufficient_scope';
+  description: string;
+}
+
+const REFUSAL = Symbol('auth-refusal');
+
+export interface Gatekeeper {
+  /** The principal of a request reaching `audience`, or null. */
+  authenticate(ctx: Context, audience: Audience): Promise<Principal | null>;
+  /** The 401 (403 for a missing scope) to throw, with its `WWW-Authenticate` challenge set. */
+  refuse(ctx: Context, audience: Audience): GatewayError;
+}
+
+export function createGatekeeper(apiToken: string, oauth: AuthorizationServer | null): Gatekeeper {
+  return {
+    async authenticate(ctx, audience) {
+      const authorization = ctx.get('Authorization');
+      if (bearerMatches(authorization, apiToken)) return OPERATOR;
+      const token = bearerOf(authorization);
+      if (!oauth || token === null || !oauth.verifier.looksLikeJwt(token)) return null;
+      const checked = await oauth.verifier.check(token, oauth.resourceOf(audience));
+      if (checked.ok) return checked.principal;
+      (ctx.state as Record<symbol, Refusal>)[REFUSAL] = { error: checked.error, description: checked.description };
+      return null;
+    },
+    refuse(ctx, audience) {
+      const refusal = (ctx.state as Record<symbol, Refusal | undefined>)[REFUSAL];
+      if (!oauth) {
+        ctx.set('WWW-Authenticate', 'Bearer');
+        return new GatewayError('unauthorized', 'Send the API token as `Authorization: Bearer <token>`.');
+      }
+      const params = [`resource_metadata="${oauth.resourceMetadataUrl(audience)}"`, 'scope="notion"'];
+      if (refusal)
+        params.push(`error="${refusal.error}"`, `error_description="${refusal.description.replace(/"/g, "'")}"`);
+      ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+      if (refusal?.error === 'insufficient_scope') {
+        return new GatewayError('forbidden', refusal.description, {}, 403);
+      }
+      return new GatewayError(
+        'unauthorized',
+        refusal
+          ? `${refusal.description} Sign in again (OAuth) or send the operator's API token.`
+          : 'Sign in with OAuth (see WWW-Authenticate: resource_metadata) or send the API token as `Authorization: Bearer <token>`.',
+      );
+    },
+  };
+}

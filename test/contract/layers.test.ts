@@ -47,4 +47,24 @@ describe('layer rules', () => {
     expect(output).toContain('store-imports-down-only');
     expect(output).toContain('src/store/rows.ts → src/engine/engine.ts');
   });
+
+  it('keeps the authorization server below transport: auth importing transport is refused', async () => {
+    const tree = mkdtempSync(join(tmpdir(), 'ng-layers-auth-'));
+    try {
+      for (const file of ['.dependency-cruiser.cjs', 'tsconfig.json']) cpSync(join(root, file), join(tree, file));
+      mkdirSync(join(tree, 'src/auth'), { recursive: true });
+      mkdirSync(join(tree, 'src/transport'), { recursive: true });
+      writeFileSync(join(tree, 'src/transport/auth.ts'), 'export const gate = 1;\n');
+      writeFileSync(
+        join(tree, 'src/auth/server.ts'),
+        "import { gate } from '../transport/auth.ts';\nexport const server = gate;\n",
+      );
+      const { code, output } = await cruise(tree);
+      expect(code).not.toBe(0);
+      expect(output).toContain('auth-imports-down-only');
+      expect(output).toContain('src/auth/server.ts → src/transport/auth.ts');
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { mountMcpRoutes } from '../../src/mcp/routes.ts';
 import { loadToolCatalog } from '../../src/mcp/server.ts';
+import { GatewayError } from '../../src/shared/errors.ts';
 import type { Principal } from '../../src/shared/principal.ts';
 import { errorHandler, requestContext } from '../../src/transport/context.ts';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
@@ -141,7 +142,10 @@ describe('SSE sessions stay with the principal that opened them', () => {
       logger,
       allowedHosts: ['127.0.0.1'],
       body: { maxBytes: 65536, timeoutMs: 2000 },
-      authenticate: (ctx) => principals[(ctx.get('Authorization') ?? '').replace(/^Bearer /, '')] ?? null,
+      gatekeeper: {
+        authenticate: async (ctx) => principals[(ctx.get('Authorization') ?? '').replace(/^Bearer /, '')] ?? null,
+        refuse: () => new GatewayError('unauthorized', 'Send a token.'),
+      },
     });
     app.use(requestContext(logger));
     app.use(errorHandler());

@@ -123,13 +123,13 @@ describe('Dockerfile', () => {
     return { files, packages };
   }
 
-  const entries = ['start', 'migrate', 'rotate-keys'].map((script) => {
+  const entries = ['start', 'migrate', 'rotate-keys', 'oauth:client'].map((script) => {
     const m = /^node (?:--\S+ )*(\S+\.ts)/.exec(pkg.scripts[script]!);
     expect(m, script).not.toBeNull();
     return m![1]!;
   });
 
-  it('ships the files npm start, npm run migrate and npm run rotate-keys run', () => {
+  it('ships the files npm start, npm run migrate, rotate-keys and oauth:client run', () => {
     const { files } = closure(entries);
     const missing = [...files].filter((f) => !shipped(f) && !f.startsWith('generated/'));
     expect(missing).toEqual([]);

@@ -53,7 +53,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     ...env,
   });
   const gateway = await createGateway(config, createLogger(config.logLevel, sink));
-  const { url } = await gateway.listen(0, '127.0.0.1');
+  const { url } = await gateway.listen(config.port, '127.0.0.1');
   return {
     url,
     gateway,

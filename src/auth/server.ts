@@ -1,0 +1,223 @@
+/**
+ * The OAuth 2.1 authorization server (oidc-provider, itself a Koa application) on the gateway's own origin, and the
+ * resource-server metadata the MCP and REST surfaces point clients to.
+ *
+ *   /.well-known/oauth-authorization-server, /.well-known/openid-configuration   RFC 8414 / OpenID discovery
+ *   /.well-known/oauth-protected-resource[/mcp]                                   RFC 9728 (REST / MCP resource)
+ *   /oauth/authorize, /oauth/token, /oauth/register, /oauth/revoke, /oauth/jwks   the library's endpoints
+ *   /oauth/interaction/:uid…                                                      "Connect Notion" sign-in and consent
+ *
+ * Authorization code + PKCE S256 (required, except for the pre-registered Custom GPT Actions client), refresh tokens
+ * (rotated for public clients), Dynamic Client Registration, RFC 8707 resource indicators: an access token's
+ * audience is `PUBLIC_BASE_URL/mcp` (MCP) or `PUBLIC_BASE_URL` (REST). Records live in the database (src/auth/adapter.ts).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Context, Next } from 'koa';
+import Provider, { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { ConnectionService } from '../domain/connections.ts';
+import type { CompleteAuthorizationResult, NotionOAuth } from '../domain/notion-oauth.ts';
+import type { TokenCipher } from '../security/token-cipher.ts';
+import type { Store } from '../store/store.ts';
+import { createAdapterClass, purgeExpiredRecords, recordStore } from './adapter.ts';
+import { type ActionsClient, isActionsClient, registerActionsClient } from './clients.ts';
+import { createInteractions } from './interactions.ts';
+import { loadServerKeys } from './keys.ts';
+import { createTokenVerifier, NOTION_SCOPE, type TokenVerifier } from './tokens.ts';
+
+export interface AuthorizationServerOptions {
+  /** PUBLIC_BASE_URL: the issuer, and the origin of both resources. */
+  issuer: string;
+  store: Store;
+  cipher: TokenCipher;
+  connections: ConnectionService;
+  notionOAuth: NotionOAuth;
+  trustProxy: boolean;
+  accessTokenTtlSeconds: number;
+  logger: Logger;
+}
+
+export type Audience = 'mcp' | 'rest';
+
+export interface AuthorizationServer {
+  readonly issuer: string;
+  /** The resource (token audience) of a surface. */
+  resourceOf(audience: Audience): string;
+  /** Its RFC 9728 metadata URL (named in `WWW-Authenticate: Bearer resource_metadata="…"`). */
+  resourceMetadataUrl(audience: Audience): string;
+  verifier: TokenVerifier;
+  /** Koa middleware: the library's endpoints, discovery, protected-resource metadata and the consent pages. */
+  middleware(ctx: Context, next: Next): Promise<void>;
+  /** Registers (or replaces) a Custom GPT Actions client, like `npm run oauth:client`. */
+  registerActionsClient(input: { name: string; redirectUris: string[]; clientId?: string }): Promise<ActionsClient>;
+  /** Hook for Notion OAuth completions (sign-in from the consent page). */
+  onNotionCompleted(result: CompleteAuthorizationResult): Promise<{ returnUrl?: string } | undefined>;
+  close(): void;
+}
+
+const DAY = 24 * 3600;
+
+/** Paths oidc-provider answers itself (its `routes` below, plus discovery). */
+const PROVIDER_PATH =
+  /^\/oauth\/(authorize(\/[^/]+)?|token|register(\/[^/]+)?|revoke|jwks|userinfo|introspect|par|logout(\/.*)?)$|^\/\.well-known\/openid-configuration$/;
+
+export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
+  const issuer = options.issuer.replace(/\/+$/, '');
+  const resources: Record<Audience, string> = { mcp: `${issuer}/mcp`, rest: issuer };
+  const log = options.logger.child({ component: 'oauth-server' });
+  const Adapter = createAdapterClass(options.store, options.cipher);
+  const keys = await loadServerKeys(recordStore(Adapter, 'ServerKey'));
+  const grants = recordStore(Adapter, 'GrantConnections');
+
+  const provider = new Provider(issuer, {
+    adapter: Adapter,
+    jwks: { keys: keys.signing },
+    cookies: { keys: keys.cookies, long: { signed: true }, short: { signed: true } },
+    scopes: ['openid', 'offline_access', NOTION_SCOPE],
+    claims: { openid: ['sub'] },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'RS256',
+    },
+    routes: {
+      authorization: '/oauth/authorize',
+      token: '/oauth/token',
+      registration: '/oauth/register',
+      revocation: '/oauth/revoke',
+      jwks: '/oauth/jwks',
+      userinfo: '/oauth/userinfo',
+      introspection: '/oauth/introspect',
+      end_session: '/oauth/logout',
+      pushed_authorization_request: '/oauth/par',
+    },
+    responseTypes: ['code'],
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Without a `resource` parameter: the Custom GPT Actions client gets the REST audience, others MCP.
+        defaultResource: (_ctx: unknown, client: { clientId: string }, oneOf?: string[]) =>
+          oneOf?.[0] ?? (isActionsClient(client.clientId) ? resources.rest : resources.mcp),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, resource: string) => {
+          if (resource !== resources.mcp && resource !== resources.rest) {
+            throw new errors.InvalidTarget!(`unknown resource; use ${resources.mcp} or ${resources.rest}`);
+          }
+          return {
+            scope: NOTION_SCOPE,
+            audience: resource,
+            accessTokenTTL: options.accessTokenTtlSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    pkce: { required: (_ctx: unknown, client: { clientId: string }) => !isActionsClient(client.clientId) },
+    // The grant id travels in the token: the resource server looks up which connections consent allowed.
+    extraTokenClaims: (_ctx: unknown, token: { kind: string; grantId?: string }) =>
+      token.kind === 'AccessToken' && token.grantId ? { gid: token.grantId } : undefined,
+    // OAuth 2.1: a refresh token whenever the client may use one, `offline_access` or not.
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
+    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/oauth/interaction/${interaction.uid}` },
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Grant: 30 * DAY,
+      Session: 14 * DAY,
+      RefreshToken: 30 * DAY,
+    },
+    renderError: (ctx: Context, out: { error: string; error_description?: string }) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out.error, out.error_description);
+    },
+  });
+  provider.proxy = options.trustProxy;
+  provider.on('server_error', (_ctx: unknown, error: Error) => log.error({ err: error }, 'authorization server error'));
+  const providerCallback = provider.callback();
+
+  const interactions = createInteractions({
+    provider,
+    issuer,
+    resources,
+    grants,
+    tickets: recordStore(Adapter, 'SignInTicket'),
+    signIns: recordStore(Adapter, 'SignIn'),
+    connections: options.connections,
+    notionOAuth: options.notionOAuth,
+    grantTtlSeconds: 30 * DAY,
+    logger: log,
+  });
+
+  const protectedResource = (audience: Audience) => ({
+    resource: resources[audience],
+    authorization_servers: [issuer],
+    scopes_supported: [NOTION_SCOPE],
+    bearer_methods_supported: ['header'],
+    resource_name: audience === 'mcp' ? 'Notion Gateway (MCP)' : 'Notion Gateway (REST)',
+    resource_documentation: `${issuer}/`,
+  });
+
+  /** Hands a request to oidc-provider, optionally under another path (RFC 8414 metadata = its discovery). */
+  const toProvider = async (ctx: Context, path?: string) => {
+    ctx.respond = false;
+    const req = ctx.req as IncomingMessage;
+    if (path) req.url = path;
+    await providerCallback(req, ctx.res);
+  };
+
+  const purge = () => purgeExpiredRecords(options.store).catch((e) => log.warn({ err: e }, 'OAuth purge failed'));
+  void purge();
+  const purgeTimer = setInterval(purge, 10 * 60_000);
+  purgeTimer.unref();
+
+  return {
+    issuer,
+    resourceOf: (audience) => resources[audience],
+    resourceMetadataUrl: (audience) =>
+      `${issuer}/.well-known/oauth-protected-resource${audience === 'mcp' ? '/mcp' : ''}`,
+    verifier: createTokenVerifier({ issuer, signingKeys: keys.signing, grants }),
+    async middleware(ctx, next) {
+      const path = ctx.path;
+      if (path === '/.well-known/oauth-protected-resource' || path === '/.well-known/oauth-protected-resource/mcp') {
+        if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+        ctx.set('Access-Control-Allow-Origin', '*');
+        ctx.body = protectedResource(path.endsWith('/mcp') ? 'mcp' : 'rest');
+        return;
+      }
+      if (path === '/.well-known/oauth-authorization-server') {
+        return toProvider(ctx, '/.well-known/openid-configuration');
+      }
+      if (path === '/oauth/authorize' && isActionsClient(String(ctx.query.client_id ?? '')) && !ctx.query.state) {
+        // The Actions client skips PKCE; `state` is what protects its redirect, so it is required.
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = errorPage('invalid_request', 'state is required for this client.');
+        return;
+      }
+      if (PROVIDER_PATH.test(path)) return toProvider(ctx);
+      if (path.startsWith('/oauth/interaction/')) return interactions.handle(ctx, next);
+      return next();
+    },
+    registerActionsClient: (input) => registerActionsClient(options.store, options.cipher, input),
+    onNotionCompleted: (result) => interactions.onNotionCompleted(result),
+    close() {
+      clearInterval(purgeTimer);
+    },
+  };
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+export function errorPage(error: string, description?: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p role="alert"><code>${escapeHtml(error)}</code>${description ? `: ${escapeHtml(description)}` : ''}</p><p>Go back to the app you came from and start again.</p></main></body></html>`;
+}

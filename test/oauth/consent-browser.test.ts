@@ -1,0 +1,150 @@
+/**
+ * The consent page in a real headless browser (Debian's chromium driven by playwright-core): an MCP client's
+ * authorization request (dynamically registered client, PKCE S256, resource = the MCP URL) → "Connect Notion" →
+ * Notion's consent (the sandbox) → the workspace list → "Add another Notion workspace" → pick one → Allow → the
+ * client's redirect with a code, exchanged for a token that reaches only the chosen workspace. Accessibility is
+ * checked the way assistive technology sees the page: roles and accessible names, labels, lang, the error alert.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REDIRECT = 'http://localhost:6274/oauth/callback';
+
+describe('consent page in headless Chromium', () => {
+  let world: OAuthWorld;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    [world, browser] = await Promise.all([
+      startOAuthWorld([{ name: 'Garden' }, { name: 'Studio' }]),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await world?.close();
+  });
+
+  it('signs in through Notion, adds a workspace, grants one, and the token reaches only that one', async () => {
+    const registration = await fetch(`${world.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Inspector Test',
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    expect(registration.status).toBe(201);
+    const { client_id } = (await registration.json()) as { client_id: string };
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL(`${world.url}/oauth/authorize`);
+    for (const [k, v] of Object.entries({
+      client_id,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'notion',
+      state: 'browser-state',
+      resource: `${world.url}/mcp`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }))
+      authorize.searchParams.set(k, v);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The sandbox's Notion consent auto-approves the workspace named in sandbox_workspace: the gateway's redirect to
+    // Notion (the answer to "Connect Notion") gets that parameter added on its way to the browser.
+    const [garden, studio] = world.sandbox.workspaces().map((w) => w.id);
+    let nextWorkspace = garden!;
+    await page.route(/\/oauth\/interaction\/[^/]+\/notion$/, async (route) => {
+      const response = await route.fetch({ maxRedirects: 0 });
+      const location = new URL(response.headers().location!);
+      location.searchParams.set('sandbox_workspace', nextWorkspace);
+      await route.fulfill({ response, headers: { ...response.headers(), location: location.toString() } });
+    });
+    // Nothing listens on the client's redirect URI: the request the browser makes there is what counts.
+    let callback: URL | null = null;
+    page.on('request', (request) => {
+      if (request.url().startsWith(REDIRECT)) callback = new URL(request.url());
+    });
+
+    await page.goto(authorize.toString());
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await expect(page.title()).resolves.toBe('Connect Notion · Notion Gateway');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Connect Notion');
+    expect(await page.locator('main').textContent()).toContain('Inspector Test');
+    expect(await page.locator('main').textContent()).toContain('localhost:6274');
+
+    await page.getByRole('button', { name: 'Connect Notion' }).click();
+    await page.waitForURL(/\/oauth\/interaction\/[^/]+$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Allow access to Notion');
+    const gardenBox = page.getByRole('checkbox', { name: 'Garden' });
+    expect(await gardenBox.isChecked()).toBe(true);
+
+    nextWorkspace = studio!;
+    await page.getByRole('button', { name: 'Add another Notion workspace' }).click();
+    const studioBox = page.getByRole('checkbox', { name: 'Studio' });
+    await studioBox.waitFor();
+    expect(await studioBox.isChecked()).toBe(true);
+    expect(await page.getByRole('group', { name: /Workspaces Inspector Test may use/ }).count()).toBe(1);
+
+    // Nothing chosen: the page says so in an alert and grants nothing.
+    await page.getByRole('checkbox', { name: 'Garden' }).uncheck();
+    await studioBox.uncheck();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('Choose at least one workspace');
+    expect(callback).toBeNull();
+
+    // Keyboard only: tab to Studio, tick it with Space, submit with Enter on Allow.
+    await page.getByRole('checkbox', { name: 'Studio' }).focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('button', { name: 'Allow' }).focus();
+    const redirected = page.waitForRequest((request) => request.url().startsWith(REDIRECT));
+    await page.keyboard.press('Enter');
+    const back = new URL((await redirected).url());
+    expect(back?.searchParams.get('state')).toBe('browser-state');
+    const code = back?.searchParams.get('code');
+    expect(code).toBeTruthy();
+    await context.close();
+
+    const token = await fetch(`${world.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: REDIRECT,
+        client_id,
+        code_verifier: verifier,
+        resource: `${world.url}/mcp`,
+      }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token } = (await token.json()) as { access_token: string };
+    const listed = await fetch(`${world.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'connections_list', arguments: {} },
+      }),
+    });
+    const body = (await listed.json()) as {
+      result: { structuredContent: { connections: { workspace_name: string }[] } };
+    };
+    expect(body.result.structuredContent.connections.map((c) => c.workspace_name)).toEqual(['Studio']);
+  }, 60_000);
+});

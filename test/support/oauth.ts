@@ -1,0 +1,162 @@
+/**
+ * A gateway with its OAuth 2.1 authorization server on (OAUTH=on), signing users in through the Notion sandbox's
+ * OAuth, plus a small cookie-keeping browser for driving the consent pages without a real browser.
+ */
+import { createServer } from 'node:net';
+import { startSandbox } from '../../tools/notion-sandbox/index.ts';
+import { type RunningGateway, startGateway } from './gateway.ts';
+
+export type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+
+export const NOTION_CLIENT = { clientId: 'gateway-notion-client', clientSecret: 'gateway-notion-secret' };
+
+/** A port free right now (the issuer must be known before the gateway listens). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface OAuthWorld {
+  sandbox: Sandbox;
+  gateway: RunningGateway;
+  /** = PUBLIC_BASE_URL = issuer. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The sandbox with `workspaces` (tokens are irrelevant: users connect through OAuth) and an OAUTH=on gateway. */
+export async function startOAuthWorld(
+  workspaces: Array<{ name: string }>,
+  env: Record<string, string> = {},
+): Promise<OAuthWorld> {
+  const sandbox = await startSandbox({
+    workspaces: workspaces.map((w, i) => ({ token: `secret_ws_${i}`, name: w.name })),
+    oauth: NOTION_CLIENT,
+  });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const gateway = await startGateway({
+    PORT: String(port),
+    PUBLIC_BASE_URL: url,
+    OAUTH: 'on',
+    NOTION_BASE_URL: sandbox.url,
+    NOTION_OAUTH_CLIENT_ID: NOTION_CLIENT.clientId,
+    NOTION_OAUTH_CLIENT_SECRET: NOTION_CLIENT.clientSecret,
+    NOTION_OAUTH_REDIRECT_URI: `${url}/oauth/callback`,
+    OAUTH_STATE_SECRET: 'test-oauth-state-secret-0123456789abcdef',
+    ...env,
+  });
+  return {
+    sandbox,
+    gateway,
+    url,
+    async close() {
+      await gateway.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** fetch with a cookie jar and manual redirects: what a browser does on the consent pages, minus rendering. */
+export class CookieBrowser {
+  readonly #cookies = new Map<string, string>();
+
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    const cookie = [...this.#cookies.entries()]
+      .filter(([key]) => key.startsWith(`${target.host}|`))
+      .map(([key, value]) => `${key.split('|')[1]}=${value}`)
+      .join('; ');
+    const headers = new Headers(init.headers);
+    if (cookie) headers.set('cookie', cookie);
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = /max-age=0|expires=Thu, 01 Jan 1970/i.test(line) || value === '';
+      if (expired) this.#cookies.delete(`${target.host}|${name}`);
+      else this.#cookies.set(`${target.host}|${name}`, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects from `url` until `stop(url)` is true or a page answers 200; returns the last response. */
+  async follow(
+    url: string | URL,
+    stop: (url: URL) => boolean = () => false,
+    init: RequestInit = {},
+  ): Promise<{ url: URL; res: Response }> {
+    let current = new URL(url);
+    let res = await this.fetch(current, init);
+    for (let hops = 0; hops < 20; hops++) {
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return { url: current, res };
+      current = new URL(location, current);
+      if (stop(current)) return { url: current, res };
+      res = await this.fetch(current);
+    }
+    throw new Error('too many redirects');
+  }
+
+  /** Submits a consent-page form (urlencoded, like the browser). */
+  post(url: string | URL, fields: Array<[string, string]>): Promise<Response> {
+    return this.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+}
+
+/** The consent page's checkbox values (connection ids) and whether each is checked. */
+export function consentChoices(html: string): Array<{ id: string; checked: boolean; label: string }> {
+  return [
+    ...html.matchAll(
+      /<input type="checkbox" id="([^"]+)" name="connection_id" value="([^"]+)"( checked)?><label[^>]*>([^<]*)</g,
+    ),
+  ].map((m) => ({ id: m[2]!, checked: Boolean(m[3]), label: m[4]! }));
+}
+
+/**
+ * Drives one authorization in `browser` from the client's authorization URL to its redirect URI: the consent page,
+ * "Connect Notion" once per sandbox workspace in `connect` (sandbox consent auto-approves the named workspace),
+ * then Allow with `choose(ids offered)` (default: all). Returns the redirect (code, state, iss).
+ */
+export async function authorizeThrough(
+  browser: CookieBrowser,
+  world: OAuthWorld,
+  authorizationUrl: string | URL,
+  options: { connect?: string[]; choose?: (offered: string[]) => string[]; redirectPrefix: string },
+): Promise<URL> {
+  const atClient = (u: URL) => u.href.startsWith(options.redirectPrefix);
+  let { url: pageUrl, res } = await browser.follow(authorizationUrl, atClient);
+  // Signed in, with a grant for this client already: no page, straight back to the client.
+  if (atClient(pageUrl)) return pageUrl;
+  if (res.status !== 200) throw new Error(`consent page answered ${res.status}: ${await res.text()}`);
+  let html = await res.text();
+  for (const workspaceId of options.connect ?? []) {
+    const started = await browser.post(new URL(`${pageUrl.pathname}/notion`, world.url), []);
+    const notion = new URL(started.headers.get('location')!);
+    notion.searchParams.set('sandbox_workspace', workspaceId);
+    ({ url: pageUrl, res } = await browser.follow(notion));
+    if (res.status !== 200) throw new Error(`after Notion: ${res.status} ${await res.text()}`);
+    html = await res.text();
+  }
+  const offered = consentChoices(html).map((c) => c.id);
+  const chosen = options.choose ? options.choose(offered) : offered;
+  const confirmed = await browser.post(new URL(`${pageUrl.pathname}/confirm`, world.url), [
+    ['decision', 'allow'],
+    ...chosen.map((id): [string, string] => ['connection_id', id]),
+  ]);
+  if (confirmed.status !== 303) throw new Error(`confirm answered ${confirmed.status}: ${await confirmed.text()}`);
+  const done = await browser.follow(new URL(confirmed.headers.get('location')!, world.url), atClient);
+  if (!atClient(done.url)) {
+    throw new Error(`the authorization ended at ${done.url.href} (${done.res.status}): ${await done.res.text()}`);
+  }
+  return done.url;
+}
