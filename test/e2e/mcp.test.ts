@@ -40,6 +40,9 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
     expect(tools.map((t) => t.name).sort()).toEqual([
       'connections_list',
       'fetch',
+      'notion_bulk',
+      'notion_job_get',
+      'notion_job_start',
       'notion_link',
       'notion_query',
       'notion_read',
@@ -142,7 +145,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(9);
+      expect(tools.length).toBe(12);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);
