@@ -29,7 +29,7 @@ export interface Operation {
   [key: string]: unknown;
 }
 /** Groups of MCP tools a client is given (MCP_TOOLSETS, or `?toolsets=` on the MCP URL). */
-export const TOOLSETS = ['core', 'research', 'databases', 'pages', 'jobs', 'admin'] as const;
+export const TOOLSETS = ['core', 'research', 'rows', 'databases', 'pages', 'jobs', 'admin'] as const;
 export type Toolset = (typeof TOOLSETS)[number];
 
 export interface McpExtension {

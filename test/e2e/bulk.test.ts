@@ -19,7 +19,7 @@ let mcp: Client;
 beforeAll(async () => {
   sandbox = await startSandbox();
   gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
-  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN);
+  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'core,rows' });
 });
 
 afterAll(async () => {

@@ -40,15 +40,9 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
     expect(tools.map((t) => t.name).sort()).toEqual([
       'connections_list',
       'fetch',
-      'notion_bulk',
-      'notion_job_get',
-      'notion_job_start',
-      'notion_link',
-      'notion_query',
       'notion_read',
       'notion_request',
       'notion_search',
-      'notion_upsert',
       'search',
     ]);
     for (const tool of tools) {
@@ -145,7 +139,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(12);
+      expect(tools.length).toBe(6);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);

@@ -85,15 +85,9 @@ describe('toolsets', () => {
     expect(await names(await client(gateway))).toEqual([
       'connections_list',
       'fetch',
-      'notion_bulk',
-      'notion_job_get',
-      'notion_job_start',
-      'notion_link',
-      'notion_query',
       'notion_read',
       'notion_request',
       'notion_search',
-      'notion_upsert',
       'search',
     ]);
   });
@@ -108,7 +102,7 @@ describe('toolsets', () => {
   });
 
   it('an unknown toolset is refused, naming the known ones', async () => {
-    await expect(client(gateway, 'bogus')).rejects.toThrow(/core, research, databases, pages, jobs, admin/);
+    await expect(client(gateway, 'bogus')).rejects.toThrow(/core, research, rows, databases, pages, jobs, admin/);
   });
 
   it('READ_ONLY lists and allows only read-only tools', async () => {

@@ -46,8 +46,32 @@ function outputSchemaOf(doc: OpenApiDocument, op: Operation): Schema {
   if (!result) throw new Error(`${op.operationId}: the 200 response is not an Envelope<…>`);
   const inlined = inlineRefs(doc, result);
   if (inlined.type !== 'object') throw new Error(`${op.operationId}: an MCP outputSchema must be an object`);
-  return inlined;
+  return slimOutput(inlined) as Schema;
 }
+
+/**
+ * An output schema states the shape of a result; the prose about it already is in the tool's description and the
+ * input schema. Every tools/list carries it, so it goes without descriptions, and a long enum (the error codes)
+ * becomes a plain string: the largest savings for the smallest loss (the full documents keep everything).
+ */
+function slimOutput(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(slimOutput);
+  if (node === null || typeof node !== 'object') return node;
+  const { description: _description, ...rest } = node as Record<string, unknown>;
+  if (Array.isArray(rest.enum) && rest.enum.length > 8) {
+    const { enum: _values, ...plain } = rest;
+    return { ...plain, type: 'string' };
+  }
+  return Object.fromEntries(
+    Object.entries(rest).map(([key, value]) => [key, key === 'properties' ? slimProperties(value) : slimOutput(value)]),
+  );
+}
+
+/** `properties` maps names to schemas: a property may itself be called "description". */
+const slimProperties = (properties: unknown) =>
+  Object.fromEntries(
+    Object.entries(properties as Record<string, unknown>).map(([name, schema]) => [name, slimOutput(schema)]),
+  );
 
 export function buildMcpTools(doc: OpenApiDocument): { tools: McpToolDefinition[] } {
   const tools = operationsOf(doc)
