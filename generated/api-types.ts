@@ -80,6 +80,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/blocks/append": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Append blocks
+         * @description Appends any number of Notion blocks under a page or block, in Notion batches of 100, in order.
+         */
+        post: operations["notion_blocks_append"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/blocks/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read the blocks of a page
+         * @description The blocks under a page or block, compact (type, text, checked, url), following Notion pages up to max_blocks; next_cursor continues.
+         */
+        post: operations["notion_blocks_get"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bulk": {
         parameters: {
             query?: never;
@@ -575,6 +615,76 @@ export interface components {
             ok: true;
             result: components["schemas"]["AuditList"];
         };
+        /** @description Blocks appended under a page or block, any number: sent in Notion's batches of 100. */
+        BlocksAppendInput: {
+            /** @description Page or block id (or a notion.so page URL). */
+            block_id: string;
+            /** @description Notion block objects, e.g. `{"paragraph": {"rich_text": [{"text": {"content": "Hi"}}]}}`. */
+            children: {
+                [key: string]: unknown;
+            }[];
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            idempotency_key?: string;
+        };
+        BlocksAppendResult: {
+            /** Format: int32 */
+            appended: number;
+            /**
+             * Format: int32
+             * @description Notion requests it took (one per 100 blocks).
+             */
+            batches: number;
+            /** @description Ids of the blocks appended (top level), in order. */
+            block_ids: string[];
+        };
+        /** @description The envelope every successful response uses. */
+        BlocksAppendResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["BlocksAppendResult"];
+        };
+        /** @description The blocks under a page or block, read page after page up to a cap. */
+        BlocksGetInput: {
+            /** @description Page or block id (or a notion.so page URL). */
+            block_id: string;
+            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /**
+             * Format: int32
+             * @description At most this many blocks (Notion pages of 100 are followed until then).
+             * @default 300
+             */
+            max_blocks: number;
+            /**
+             * @description Notion's raw block objects instead of compact ones.
+             * @default false
+             */
+            raw: boolean;
+            /** @description `next_cursor` of the previous call. */
+            start_cursor?: string;
+        };
+        BlocksGetResult: {
+            blocks: components["schemas"]["CompactBlock"][];
+            /** @description True when more blocks follow: continue with start_cursor = next_cursor. */
+            has_more: boolean;
+            next_cursor: string | null;
+            /** @description With raw: Notion's own block objects. */
+            raw_blocks?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        BlocksGetResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["BlocksGetResult"];
+        };
         /** @description Several writes in one call, in order; later ops may use what earlier ones created. */
         BulkInput: {
             /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
@@ -632,6 +742,21 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["BulkResult"];
+        };
+        /** @description A block compactly: its type, its text, what it links to. */
+        CompactBlock: {
+            /** @description to_do: whether it is checked. */
+            checked?: boolean;
+            /** @description Read them with block_id = this block's id. */
+            has_children: boolean;
+            id: string;
+            /** @description code: its language. */
+            language?: string;
+            /** @description The block's text (rich text as plain text), when it has any. */
+            text?: string;
+            type: string;
+            /** @description Bookmarks, embeds, links, files: the URL. */
+            url?: string;
         };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
@@ -1476,6 +1601,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditListEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_blocks_append: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlocksAppendInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlocksAppendResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_blocks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlocksGetInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlocksGetResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -9,6 +9,8 @@ export const operationPolicies = {
   fetch: { writes: false, connection: 'required', tool: 'fetch' },
   health: { writes: false, connection: 'none', tool: null },
   meta_get: { writes: false, connection: 'none', tool: null },
+  notion_blocks_append: { writes: true, connection: 'required', tool: 'notion_blocks_append' },
+  notion_blocks_get: { writes: false, connection: 'required', tool: 'notion_blocks_get' },
   notion_bulk: { writes: true, connection: 'required', tool: 'notion_bulk' },
   notion_data_source_get: { writes: false, connection: 'required', tool: 'notion_data_source_get' },
   notion_data_source_update: { writes: true, connection: 'required', tool: 'notion_data_source_update' },

@@ -56,6 +56,12 @@ const samples: Record<string, () => Record<string, unknown>> = {
     idempotency_key: 'parity-page',
   }),
   notion_page_get: () => ({ page_id: pageId, include_markdown: true }),
+  notion_blocks_get: () => ({ block_id: demo.rootPageId, max_blocks: 50 }),
+  notion_blocks_append: () => ({
+    block_id: pageId,
+    children: [{ paragraph: { rich_text: [{ text: { content: 'Parity block' } }] } }],
+    idempotency_key: 'parity-blocks',
+  }),
   notion_page_update: () => ({ page_id: pageId, append_markdown: 'More', idempotency_key: 'parity-update' }),
   notion_bulk: () => ({
     ops: [

@@ -23,6 +23,7 @@ const OPS: Record<string, OperationId> = {
   notion_page_update: 'notion_page_update',
   notion_database_create: 'notion_database_create',
   notion_data_source_update: 'notion_data_source_update',
+  notion_blocks_append: 'notion_blocks_append',
 };
 
 /** Notion requests an op usually makes (reads included): what a bulk's duration is estimated from. */
@@ -34,6 +35,7 @@ const CALLS_PER_OP: Partial<Record<OperationId, number>> = {
   notion_page_update: 2,
   notion_database_create: 2,
   notion_data_source_update: 2,
+  notion_blocks_append: 2,
 };
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { OperationId } from '../types.ts';
 import { audit_list } from './audit.ts';
+import { notion_blocks_append, notion_blocks_get } from './blocks.ts';
 import { bulkHooks, notion_bulk } from './bulk.ts';
 import { connections_create, connections_delete, connections_list, connections_refresh } from './connections.ts';
 import { health } from './health.ts';
@@ -46,6 +47,8 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_job_get,
   notion_job_list,
   notion_job_cancel,
+  notion_blocks_get,
+  notion_blocks_append,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {
