@@ -57,6 +57,25 @@ describe('configuration problems', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('OAUTH=on needs PUBLIC_BASE_URL (the issuer) and Notion OAuth (the sign-in); OAUTH takes on or off', () => {
+    expect(problemsOf({ OAUTH: 'on' })).toEqual([
+      'PUBLIC_BASE_URL is required with OAUTH=on (it is the issuer)',
+      'NOTION_OAUTH_CLIENT_ID is required with OAUTH=on (users sign in through Notion OAuth)',
+      'NOTION_OAUTH_CLIENT_SECRET is required with OAUTH=on (users sign in through Notion OAuth)',
+      'NOTION_OAUTH_REDIRECT_URI is required with OAUTH=on (users sign in through Notion OAuth)',
+    ]);
+    expect(problemsOf({ OAUTH: 'yes' })).toEqual([expect.stringMatching(/^OAUTH must be one of: off, on/)]);
+    const on = checkConfiguration({
+      OAUTH: 'on',
+      PUBLIC_BASE_URL: 'https://gw.example/',
+      NOTION_OAUTH_CLIENT_ID: 'id',
+      NOTION_OAUTH_CLIENT_SECRET: 'secret',
+      NOTION_OAUTH_REDIRECT_URI: 'https://gw.example/oauth/callback',
+    });
+    expect(on.oauthServer).toEqual({ issuer: 'https://gw.example', accessTokenTtlSeconds: 3600 });
+    expect(checkConfiguration({}).oauthServer).toBeNull();
+  });
+
   it('include the rules between variables: DATABASE_URL needs the API token and a key; one key variable only', () => {
     expect(problemsOf({ DATABASE_URL: 'postgres://u:p@h/db' })).toEqual([
       expect.stringMatching(/^ACTION_API_TOKEN must be set when DATABASE_URL is used/),

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gptRedirectUris } from '../../src/auth/clients.ts';
+import { createTestDatabase, testDatabaseUrl } from '../support/db.ts';
 import { API_TOKEN, api, startGateway } from '../support/gateway.ts';
 import { authorizeThrough, CookieBrowser, type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
 
@@ -131,6 +132,22 @@ describe('Custom GPT Actions OAuth', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
     expect(mcp.status).toBe(401);
+
+    // Revoking the refresh token ends the grant: its access token stops working at once.
+    const revoked = await fetch(`${world.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: tokens.refresh_token,
+        token_type_hint: 'refresh_token',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+      }),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await call('GET', '/v1/connections');
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
   it('Deny returns access_denied to the client', async () => {
@@ -185,7 +202,12 @@ describe('the authorization server keeps its keys, clients and grants across res
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'ng-oauth-restart-'));
-    const env = { PGLITE_DATA_DIR: join(dir, 'pglite') };
+    // The same data across the restart: a PGlite directory, or one database under `npm run test:pg`.
+    const serverUrl = testDatabaseUrl();
+    const database = serverUrl ? await createTestDatabase(serverUrl) : null;
+    const env: Record<string, string> = database
+      ? { DATABASE_URL: database.databaseUrl }
+      : { PGLITE_DATA_DIR: join(dir, 'pglite') };
     let world = await startOAuthWorld([{ name: 'Kept' }], env);
     try {
       const client = await world.gateway.gateway.authServer!.registerActionsClient({
@@ -238,6 +260,7 @@ describe('the authorization server keeps its keys, clients and grants across res
       expect(listed.json.result.connections).toHaveLength(1);
     } finally {
       await world.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
