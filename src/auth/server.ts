@@ -141,6 +141,15 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     },
   });
   provider.proxy = options.trustProxy;
+  if (issuer.startsWith('https://') && !options.trustProxy) {
+    // TLS ends at a proxy or tunnel in front of the gateway: without X-Forwarded-Proto trusted, requests look like
+    // plain http and the sign-in's secure cookies cannot be set.
+    log.warn('OAUTH=on with an https PUBLIC_BASE_URL and TRUST_PROXY=false: behind a proxy, set TRUST_PROXY=true');
+  }
+  log.info(
+    { issuer, metadata: `${issuer}/.well-known/oauth-authorization-server`, mcp_resource: resources.mcp },
+    'OAuth 2.1 authorization server on',
+  );
   provider.on('server_error', (_ctx: unknown, error: Error) => log.error({ err: error }, 'authorization server error'));
   const providerCallback = provider.callback();
 
