@@ -205,7 +205,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   // A newcomer's first request: where everything is (HTML for a browser, JSON otherwise).
   router.get('/', (ctx) => {
-    const index = homeIndex(baseUrlOf(ctx), { version: build.version, mcpAuth: config.mcpAuth });
+    const index = homeIndex(baseUrlOf(ctx), {
+      version: build.version,
+      mcpAuth: config.mcpAuth,
+      oauthIssuer: authServer?.issuer ?? null,
+    });
     ctx.body = ctx.accepts('json', 'html') === 'html' ? homeHtml(index) : index;
   });
   const mcp = mountMcpRoutes(router, {

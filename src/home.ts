@@ -10,7 +10,13 @@ export interface HomeIndex {
   auth: string;
 }
 
-export function homeIndex(baseUrl: string, options: { version: string; mcpAuth: 'bearer' | 'none' }): HomeIndex {
+export function homeIndex(
+  baseUrl: string,
+  options: { version: string; mcpAuth: 'bearer' | 'none'; oauthIssuer?: string | null },
+): HomeIndex {
+  const oauth = options.oauthIssuer
+    ? ` Or sign in with OAuth 2.1 (metadata: ${options.oauthIssuer}/.well-known/oauth-authorization-server).`
+    : '';
   return {
     name: 'Notion Gateway',
     version: options.version,
@@ -23,8 +29,8 @@ export function homeIndex(baseUrl: string, options: { version: string; mcpAuth: 
     },
     auth:
       options.mcpAuth === 'none'
-        ? '/v1/* needs Authorization: Bearer <ACTION_API_TOKEN>; MCP runs unauthenticated (MCP_AUTH=none).'
-        : '/v1/* and MCP need Authorization: Bearer <ACTION_API_TOKEN>.',
+        ? `/v1/* needs Authorization: Bearer <ACTION_API_TOKEN>; MCP runs unauthenticated (MCP_AUTH=none).${oauth}`
+        : `/v1/* and MCP need Authorization: Bearer <ACTION_API_TOKEN>.${oauth}`,
   };
 }
 

@@ -193,6 +193,10 @@ describe('Custom GPT Actions OAuth', () => {
     }
     // The operator's token works everywhere, as before.
     expect((await api(world.url, API_TOKEN)('GET', '/v1/connections')).status).toBe(200);
+    // GET / says how to sign in.
+    expect((await api(world.url, null)('GET', '/')).json.auth).toContain(
+      `${world.url}/.well-known/oauth-authorization-server`,
+    );
   });
 });
 
