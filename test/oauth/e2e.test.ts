@@ -128,6 +128,8 @@ const samples: Record<string, Record<string, unknown>> = {
     to: { type: 'page', id: UUID(4) },
     relation_property: 'Project',
   },
+  notion_blocks_get: { block_id: UUID(1) },
+  notion_blocks_append: { block_id: UUID(1), children: [{ paragraph: { rich_text: [{ text: { content: 'x' } }] } }] },
   notion_job_start: { kind: 'export', args: { data_source_id: UUID(2) } },
   notion_bulk: {
     ops: [{ op: 'notion_page_update', args: { page_id: UUID(1), append_markdown: 'x' } }],
