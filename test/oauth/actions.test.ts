@@ -269,3 +269,53 @@ describe('the authorization server keeps its keys, clients and grants across res
     }
   }, 60_000);
 });
+
+describe('npm run oauth:client', () => {
+  it('registers a client the gateway then knows, printing its id and secret once', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { promisify } = await import('node:util');
+    const { TEST_ENCRYPTION_KEYS } = await import('../support/gateway.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'ng-oauth-cli-'));
+    const serverUrl = testDatabaseUrl();
+    const database = serverUrl ? await createTestDatabase(serverUrl) : null;
+    const storage: Record<string, string> = database
+      ? { DATABASE_URL: database.databaseUrl, ACTION_API_TOKEN: API_TOKEN }
+      : { DATA_DIR: dir, PGLITE_DATA_DIR: join(dir, 'pglite') };
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['tools/cli/oauth-client.ts', '--gpt-id', 'g-Cli42', '--name', 'CLI GPT'],
+        {
+          env: {
+            ...process.env,
+            ...storage,
+            TOKEN_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+            PUBLIC_BASE_URL: 'https://gw.example',
+          },
+        },
+      );
+      const clientId = /^Client ID: +(\S+)$/m.exec(stdout)?.[1];
+      const secret = /^Client Secret: +(\S+)$/m.exec(stdout)?.[1];
+      expect(clientId).toMatch(/^gpt-actions-/);
+      expect(secret?.length).toBeGreaterThanOrEqual(40);
+      expect(stdout).toContain('Authorization URL:     https://gw.example/oauth/authorize');
+      expect(stdout).toContain('https://chatgpt.com/aip/g-Cli42/oauth/callback');
+      const world = await startOAuthWorld([{ name: 'Cli' }], storage);
+      try {
+        const page = await new CookieBrowser().follow(
+          `${world.url}/oauth/authorize?client_id=${clientId}&response_type=code&scope=notion&state=s&redirect_uri=${encodeURIComponent('https://chatgpt.com/aip/g-Cli42/oauth/callback')}`,
+        );
+        expect(page.res.status).toBe(200);
+        expect(await page.res.text()).toContain('<strong>CLI GPT</strong>');
+      } finally {
+        await world.close();
+      }
+    } finally {
+      await database?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

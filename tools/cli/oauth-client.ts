@@ -63,13 +63,14 @@ try {
         clientId: values['client-id'],
       });
       const base = config.publicBaseUrl ?? 'https://your-host';
-      console.log(`Client ID:      ${client.client_id}`);
-      console.log(`Client Secret:  ${client.client_secret}`);
-      console.log(`Authorization URL: ${base}/oauth/authorize`);
-      console.log(`Token URL:         ${base}/oauth/token`);
-      console.log('Scope:             notion');
+      // The GPT editor's field names, in its order.
+      console.log(`Client ID:             ${client.client_id}`);
+      console.log(`Client Secret:         ${client.client_secret}`);
+      console.log(`Authorization URL:     ${base}/oauth/authorize`);
+      console.log(`Token URL:             ${base}/oauth/token`);
+      console.log('Scope:                 notion');
       console.log('Token Exchange Method: Default (POST request)');
-      console.log(`Redirect URIs:     ${client.redirect_uris.join(', ')}`);
+      console.log(`Redirect URIs:         ${client.redirect_uris.join(', ')}`);
       if (!config.oauthServer) console.log('Note: set OAUTH=on and PUBLIC_BASE_URL for the gateway to use it.');
     }
   } finally {
