@@ -57,9 +57,23 @@ export interface AuthorizationServer {
 
 const DAY = 24 * 3600;
 
-/** Paths oidc-provider answers itself (its `routes` below, plus discovery). */
+/** Paths oidc-provider answers itself (its `routes` below, plus RFC 8414 and OpenID discovery). */
 const PROVIDER_PATH =
-  /^\/oauth\/(authorize(\/[^/]+)?|token|register(\/[^/]+)?|revoke|jwks|userinfo|introspect|par|logout(\/.*)?)$|^\/\.well-known\/openid-configuration$/;
+  /^\/oauth\/(authorize(\/[^/]+)?|token|register(\/[^/]+)?|revoke|jwks|userinfo|introspect|par|logout(\/.*)?)$|^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/;
+
+/**
+ * Browser-based clients (MCP Inspector's web UI) discover and register from another origin: the metadata and the
+ * registration endpoint answer CORS, preflight included (they need no cookie; the library does the token endpoint).
+ */
+function cors(ctx: Context, methods: string): boolean {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  if (ctx.method !== 'OPTIONS') return false;
+  ctx.set('Access-Control-Allow-Methods', methods);
+  ctx.set('Access-Control-Allow-Headers', ctx.get('Access-Control-Request-Headers') || 'content-type');
+  ctx.set('Access-Control-Max-Age', '3600');
+  ctx.status = 204;
+  return true;
+}
 
 export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
   const issuer = options.issuer.replace(/\/+$/, '');
@@ -124,6 +138,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     // OAuth 2.1: a refresh token whenever the client may use one, `offline_access` or not.
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
+    // …and tokens outlive the browser's sign-in session (a connector keeps working after the cookie is gone).
+    expiresWithSession: () => false,
     findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/oauth/interaction/${interaction.uid}` },
     ttl: {
@@ -175,12 +191,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     resource_documentation: `${issuer}/`,
   });
 
-  /** Hands a request to oidc-provider, optionally under another path (RFC 8414 metadata = its discovery). */
-  const toProvider = async (ctx: Context, path?: string) => {
+  /** Hands a request to oidc-provider (headers already set, e.g. X-Request-Id and CORS, are on ctx.res and kept). */
+  const toProvider = async (ctx: Context) => {
     ctx.respond = false;
-    const req = ctx.req as IncomingMessage;
-    if (path) req.url = path;
-    await providerCallback(req, ctx.res);
+    await providerCallback(ctx.req as IncomingMessage, ctx.res);
   };
 
   const purge = () => purgeExpiredRecords(options.store).catch((e) => log.warn({ err: e }, 'OAuth purge failed'));
@@ -197,14 +211,12 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     async middleware(ctx, next) {
       const path = ctx.path;
       if (path === '/.well-known/oauth-protected-resource' || path === '/.well-known/oauth-protected-resource/mcp') {
-        if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-        ctx.set('Access-Control-Allow-Origin', '*');
+        if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS') return next();
+        if (cors(ctx, 'GET')) return;
         ctx.body = protectedResource(path.endsWith('/mcp') ? 'mcp' : 'rest');
         return;
       }
-      if (path === '/.well-known/oauth-authorization-server') {
-        return toProvider(ctx, '/.well-known/openid-configuration');
-      }
+      if (path === '/oauth/register' && cors(ctx, 'POST')) return;
       if (path === '/oauth/authorize' && isActionsClient(String(ctx.query.client_id ?? '')) && !ctx.query.state) {
         // The Actions client skips PKCE; `state` is what protects its redirect, so it is required.
         ctx.status = 400;

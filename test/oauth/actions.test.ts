@@ -183,6 +183,28 @@ describe('Custom GPT Actions OAuth', () => {
       const prm = (await api(world.url, null)('GET', path)).json;
       expect(prm).toMatchObject({ resource, authorization_servers: [world.url], scopes_supported: ['notion'] });
     }
+    // Browser-based clients (MCP Inspector's web UI) discover and register from another origin.
+    const preflight = await fetch(`${world.url}/.well-known/oauth-protected-resource/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:6274', 'access-control-request-headers': 'mcp-protocol-version' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('mcp-protocol-version');
+    const registered = await fetch(`${world.url}/oauth/register`, {
+      method: 'POST',
+      headers: { origin: 'http://localhost:6274', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['http://localhost:6274/oauth/callback'],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.headers.get('access-control-allow-origin')).toBe('*');
+    const discovery = await fetch(`${world.url}/.well-known/oauth-authorization-server`, {
+      headers: { origin: 'http://localhost:6274' },
+    });
+    expect(discovery.headers.get('access-control-allow-origin')).toBeTruthy();
     for (const path of ['/sse', '/v1/connections']) {
       const res = await api(world.url, null)('GET', path);
       expect(res.status, path).toBe(401);
