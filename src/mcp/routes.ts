@@ -33,7 +33,7 @@ import { createGatekeeper, type Gatekeeper } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, closeIfBodyUnread, type RequestState, requestIdOf } from '../transport/context.ts';
 import { hostGuard } from '../transport/hosts.ts';
-import { createMcpServer, type McpToolCatalog } from './server.ts';
+import { createMcpServer, createMcpServerPool, type McpToolCatalog } from './server.ts';
 
 export interface McpRoutesOptions {
   engine: Engine;
@@ -98,6 +98,7 @@ function rpcError(ctx: Context, id: string | number | null, code: number, messag
 
 export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { close(): Promise<void> } {
   const { engine, catalog, version, logger } = options;
+  const pool = createMcpServerPool(engine, version);
   /** The toolsets a client asks for on its URL (`/mcp?toolsets=core,admin`), else the configured ones. */
   const toolsFor = (ctx: Context) =>
     catalog.view(typeof ctx.query.toolsets === 'string' ? ctx.query.toolsets.split(',') : undefined);
@@ -154,12 +155,15 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       ctx.body = rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message);
       return;
     }
-    const server = createMcpServer(engine, toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'), version);
+    const { server, release } = pool.acquire(toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     ctx.respond = false;
     ctx.res.on('close', () => {
-      void transport.close();
-      void server.close();
+      // Closing the transport closes the server's side too; the server then waits in the pool for the next request.
+      void transport.close().then(
+        () => release(),
+        () => undefined,
+      );
     });
     await server.connect(transport);
     await transport.handleRequest(ctx.req, ctx.res, body);

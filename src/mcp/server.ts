@@ -133,28 +133,30 @@ function errorResult(error: GatewayError, requestId: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(payload) }] };
 }
 
-export function createMcpServer(
-  engine: Engine,
-  catalog: McpToolView,
-  contextForCall: () => CallContext,
-  version: string,
-): Server {
+/** What a server answers with: the tools its client may see, and the context of the call in hand. */
+interface Binding {
+  catalog: McpToolView;
+  contextForCall: () => CallContext;
+}
+
+/** A server whose tools and call context are read from `binding` at each request (pooled servers rebind). */
+function buildServer(engine: Engine, binding: Binding, version: string): Server {
   const server = new Server(
     { name: 'notion-gateway', title: 'Notion Gateway', version },
     {
       capabilities: { tools: { listChanged: false } },
       instructions: SERVER_INSTRUCTIONS,
-      // One validator for every per-request Server: the SDK would otherwise build (and compile into) a new Ajv each time.
+      // One validator for every server: the SDK would otherwise build (and compile into) a new Ajv each time.
       jsonSchemaValidator: sharedValidator,
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: catalog.listed }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: binding.catalog.listed }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
-    const entry = catalog.byName.get(request.params.name);
+    const entry = binding.catalog.byName.get(request.params.name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
-    const ctx = contextForCall();
+    const ctx = binding.contextForCall();
     const args = request.params.arguments ?? {};
     if (!entry.validate(args)) {
       const issues = issuesFromAjv(entry.validate.errors ?? [], (pointer) => ({ location: 'arguments', pointer }));
@@ -173,4 +175,50 @@ export function createMcpServer(
   });
 
   return server;
+}
+
+/** A server for one long-lived session (legacy SSE). */
+export function createMcpServer(
+  engine: Engine,
+  catalog: McpToolView,
+  contextForCall: () => CallContext,
+  version: string,
+): Server {
+  return buildServer(engine, { catalog, contextForCall }, version);
+}
+
+export interface McpServerPool {
+  /** An idle server bound to this request; `release` once its transport has closed. */
+  acquire(catalog: McpToolView, contextForCall: () => CallContext): { server: Server; release(): void };
+}
+
+/**
+ * Stateless Streamable HTTP needs a fresh transport per request, but not a fresh server: building one (handlers,
+ * capabilities) is most of the per-request cost. A server serves one request at a time; closed, it is rebound and
+ * reused. At most `maxIdle` wait in the pool; under more concurrency extra servers are built and dropped.
+ */
+export function createMcpServerPool(engine: Engine, version: string, maxIdle = 32): McpServerPool {
+  const idle: Array<{ server: Server; binding: Binding }> = [];
+  const unbound = (): CallContext => {
+    throw new Error('MCP server used outside a request');
+  };
+  return {
+    acquire(catalog, contextForCall) {
+      let entry = idle.pop();
+      if (!entry) {
+        const binding: Binding = { catalog, contextForCall };
+        entry = { server: buildServer(engine, binding, version), binding };
+      }
+      entry.binding.catalog = catalog;
+      entry.binding.contextForCall = contextForCall;
+      const taken = entry;
+      return {
+        server: taken.server,
+        release() {
+          taken.binding.contextForCall = unbound;
+          if (idle.length < maxIdle) idle.push(taken);
+        },
+      };
+    },
+  };
 }
