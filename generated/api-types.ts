@@ -1032,10 +1032,10 @@ export interface components {
             /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `bulk`: args as notion_bulk takes them (`{ops, mode}`, up to 1,000 ops). `export`: args `{data_source_id | database_id}` (every row, compact) or `{page_id, depth?}` (the page and its sub-pages as Markdown).
+             * @description `bulk`: args as notion_bulk takes them (`{ops, mode}`, ≤ 1,000 ops). `export`: `{data_source_id | database_id}` (every row) or `{page_id, depth?}` (pages as Markdown). `os_plan_apply`: a plan `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`.
              * @enum {string}
              */
-            kind: "bulk" | "export";
+            kind: "bulk" | "export" | "os_plan_apply";
         };
         LinkedPage: {
             id: string;

@@ -136,6 +136,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   }
   const gatekeeper = createGatekeeper(apiToken, authServer);
 
+  const locks = createKeyLocks(store);
   // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them.
   const queue = await openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
   const engine = new Engine({
@@ -150,7 +151,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     audit: store.audit,
     idempotency: store.idempotency,
     upsertKeys: store.upsertKeys,
-    locks: createKeyLocks(store),
+    locks,
     jobs: store.jobs,
     queue,
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
@@ -162,7 +163,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     build,
     defaultConnectionId: config.defaultConnectionId,
   });
-  await new JobRunner(engine, store.jobs, logger).start(queue);
+  await new JobRunner(engine, { jobs: store.jobs, osState: store.osState, locks }, logger).start(queue);
   // Replays live for IDEMPOTENCY_TTL_HOURS; expired records are dropped at start and every ten minutes.
   const purge = () =>
     engine.purgeExpiredKeys().catch((error: unknown) => logger.warn({ err: error }, 'idempotency purge failed'));

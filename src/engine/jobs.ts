@@ -8,10 +8,12 @@
 import type { Logger } from 'pino';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
+import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
-import type { JobRepository, JobRow } from '../store/repositories.ts';
+import type { JobRepository, JobRow, OsStateRepository } from '../store/repositories.ts';
 import type { CallContext } from './context.ts';
 import { type OpResult, planOps, runOps } from './operations/bulk.ts';
+import { applyPlan, type Plan } from './plans.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** An operation run with the job's call context. */
@@ -47,11 +49,17 @@ export const principalOfJob = (job: JobRow): Principal =>
 export class JobRunner {
   readonly #engine: { invoke: EngineInvoke };
   readonly #jobs: JobRepository;
+  readonly #store: { osState: OsStateRepository; locks: KeyLocks };
   readonly #logger: Logger;
 
-  constructor(engine: { invoke: EngineInvoke }, jobs: JobRepository, logger: Logger) {
+  constructor(
+    engine: { invoke: EngineInvoke },
+    store: { jobs: JobRepository; osState: OsStateRepository; locks: KeyLocks },
+    logger: Logger,
+  ) {
     this.#engine = engine;
-    this.#jobs = jobs;
+    this.#jobs = store.jobs;
+    this.#store = store;
     this.#logger = logger.child({ component: 'jobs' });
   }
 
@@ -79,6 +87,7 @@ export class JobRunner {
     try {
       if (job.kind === 'bulk') await this.#bulk(started, call);
       else if (job.kind === 'export') await this.#export(started, call);
+      else if (job.kind === 'os_plan_apply') await this.#plan(started, call);
       else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
       await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
     } catch (error) {
@@ -115,6 +124,28 @@ export class JobRunner {
         this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] }),
     });
     await this.#save(job.id, counts(run.results), { items: run.results as unknown as Record<string, unknown>[] });
+  }
+
+  async #plan(job: JobRow, call: CallContext): Promise<void> {
+    let done = 0;
+    const result = await applyPlan(job.args as Plan, {
+      invoke: (op, input) => this.#engine.invoke(op, input, call),
+      connectionId: job.connection_id,
+      osState: this.#store.osState,
+      locks: this.#store.locks,
+      keyPrefix: `job:${job.id}`,
+      progress: async (steps) => {
+        done = steps;
+        await this.#save(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
+      },
+    });
+    await this.#save(
+      job.id,
+      { done, total: done, succeeded: done, failed: 0 },
+      {
+        items: [result as unknown as Record<string, unknown>],
+      },
+    );
   }
 
   async #export(job: JobRow, call: CallContext): Promise<void> {

@@ -7,6 +7,7 @@ import { normaliseUuid } from '../../shared/ids.ts';
 import type { JobRow } from '../../store/repositories.ts';
 import type { EngineServices, OperationContext } from '../context.ts';
 import { type JobOutputState, type JobProgress, MAX_JOB_OPS } from '../jobs.ts';
+import { checkPlan, type Plan } from '../plans.ts';
 import type { Output } from '../types.ts';
 import { planOps } from './bulk.ts';
 import { connectionOf, type Operation } from './operation.ts';
@@ -56,6 +57,10 @@ async function ownJob(jobId: string, ctx: OperationContext, services: EngineServ
 }
 
 function checkArgs(kind: string, args: Record<string, unknown>): number | null {
+  if (kind === 'os_plan_apply') {
+    checkPlan(args as unknown as Plan);
+    return null;
+  }
   if (kind === 'bulk') {
     const ops = args.ops;
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_JOB_OPS) {
