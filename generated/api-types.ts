@@ -1032,10 +1032,10 @@ export interface components {
             /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `bulk`: args as notion_bulk takes them (`{ops, mode}`, ≤ 1,000 ops). `export`: `{data_source_id | database_id}` (every row) or `{page_id, depth?}` (pages as Markdown). `os_plan_apply`: a plan `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`.
+             * @description `bulk`: `{ops, mode}` as notion_bulk (≤ 1,000 ops). `export`: `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown). `os_plan_apply`: `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`. `migration`: `{data_source_id, steps, dry_run?}`.
              * @enum {string}
              */
-            kind: "bulk" | "export" | "os_plan_apply";
+            kind: "bulk" | "export" | "os_plan_apply" | "migration";
         };
         LinkedPage: {
             id: string;

@@ -12,6 +12,7 @@ import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { JobRepository, JobRow, OsStateRepository } from '../store/repositories.ts';
 import type { CallContext } from './context.ts';
+import { type Migration, runMigration } from './migrations.ts';
 import { type OpResult, planOps, runOps } from './operations/bulk.ts';
 import { applyPlan, type Plan } from './plans.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
@@ -88,6 +89,7 @@ export class JobRunner {
       if (job.kind === 'bulk') await this.#bulk(started, call);
       else if (job.kind === 'export') await this.#export(started, call);
       else if (job.kind === 'os_plan_apply') await this.#plan(started, call);
+      else if (job.kind === 'migration') await this.#migration(started, call);
       else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
       await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
     } catch (error) {
@@ -144,6 +146,26 @@ export class JobRunner {
       { done, total: done, succeeded: done, failed: 0 },
       {
         items: [result as unknown as Record<string, unknown>],
+      },
+    );
+  }
+
+  async #migration(job: JobRow, call: CallContext): Promise<void> {
+    let done = 0;
+    const reports = await runMigration(job.args as Migration, {
+      invoke: (op, input) => this.#engine.invoke(op, input, call),
+      connectionId: job.connection_id,
+      keyPrefix: `job:${job.id}`,
+      progress: async (steps) => {
+        done = steps;
+        await this.#save(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
+      },
+    });
+    await this.#save(
+      job.id,
+      { done, total: done, succeeded: done, failed: 0 },
+      {
+        items: reports as unknown as Record<string, unknown>[],
       },
     );
   }

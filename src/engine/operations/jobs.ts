@@ -7,6 +7,7 @@ import { normaliseUuid } from '../../shared/ids.ts';
 import type { JobRow } from '../../store/repositories.ts';
 import type { EngineServices, OperationContext } from '../context.ts';
 import { type JobOutputState, type JobProgress, MAX_JOB_OPS } from '../jobs.ts';
+import { checkMigration, type Migration } from '../migrations.ts';
 import { checkPlan, type Plan } from '../plans.ts';
 import type { Output } from '../types.ts';
 import { planOps } from './bulk.ts';
@@ -57,6 +58,10 @@ async function ownJob(jobId: string, ctx: OperationContext, services: EngineServ
 }
 
 function checkArgs(kind: string, args: Record<string, unknown>): number | null {
+  if (kind === 'migration') {
+    checkMigration(args as unknown as Migration);
+    return null;
+  }
   if (kind === 'os_plan_apply') {
     checkPlan(args as unknown as Plan);
     return null;

@@ -1,0 +1,81 @@
+/**
+ * migration jobs over the sandbox's seeded Tasks: a dry run counts what each step would change and writes nothing;
+ * the real run changes exactly those counts: values set where a filter matches, a property renamed, its type changed
+ * with the values converted, rows archived.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
+import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import { expectError } from '../support/contract.ts';
+import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+
+let sandbox: Sandbox;
+let demo: DemoWorkspace;
+let gateway: RunningGateway;
+let call: ReturnType<typeof api>;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  demo = await seedDemoWorkspace(sandbox, sandbox.token);
+  gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
+  call = api(gateway.url);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await sandbox?.close();
+});
+
+async function runJob(args: Record<string, unknown>) {
+  const started = await call('POST', '/v1/jobs', { kind: 'migration', args });
+  expect(started.status, started.text).toBe(200);
+  for (let i = 0; i < 300; i++) {
+    const job = (await call('GET', `/v1/jobs/${started.json.result.job_id}`)).json.result;
+    if (job.status === 'succeeded') return job.output.items;
+    if (job.status === 'failed') throw new Error(JSON.stringify(job.error));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('migration did not finish');
+}
+
+const steps = [
+  { set_values: { where: { Done: false }, values: { Hours: 1 } } },
+  { rename_property: { from: 'Hours', to: 'Effort' } },
+  { change_type: { property: 'Effort', to: { type: 'rich_text' } } },
+  { archive: { where: { Done: true } } },
+];
+const writes = () =>
+  sandbox.requestLog().filter((e) => e.method === 'PATCH' || (e.method === 'POST' && e.path.endsWith('/move')));
+
+describe('migration jobs', () => {
+  it('dry run counts, writes nothing; the real run changes exactly what it counted', async () => {
+    sandbox.clearRequestLog();
+    const preview = await runJob({ data_source_id: demo.tasks.dataSourceId, steps, dry_run: true });
+    expect(preview.map((r: any) => [r.kind, r.changes])).toEqual([
+      ['set_values', 2],
+      ['rename_property', 1],
+      ['change_type', 3],
+      ['archive', 1],
+    ]);
+    expect(writes()).toEqual([]);
+
+    const done = await runJob({ data_source_id: demo.tasks.dataSourceId, steps });
+    expect(done).toEqual(preview);
+    const rows = await call('POST', '/v1/query', { data_source_id: demo.tasks.dataSourceId });
+    const byName = Object.fromEntries(rows.json.result.rows.map((r: any) => [r.title, r.properties]));
+    expect(Object.keys(byName).sort()).toEqual(['Build landing page', 'Export legacy tables']);
+    expect(byName['Build landing page']).toMatchObject({ Effort: '1' });
+    expect(byName['Build landing page'].Hours).toBeUndefined();
+    const schema = await call('POST', '/v1/data_sources/get', { data_source_id: demo.tasks.dataSourceId });
+    expect(schema.json.result.properties.Effort).toEqual({ type: 'rich_text' });
+  });
+
+  it('refuses an unknown step before anything is queued', async () => {
+    const res = await call('POST', '/v1/jobs', {
+      kind: 'migration',
+      args: { data_source_id: demo.tasks.dataSourceId, steps: [{ drop_table: {} }] },
+    });
+    expectError(res, 400, 'validation_failed');
+    expect(res.json.error.details.valid_choices).toContain('archive');
+  });
+});
