@@ -32,6 +32,7 @@ afterAll(async () => {
 beforeEach(async () => {
   sandbox.reset();
   sandbox.setLatency(0);
+  sandbox.clearFaults();
   demo = await seedDemoWorkspace(sandbox, sandbox.token);
   sandbox.clearRequestLog();
 });
@@ -46,8 +47,8 @@ const upserts = (n: number, prefix: string) =>
     },
   }));
 
-async function waitFor(jobId: string, done: (job: any) => boolean, surface: 'rest' | 'mcp' = 'rest') {
-  for (let i = 0; i < 300; i++) {
+async function waitFor(jobId: string, done: (job: any) => boolean, surface: 'rest' | 'mcp' = 'rest', seconds = 30) {
+  for (let i = 0; i < seconds * 10; i++) {
     const job =
       surface === 'rest'
         ? (await call('GET', `/v1/jobs/${jobId}?output_limit=200`)).json.result
@@ -124,6 +125,38 @@ describe('jobs', () => {
     expect(job.status).toBe('cancelled');
     expect(job.counts.done).toBeLessThan(60);
   });
+
+  it('a job of 200 upserts succeeds step by step while Notion answers 30 % 429 and 10 % 5xx, without a duplicate', async () => {
+    sandbox.addFault({ status: 429, rate: 0.3, retryAfter: 0, seed: 11 });
+    sandbox.addFault({ status: 503, rate: 0.1, afterCommit: true, seed: 12, methods: ['POST', 'PATCH'] });
+    sandbox.addFault({ status: 502, rate: 0.1, seed: 13, methods: ['GET'] });
+    try {
+      const started = (
+        await call('POST', '/v1/jobs', {
+          kind: 'bulk',
+          args: { ops: upserts(200, 'Stormy'), mode: 'continue_on_error' },
+        })
+      ).json.result;
+      const job = await waitFor(started.job_id, (j) => j.status === 'succeeded' || j.status === 'failed', 'rest', 110);
+      expect(job.counts).toMatchObject({ done: 200, succeeded: 200, failed: 0 });
+    } finally {
+      sandbox.clearFaults();
+    }
+    const rows = await call('POST', '/v1/query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Name: { starts_with: 'Stormy' } },
+      page_size: 100,
+    });
+    const more = await call('POST', '/v1/query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Name: { starts_with: 'Stormy' } },
+      page_size: 100,
+      start_cursor: rows.json.result.next_cursor,
+    });
+    const names = [...rows.json.result.rows, ...more.json.result.rows].map((r: any) => r.title);
+    expect(names).toHaveLength(200);
+    expect(new Set(names).size).toBe(200);
+  }, 120_000);
 
   it('bad args are refused before anything is queued; an unknown job is not_found', async () => {
     expectError(await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops: [] } }), 400, 'validation_failed');
