@@ -61,7 +61,9 @@ export class Engine {
     const writes = policy.writes && (opHooks?.writes?.(input as never) ?? true);
 
     const connection =
-      policy.connection === 'required' ? await this.#resolveConnection(call.principal, input.connection_id) : null;
+      policy.connection === 'required'
+        ? await this.#resolveConnection(call.principal, input.connection_id, call.actor === 'job')
+        : null;
     if (writes && this.services.settings.readOnly) {
       throw new GatewayError(
         'read_only',
@@ -203,14 +205,21 @@ export class Engine {
   }
 
   /** The connection a call runs on, resolved once: explicit id → the only one → DEFAULT_CONNECTION_ID. */
-  async #resolveConnection(principal: Principal, connectionId: unknown): Promise<ResolvedConnection> {
+  async #resolveConnection(
+    principal: Principal,
+    connectionId: unknown,
+    background: boolean,
+  ): Promise<ResolvedConnection> {
     const handle = await this.services.connections.resolve(
       principal,
       typeof connectionId === 'string' ? connectionId : null,
     );
     const token = await handle.accessToken();
     const id = handle.summary.connection_id;
-    return { summary: handle.summary, notion: (notionVersion) => this.services.notion.for(id, token, notionVersion) };
+    return {
+      summary: handle.summary,
+      notion: (notionVersion) => this.services.notion.for(id, token, notionVersion, background),
+    };
   }
 
   #gatewayError(error: unknown, operationId: OperationId, call: CallContext): GatewayError {

@@ -27,6 +27,8 @@ export interface CallPolicyOptions {
   pacer: Pacer;
   /** Pacing key: the connection id. */
   paceKey: string;
+  /** Requests of a background job: they let the connection's interactive requests go first. */
+  background?: boolean;
   /** Per attempt, headers and body included. */
   timeoutMs: number;
   /** Retries of a read after a failure the SDK does not retry itself. */
@@ -94,7 +96,7 @@ export function createPolicyFetch(options: CallPolicyOptions) {
     const kind: RouteKind = classifyNotionCall(method, path);
     const { agent: _sdkAgent, ...request } = init;
     for (let attempt = 0; ; attempt++) {
-      await options.pacer.acquire(options.paceKey);
+      await options.pacer.acquire(options.paceKey, { background: options.background });
       let response: Response;
       try {
         response = (await undiciFetch(url, {

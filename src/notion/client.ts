@@ -30,16 +30,17 @@ export class NotionClients {
     this.#options = options;
   }
 
-  for(connectionId: string, token: string, notionVersion?: string): Client {
+  /** `background`: a job's client, whose requests let the connection's interactive ones go first. */
+  for(connectionId: string, token: string, notionVersion?: string, background = false): Client {
     // The cache key holds a digest of the token, never the token itself.
     const fingerprint = createHash('sha256').update(token).digest('base64url').slice(0, 16);
-    const key = `${connectionId}:${fingerprint}:${notionVersion ?? 'default'}`;
+    const key = `${connectionId}:${fingerprint}:${notionVersion ?? 'default'}:${background ? 'job' : 'call'}`;
     let client = this.#cache.get(key);
     if (!client) {
       for (const old of this.#cache.keys()) {
         if (old.startsWith(`${connectionId}:`) && !old.includes(fingerprint)) this.#cache.delete(old);
       }
-      client = createNotionClient(token, { ...this.#options, notionVersion, paceKey: connectionId });
+      client = createNotionClient(token, { ...this.#options, notionVersion, paceKey: connectionId, background });
       this.#cache.set(key, client);
     }
     return client;
@@ -55,6 +56,7 @@ export interface CreateClientOptions {
   pacer?: Pacer;
   /** Which pace the requests wait for (the connection id); unpaced without one. */
   paceKey?: string;
+  background?: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export function createNotionClient(auth: string | undefined, options: CreateClie
     fetch: createPolicyFetch({
       pacer,
       paceKey: options.paceKey ?? '',
+      background: options.background,
       timeoutMs: options.timeoutMs,
       maxRetries,
       logger: options.logger,

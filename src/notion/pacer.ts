@@ -12,8 +12,12 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../shared/errors.ts';
 
 export interface Pacer {
-  /** Resolves when `key` may send one request; throws `rate_limited` when that would take longer than allowed. */
-  acquire(key: string): Promise<void>;
+  /**
+   * Resolves when `key` may send one request; throws `rate_limited` when that would take longer than allowed.
+   * A `background` request (a job step) lets waiting interactive requests of the same key go first, so a long job
+   * never starves the calls ChatGPT is waiting on; alone, it runs at the full pace.
+   */
+  acquire(key: string, options?: { background?: boolean }): Promise<void>;
 }
 
 export interface PaceSettings {
@@ -30,29 +34,49 @@ export function createPacer(settings: PaceSettings): Pacer {
   // `burst` requests per window, the window as long as `burst` requests take at the sustained rate.
   const windowSeconds = (burst * 60) / settings.perMinute;
   const limiter = new RateLimiterMemory({ points: burst, duration: windowSeconds, keyPrefix: 'notion-pace' });
+  /** Interactive requests waiting for a turn, per key. */
+  const waiting = new Map<string, number>();
   return {
-    async acquire(key) {
-      const started = Date.now();
-      for (;;) {
-        try {
-          await limiter.consume(key);
-          return;
-        } catch (rejection) {
-          if (!(rejection instanceof RateLimiterRes)) throw rejection;
-          const waitMs = Math.max(1, rejection.msBeforeNext);
-          if (Date.now() - started + waitMs > settings.maxWaitMs) {
-            const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-            throw new GatewayError(
-              'rate_limited',
-              `This connection is at its Notion pace (${settings.perMinute} requests a minute); retry in ${retryAfter} s.`,
-              { retry_after_seconds: retryAfter, requests_per_minute: settings.perMinute },
-            );
-          }
-          await sleep(waitMs);
+    async acquire(key, options = {}) {
+      if (!options.background) waiting.set(key, (waiting.get(key) ?? 0) + 1);
+      try {
+        await take(key, Date.now(), options.background === true);
+      } finally {
+        if (!options.background) {
+          const left = (waiting.get(key) ?? 1) - 1;
+          if (left > 0) waiting.set(key, left);
+          else waiting.delete(key);
         }
       }
     },
   };
+
+  async function take(key: string, started: number, background: boolean): Promise<void> {
+    for (;;) {
+      // A job step steps aside while interactive requests of its connection wait (its own wait is not counted).
+      if (background && (waiting.get(key) ?? 0) > 0) {
+        await sleep(25);
+        started += 25;
+        continue;
+      }
+      try {
+        await limiter.consume(key);
+        return;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const waitMs = Math.max(1, rejection.msBeforeNext);
+        if (Date.now() - started + waitMs > settings.maxWaitMs) {
+          const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+          throw new GatewayError(
+            'rate_limited',
+            `This connection is at its Notion pace (${settings.perMinute} requests a minute); retry in ${retryAfter} s.`,
+            { retry_after_seconds: retryAfter, requests_per_minute: settings.perMinute },
+          );
+        }
+        await sleep(waitMs);
+      }
+    }
+  }
 }
 
 /** No pacing (the connection layer's one-off calls, made before a connection exists). */
