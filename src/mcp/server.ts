@@ -116,17 +116,33 @@ const SERVER_INSTRUCTIONS =
   'When several connections exist, call connections_list and pass connection_id.';
 
 /** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
+/** A result's JSON, made once: the size policy measures it and the text content reuses it. */
+const jsonOf = new WeakMap<object, string>();
+const serialise = (result: Record<string, unknown>): string => {
+  let json = jsonOf.get(result);
+  if (json === undefined) {
+    json = JSON.stringify(result);
+    jsonOf.set(result, json);
+  }
+  return json;
+};
+
 function toolResult(result: Record<string, unknown>, requestId: string, replayed: boolean): CallToolResult {
   return {
-    content: [{ type: 'text', text: JSON.stringify(result) }],
+    content: [{ type: 'text', text: serialise(result) }],
     structuredContent: result,
     _meta: replayed ? { request_id: requestId, idempotent_replay: true } : { request_id: requestId },
   };
 }
 
-/** What the client receives for a result: the size policy counts this, not the bare result. */
-const toolResultSize = (result: unknown) =>
-  JSON.stringify(toolResult(result as Record<string, unknown>, '', false)).length;
+/**
+ * What the client receives for a result: the size policy counts this, not the bare result. The result is carried
+ * twice: as structured content (its JSON) and as text (that JSON again, escaped inside a string), plus the frame.
+ */
+const toolResultSize = (result: unknown) => {
+  const json = serialise(result as Record<string, unknown>);
+  return json.length + JSON.stringify(json).length + 128;
+};
 
 function errorResult(error: GatewayError, requestId: string): CallToolResult {
   const payload = { ok: false, error: toErrorBody(error), meta: { request_id: requestId } };
