@@ -25,6 +25,7 @@ export interface NotionClientOptions {
 export class NotionClients {
   readonly #options: NotionClientOptions;
   readonly #cache = new Map<string, Client>();
+  readonly #fingerprints = new Map<string, string>();
 
   constructor(options: NotionClientOptions) {
     this.#options = options;
@@ -32,8 +33,13 @@ export class NotionClients {
 
   /** `background`: a job's client, whose requests let the connection's interactive ones go first. */
   for(connectionId: string, token: string, notionVersion?: string, background = false): Client {
-    // The cache key holds a digest of the token, never the token itself.
-    const fingerprint = createHash('sha256').update(token).digest('base64url').slice(0, 16);
+    // The cache key holds a digest of the token, never the token itself (computed once per token, not per call).
+    let fingerprint = this.#fingerprints.get(token);
+    if (!fingerprint) {
+      fingerprint = createHash('sha256').update(token).digest('base64url').slice(0, 16);
+      if (this.#fingerprints.size >= 1_000) this.#fingerprints.clear();
+      this.#fingerprints.set(token, fingerprint);
+    }
     const key = `${connectionId}:${fingerprint}:${notionVersion ?? 'default'}:${background ? 'job' : 'call'}`;
     let client = this.#cache.get(key);
     if (!client) {
