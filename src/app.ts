@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { type AuthorizationServer, createAuthorizationServer } from './auth/server.ts';
 import { NOTION_SCOPE } from './auth/tokens.ts';
 import { resolveApiToken } from './config/api-token.ts';
-import type { Config } from './config/env.ts';
+import { type Config, storageOptions } from './config/env.ts';
 import { loadGeneratedDocument, type OpenApiDocument, withOAuth, withServer } from './contract/openapi.ts';
 import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
@@ -70,13 +70,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const build = buildInfo(config);
   const apiToken = resolveApiToken(config, logger);
   const { store, cipher } = await openSecureStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    pgliteDir: config.pgliteDir,
-    env: {
-      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
-      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
-    },
+    ...storageOptions(config),
     logger,
   });
   const { clientId, clientSecret, redirectUri, stateSecret, returnOrigins } = config.notionOAuth;

@@ -217,3 +217,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     buildSha: v.BUILD_SHA ?? null,
   };
 }
+
+/** Where the store lives and which keys protect its tokens: what `openSecureStore` takes, for the server and every CLI. */
+export function storageOptions(config: Config) {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteDir: config.pgliteDir,
+    env: {
+      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
+      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
+    },
+  };
+}

@@ -128,45 +128,49 @@ export class JobRunner {
     await this.#save(job.id, counts(run.results), { items: run.results as unknown as Record<string, unknown>[] });
   }
 
-  async #plan(job: JobRow, call: CallContext): Promise<void> {
+  /**
+   * Plans and migrations count their writes as steps and answer one report at the end. Their writes carry
+   * `job:<id>#…` keys, so a resumed run replays what already ran and only then writes on.
+   */
+  async #stepped<T>(
+    job: JobRow,
+    call: CallContext,
+    run: (steps: {
+      invoke: Invoke;
+      connectionId: string;
+      keyPrefix: string;
+      progress(done: number): Promise<void>;
+    }) => Promise<T>,
+    items: (report: T) => Record<string, unknown>[],
+  ): Promise<void> {
     let done = 0;
-    const result = await applyPlan(job.args as Plan, {
+    const report = await run({
       invoke: (op, input) => this.#engine.invoke(op, input, call),
       connectionId: job.connection_id,
-      osState: this.#store.osState,
-      locks: this.#store.locks,
       keyPrefix: `job:${job.id}`,
       progress: async (steps) => {
         done = steps;
         await this.#save(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
       },
     });
-    await this.#save(
-      job.id,
-      { done, total: done, succeeded: done, failed: 0 },
-      {
-        items: [result as unknown as Record<string, unknown>],
-      },
+    await this.#save(job.id, { done, total: done, succeeded: done, failed: 0 }, { items: items(report) });
+  }
+
+  #plan(job: JobRow, call: CallContext): Promise<void> {
+    return this.#stepped(
+      job,
+      call,
+      (steps) => applyPlan(job.args as Plan, { ...steps, osState: this.#store.osState, locks: this.#store.locks }),
+      (result) => [result as unknown as Record<string, unknown>],
     );
   }
 
-  async #migration(job: JobRow, call: CallContext): Promise<void> {
-    let done = 0;
-    const reports = await runMigration(job.args as Migration, {
-      invoke: (op, input) => this.#engine.invoke(op, input, call),
-      connectionId: job.connection_id,
-      keyPrefix: `job:${job.id}`,
-      progress: async (steps) => {
-        done = steps;
-        await this.#save(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
-      },
-    });
-    await this.#save(
-      job.id,
-      { done, total: done, succeeded: done, failed: 0 },
-      {
-        items: reports as unknown as Record<string, unknown>[],
-      },
+  #migration(job: JobRow, call: CallContext): Promise<void> {
+    return this.#stepped(
+      job,
+      call,
+      (steps) => runMigration(job.args as Migration, steps),
+      (reports) => reports as unknown as Record<string, unknown>[],
     );
   }
 

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { createAdapterClass, recordStore } from '../../src/auth/adapter.ts';
 import { gptRedirectUris, registerActionsClient } from '../../src/auth/clients.ts';
 import { rotateSigningKey } from '../../src/auth/keys.ts';
-import { loadConfig } from '../../src/config/env.ts';
+import { loadConfig, storageOptions } from '../../src/config/env.ts';
 import { openSecureStore } from '../../src/domain/secure-store.ts';
 
 const { values } = parseArgs({
@@ -40,13 +40,7 @@ if (values.help || (!values['gpt-id'] && !values['redirect-uri']?.length && !val
 try {
   const config = loadConfig();
   const { store, cipher } = await openSecureStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    pgliteDir: config.pgliteDir,
-    env: {
-      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
-      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
-    },
+    ...storageOptions(config),
   });
   try {
     if (values['rotate-signing-key']) {

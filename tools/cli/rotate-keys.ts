@@ -4,19 +4,13 @@
  * this, then drop `old` from the list. Prints how many rows were re-encrypted; never prints a key or a token.
  */
 import { reencryptRecords } from '../../src/auth/adapter.ts';
-import { loadConfig } from '../../src/config/env.ts';
+import { loadConfig, storageOptions } from '../../src/config/env.ts';
 import { openSecureStore, rotateKeys, verifyStoredKeys } from '../../src/domain/secure-store.ts';
 
 try {
   const config = loadConfig();
   const { store, cipher } = await openSecureStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    pgliteDir: config.pgliteDir,
-    env: {
-      TOKEN_ENCRYPTION_KEYS: config.tokenEncryption.keys ?? '',
-      TOKEN_ENCRYPTION_KEY: config.tokenEncryption.key ?? '',
-    },
+    ...storageOptions(config),
     verifyKeys: false,
   });
   try {
