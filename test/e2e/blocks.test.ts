@@ -3,27 +3,22 @@
  * order), read back compactly across Notion's pages of 100, with a cursor to continue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
-import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
+import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
-import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { type Stack, startStack } from '../support/stack.ts';
 
+let stack: Stack;
 let sandbox: Sandbox;
 let demo: DemoWorkspace;
-let gateway: RunningGateway;
-let call: ReturnType<typeof api>;
+let call: Stack['call'];
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  demo = await seedDemoWorkspace(sandbox, sandbox.token);
-  gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
-  call = api(gateway.url);
+  stack = await startStack();
+  ({ sandbox, demo, call } = stack);
 });
 
-afterAll(async () => {
-  await gateway?.close();
-  await sandbox?.close();
-});
+afterAll(async () => stack?.close());
 
 describe('blocks', () => {
   it('appends 250 blocks in order in batches of 100 and reads them back compactly, page after page', async () => {

@@ -4,37 +4,27 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
-import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
+import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
-import { API_TOKEN, api, type RunningGateway, startGateway } from '../support/gateway.ts';
-import { connectMcp } from '../support/mcp.ts';
+import { reseed, type Stack, startStack } from '../support/stack.ts';
 
+let stack: Stack;
 let sandbox: Sandbox;
 let demo: DemoWorkspace;
-let gateway: RunningGateway;
 let mcp: Client;
-let call: ReturnType<typeof api>;
+let call: Stack['call'];
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
-  call = api(gateway.url);
-  mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'core,jobs' });
+  stack = await startStack({ toolsets: 'core,jobs' });
+  ({ sandbox, call } = stack);
+  mcp = stack.mcp!;
 });
 
-afterAll(async () => {
-  await mcp?.close();
-  await gateway?.close();
-  await sandbox?.close();
-});
+afterAll(async () => stack?.close());
 
 beforeEach(async () => {
-  sandbox.reset();
-  sandbox.setLatency(0);
-  sandbox.clearFaults();
-  demo = await seedDemoWorkspace(sandbox, sandbox.token);
-  sandbox.clearRequestLog();
+  demo = await reseed(sandbox);
 });
 
 const upserts = (n: number, prefix: string) =>

@@ -3,27 +3,20 @@
  * removals, option merges, errors that name what to fix; pages created, read with Markdown, changed, trashed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
-import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
-import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { type Stack, startStack } from '../support/stack.ts';
 
-let sandbox: Sandbox;
+let stack: Stack;
 let demo: DemoWorkspace;
-let gateway: RunningGateway;
-let call: ReturnType<typeof api>;
+let call: Stack['call'];
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
-  demo = await seedDemoWorkspace(sandbox, sandbox.token);
-  gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
-  call = api(gateway.url);
+  stack = await startStack();
+  ({ demo, call } = stack);
 });
 
-afterAll(async () => {
-  await gateway?.close();
-  await sandbox?.close();
-});
+afterAll(async () => stack?.close());
 
 describe('schemas', () => {
   it('creates a database from the friendly schema and reads it back the same way', async () => {
