@@ -14,6 +14,7 @@ import { normaliseUuid } from '../../shared/ids.ts';
 import { closest, describe, invalidProperty, quoteList, unknownProperty } from './errors.ts';
 import { lookupProperty } from './lookup.ts';
 import {
+  aliasOf,
   type DataSourceSchema,
   isRecord,
   type NotionCreatePropertySchema,
@@ -25,6 +26,7 @@ import {
   type PropertySchema,
   SCHEMA_TYPES,
   type SchemaType,
+  TYPE_ALIASES,
 } from './types.ts';
 
 /** An option of a select, multi-select or status property: its name, or `{name, color?, description?}`. */
@@ -89,18 +91,6 @@ const ROLLUP_FUNCTIONS = [
 
 /** Type keys of raw Notion schemas (including types the friendly format does not create). */
 const RAW_TYPES: readonly string[] = [...SCHEMA_TYPES, 'place', 'location', 'verification', 'last_visited_time'];
-
-const TYPE_ALIASES: Record<string, SchemaType> = {
-  text: 'rich_text',
-  multiselect: 'multi_select',
-  'multi-select': 'multi_select',
-  phone: 'phone_number',
-  person: 'people',
-  user: 'people',
-  users: 'people',
-  file: 'files',
-  boolean: 'checkbox',
-};
 
 /** Keys a friendly schema of each type may carry besides type, name and description. */
 const KEYS: Partial<Record<SchemaType, readonly string[]>> = {
@@ -243,7 +233,7 @@ function batchTypes(input: Record<string, unknown>): Map<string, string | undefi
     let t: string | undefined;
     if (isRecord(raw)) {
       const r = rawType(raw);
-      t = r ?? (typeof raw.type === 'string' ? (TYPE_ALIASES[raw.type] ?? raw.type) : undefined);
+      t = r ?? (typeof raw.type === 'string' ? aliasOf(raw.type) : undefined);
     }
     out.set(name, t);
   }
@@ -309,11 +299,11 @@ function property(name: string, raw: unknown, ctx: Ctx, existing?: PropertySchem
 }
 
 function schemaType(name: string, given: unknown): SchemaType {
-  const t = typeof given === 'string' ? (TYPE_ALIASES[given] ?? given) : given;
+  const t = typeof given === 'string' ? aliasOf(given) : given;
   const found = SCHEMA_TYPES.find((s) => s === t);
   if (found) return found;
   const near = typeof given === 'string' ? closest(given, [...SCHEMA_TYPES, ...Object.keys(TYPE_ALIASES)]) : undefined;
-  const suggestion = near === undefined ? undefined : (TYPE_ALIASES[near] ?? near);
+  const suggestion = near === undefined ? undefined : aliasOf(near);
   throw invalidProperty(
     `Property ${JSON.stringify(name)}: ${given === undefined ? 'no "type" given' : `unknown type ${describe(given)}`}.${suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ''} Types: ${quoteList(SCHEMA_TYPES)}.`,
     {

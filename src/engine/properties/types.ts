@@ -89,3 +89,18 @@ export type OptionColor = (typeof OPTION_COLORS)[number];
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Type names a caller may write in `{"type": …}` besides the real ones, for schemas and values alike. */
+export const TYPE_ALIASES = {
+  text: 'rich_text',
+  multiselect: 'multi_select',
+  'multi-select': 'multi_select',
+  phone: 'phone_number',
+  person: 'people',
+  user: 'people',
+  users: 'people',
+  file: 'files',
+  boolean: 'checkbox',
+} as const satisfies Record<string, string>;
+
+export const aliasOf = (given: string): string => (TYPE_ALIASES as Record<string, string>)[given] ?? given;

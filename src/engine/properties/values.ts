@@ -10,6 +10,7 @@ import { computedProperty, describe, invalidProperty, unknownOption, wrongValue 
 import { findProperty } from './lookup.ts';
 import { MAX_RICH_TEXT_ITEMS, MAX_TEXT_LENGTH, textToRichText } from './rich-text.ts';
 import {
+  aliasOf,
   type DataSourceSchema,
   isComputedType,
   isRecord,
@@ -103,19 +104,6 @@ function example(type: WritableType, p: PropertySchema): unknown {
   }
 }
 
-/** Type names a caller may use in `{"type": …}` for a schema type. */
-const TYPE_ALIASES: Record<string, WritableType> = {
-  text: 'rich_text',
-  multiselect: 'multi_select',
-  'multi-select': 'multi_select',
-  phone: 'phone_number',
-  person: 'people',
-  user: 'people',
-  users: 'people',
-  file: 'files',
-  boolean: 'checkbox',
-};
-
 /** Whether a value under a type's own key has Notion's shape (else it is read as shorthand). */
 function nativeShaped(type: string, v: unknown): boolean {
   if (v === null) return true;
@@ -197,7 +185,7 @@ export async function buildPropertyValue(
       value = raw[type];
     } else if ('value' in raw && Object.keys(raw).every((k) => k === 'value' || k === 'type' || k === 'markdown')) {
       if (raw.type !== undefined) {
-        const asked = typeof raw.type === 'string' ? (TYPE_ALIASES[raw.type] ?? raw.type) : raw.type;
+        const asked = typeof raw.type === 'string' ? aliasOf(raw.type) : raw.type;
         if (asked !== type) throw typeMismatch(name, prop, raw.type);
       }
       if (raw.markdown !== undefined) {
