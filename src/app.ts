@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import { type AuthorizationServer, createAuthorizationServer } from './auth/server.ts';
+import type { AuthorizationServer } from './auth/server.ts';
 import { NOTION_SCOPE } from './auth/tokens.ts';
 import { resolveApiToken } from './config/api-token.ts';
 import { type Config, storageOptions } from './config/env.ts';
@@ -118,6 +118,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     onCompleted: async (result) => authServer?.onNotionCompleted(result),
   });
   if (config.oauthServer) {
+    // Loaded only when on: oidc-provider and its dependencies stay out of the memory of a gateway without OAuth.
+    const { createAuthorizationServer } = await import('./auth/server.ts');
     authServer = await createAuthorizationServer({
       ...config.oauthServer,
       store,
