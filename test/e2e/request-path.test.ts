@@ -429,6 +429,32 @@ describe('size policy', () => {
   });
 });
 
+describe('size policy over MCP', () => {
+  it('counts what an MCP client receives (the result twice), not the bare result', async () => {
+    // A page whose REST answer is just under the limit: over MCP, carried as structured content and as text, it is over.
+    const title = 'x'.repeat(1800);
+    const page = await call('POST', '/v1/notion/request', createPage(title));
+    const read = { method: 'GET', path: `/v1/pages/${page.json.result.response.id}` };
+    const restSize = JSON.stringify((await call('POST', '/v1/notion/read', read)).json.result).length;
+    const tight = await startGateway({
+      NOTION_TOKEN: 'secret_request_path',
+      NOTION_BASE_URL: sandbox.url,
+      MAX_RESPONSE_CHARS: String(restSize + 200),
+    });
+    const client = await connectMcp(tight.url, 'streamable-http', API_TOKEN);
+    try {
+      expect((await api(tight.url)('POST', '/v1/notion/read', read)).status).toBe(200);
+      const viaMcp = await client.callTool({ name: 'notion_read', arguments: read });
+      expect(viaMcp.isError).toBe(true);
+      const body = JSON.parse((viaMcp.content as Array<{ text: string }>)[0]!.text);
+      expect(body.error.code).toBe('response_too_large');
+    } finally {
+      await client.close();
+      await tight.close();
+    }
+  });
+});
+
 describe('pacing and read-only mode', () => {
   let paced: RunningGateway;
   let readOnly: RunningGateway;
