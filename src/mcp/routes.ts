@@ -1,6 +1,6 @@
 /**
- * MCP transports on Koa. Streamable HTTP at /mcp is stateless: a new Server and transport per request (the SDK
- * refuses to reuse them), so any replica can answer any call. Legacy SSE (GET /sse + POST /messages) is stateful by
+ * MCP transports on Koa. Streamable HTTP at /mcp is stateless and answers in JSON (json-transport.ts), from a pool
+ * of servers that keep nothing of a request, so any replica can answer any call. Legacy SSE (GET /sse + POST /messages) is stateful by
  * nature: its sessions live in this process until the stream closes.
  *
  * Every MCP route runs, in order: the Host/Origin check (DNS rebinding), authentication from the headers alone, and
@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -155,18 +154,20 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       ctx.body = rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message);
       return;
     }
-    const { server, release } = pool.acquire(toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    ctx.respond = false;
-    ctx.res.on('close', () => {
-      // Closing the transport closes the server's side too; the server then waits in the pool for the next request.
-      void transport.close().then(
-        () => release(),
-        () => undefined,
-      );
-    });
-    await server.connect(transport);
-    await transport.handleRequest(ctx.req, ctx.res, body);
+    const { transport, release } = pool.acquire(toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'));
+    try {
+      const answer = await transport.exchange(ctx.req.headers, body);
+      ctx.status = answer.status;
+      if (answer.body !== undefined) {
+        ctx.body = answer.body;
+      } else {
+        // 202 with an empty body and no type, as the SDK answers (Koa would otherwise write "Accepted").
+        ctx.body = '';
+        ctx.remove('Content-Type');
+      }
+    } finally {
+      release();
+    }
   });
 
   // Stateless: there is no server-initiated stream to GET and no session to DELETE.
@@ -229,6 +230,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
     async close() {
       await Promise.all([...sseSessions.values()].map((s) => s.transport.close()));
       sseSessions.clear();
+      await pool.close();
     },
   };
 }

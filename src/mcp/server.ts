@@ -22,6 +22,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { OperationId } from '../engine/types.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, validationFailed } from '../shared/validation.ts';
+import { StatelessJsonTransport } from './json-transport.ts';
 
 interface GeneratedTool extends Tool {
   _meta: { operationId: string; method: string; path: string; toolset: Toolset };
@@ -204,37 +205,57 @@ export function createMcpServer(
 }
 
 export interface McpServerPool {
-  /** An idle server bound to this request; `release` once its transport has closed. */
-  acquire(catalog: McpToolView, contextForCall: () => CallContext): { server: Server; release(): void };
+  /**
+   * An idle server bound to this request, with the transport it stays connected to; `release` once the exchange is
+   * answered.
+   */
+  acquire(
+    catalog: McpToolView,
+    contextForCall: () => CallContext,
+  ): { transport: StatelessJsonTransport; release(): void };
+  close(): Promise<void>;
+}
+
+interface PooledServer {
+  server: Server;
+  transport: StatelessJsonTransport;
+  binding: Binding;
 }
 
 /**
- * Stateless Streamable HTTP needs a fresh transport per request, but not a fresh server: building one (handlers,
- * capabilities) is most of the per-request cost. A server serves one request at a time; closed, it is rebound and
- * reused. At most `maxIdle` wait in the pool; under more concurrency extra servers are built and dropped.
+ * Stateless Streamable HTTP answers each request on its own, but needs neither a fresh server nor a fresh transport
+ * for it: building a server (handlers, capabilities) and connecting it were most of the per-request cost. A server
+ * serves one request at a time, connected once to its own StatelessJsonTransport; released, it is rebound to the
+ * next request. At most `maxIdle` wait in the pool; under more concurrency extra servers are built and dropped.
  */
 export function createMcpServerPool(engine: Engine, version: string, maxIdle = 32): McpServerPool {
-  const idle: Array<{ server: Server; binding: Binding }> = [];
+  const idle: PooledServer[] = [];
   const unbound = (): CallContext => {
     throw new Error('MCP server used outside a request');
   };
+  const build = (binding: Binding): PooledServer => {
+    const server = buildServer(engine, binding, version);
+    const transport = new StatelessJsonTransport();
+    // Its start() does nothing: the server is listening once this returns.
+    void server.connect(transport);
+    return { server, transport, binding };
+  };
   return {
     acquire(catalog, contextForCall) {
-      let entry = idle.pop();
-      if (!entry) {
-        const binding: Binding = { catalog, contextForCall };
-        entry = { server: buildServer(engine, binding, version), binding };
-      }
+      const entry = idle.pop() ?? build({ catalog, contextForCall });
       entry.binding.catalog = catalog;
       entry.binding.contextForCall = contextForCall;
-      const taken = entry;
       return {
-        server: taken.server,
+        transport: entry.transport,
         release() {
-          taken.binding.contextForCall = unbound;
-          if (idle.length < maxIdle) idle.push(taken);
+          entry.binding.contextForCall = unbound;
+          if (idle.length < maxIdle) idle.push(entry);
+          else void entry.server.close();
         },
       };
+    },
+    async close() {
+      await Promise.all(idle.splice(0).map((e) => e.server.close()));
     },
   };
 }

@@ -134,6 +134,33 @@ describe('MCP authentication', () => {
     expect(orphan.status).toBe(404);
   });
 
+  it('answers the HTTP exchanges of Streamable HTTP: 202 for a notification, 406 without both media types', async () => {
+    const post = (body: unknown, accept: string) =>
+      fetch(`${gateway.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', accept },
+        body: JSON.stringify(body),
+      });
+    const both = 'application/json, text/event-stream';
+    const notified = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, both);
+    expect(notified.status).toBe(202);
+    expect(notified.headers.get('content-type')).toBeNull();
+    expect(await notified.text()).toBe('');
+    const refused = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, 'application/json');
+    expect(refused.status).toBe(406);
+    expect(await refused.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000 } });
+    const batch = await post(
+      [
+        { jsonrpc: '2.0', id: 'a', method: 'ping' },
+        { jsonrpc: '2.0', id: 'b', method: 'tools/list' },
+      ],
+      both,
+    );
+    const answers = (await batch.json()) as Array<{ id: string; result: Record<string, unknown> }>;
+    expect(answers.map((a) => a.id)).toEqual(['a', 'b']);
+    expect(answers[1]!.result.tools).toHaveLength(6);
+  });
+
   it('runs unauthenticated only when MCP_AUTH=none is set explicitly', async () => {
     const open = await startGateway({ NOTION_TOKEN: 'secret_mcp_e2e', NOTION_BASE_URL: sandbox.url, MCP_AUTH: 'none' });
     try {
