@@ -1,4 +1,5 @@
-# Notion Gateway: Node 24 runs the TypeScript sources directly (type stripping), so there is no build step.
+# Notion Gateway: Node 24 runs the TypeScript sources directly (type stripping), so there is no build step. The
+# compile cache below keeps the stripped sources and V8's code: the stripper is never loaded at run time (≈ 15 MiB).
 FROM node:24-bookworm-slim
 
 WORKDIR /app
@@ -16,6 +17,11 @@ COPY src ./src
 #   docker compose exec api npm run rotate-keys    (or: node tools/cli/rotate-keys.ts)
 #   docker compose exec api npm run oauth:client -- --gpt-id g-…   (OAUTH=on: the Custom GPT Actions client)
 COPY tools/cli/migrate.ts tools/cli/rotate-keys.ts tools/cli/oauth-client.ts ./tools/cli/
+
+# Filled here by a configuration check (it loads every module), with the flags of CMD; writable by the server, which
+# adds the modules it loads later (oidc-provider with OAUTH=on).
+ENV NODE_COMPILE_CACHE=/app/.cache/node
+RUN node --liftoff-only --max-semi-space-size=2 src/main.ts --check && chown -R node:node /app/.cache
 
 ARG BUILD_SHA=unknown
 ENV BUILD_SHA=${BUILD_SHA} \

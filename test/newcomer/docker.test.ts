@@ -124,7 +124,7 @@ describe('Dockerfile', () => {
   }
 
   const entries = ['start', 'migrate', 'rotate-keys', 'oauth:client'].map((script) => {
-    const m = /^node (?:--\S+ )*(\S+\.ts)/.exec(pkg.scripts[script]!);
+    const m = /^(?:[A-Z_]+=\S+ )*node (?:--\S+ )*(\S+\.ts)/.exec(pkg.scripts[script]!);
     expect(m, script).not.toBeNull();
     return m![1]!;
   });
@@ -136,6 +136,14 @@ describe('Dockerfile', () => {
     for (const entry of entries) expect(existsSync(join(root, entry)), entry).toBe(true);
     expect(shipped('generated/openapi.json')).toBe(true);
     expect(shipped('package.json')).toBe(true);
+  });
+
+  it('runs the server as npm start does, from a compile cache filled with the same Node flags', () => {
+    const startFlags = /node ((?:--\S+ )*)src\/main\.ts/.exec(pkg.scripts.start!)![1]!.trim().split(' ');
+    const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)![1]!) as string[];
+    expect(cmd).toEqual(['node', ...startFlags, 'src/main.ts']);
+    expect(dockerfile).toMatch(/^ENV NODE_COMPILE_CACHE=\S+$/m);
+    expect(dockerfile).toContain(`RUN node ${startFlags.join(' ')} src/main.ts --check`);
   });
 
   it('needs no devDependency to run them (the image installs with --omit=dev)', () => {

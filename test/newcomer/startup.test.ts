@@ -123,6 +123,33 @@ describe('configuration problems', () => {
   });
 });
 
+describe('npm start -- --check', () => {
+  it('checks the configuration, opens nothing and fills the compile cache the Docker image is built with', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ng-check-'));
+    const cache = mkdtempSync(join(tmpdir(), 'ng-compile-cache-'));
+    try {
+      const out = execFileSync(process.execPath, [MAIN, '--check'], {
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir, NODE_COMPILE_CACHE: cache },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).toString();
+      expect(out.trim()).toBe('Configuration OK.');
+      expect(readdirSync(dataDir)).toEqual([]);
+      // One entry per module loaded: the gateway's sources and its dependencies (hundreds), not a handful.
+      const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(entries.length).toBeGreaterThan(300);
+      expect(() =>
+        execFileSync(process.execPath, [MAIN, '--check'], {
+          env: { PATH: process.env.PATH, DATA_DIR: dataDir, MCP_AUTH: 'maybe' },
+          stdio: 'pipe',
+        }),
+      ).toThrow(/MCP_AUTH must be one of: bearer, none/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the start log', () => {
   let sandbox: Sandbox;
   let cwd: string;

@@ -117,12 +117,22 @@ export async function waitUntil(proc: NodeChild, ready: () => Promise<boolean>, 
 }
 
 /** The Node flags `npm start` passes (`"start": "node <flags> src/main.ts"` in that checkout's package.json). */
-export function startScriptFlags(cwd = root): string[] {
+/** The `VAR=value` assignments and Node flags of `npm start` (`VAR=v node <flags> src/main.ts`) in a checkout. */
+export function startScript(cwd = root): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
   const words = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
+    const [name, ...value] = words.shift()!.split('=');
+    // npm runs the script in the checkout: relative paths are relative to it.
+    env[name!] = value.join('=');
+  }
   const main = words.indexOf('src/main.ts');
-  return words[0] === 'node' && main > 0 ? words.slice(1, main) : [];
+  const flags = words[0] === 'node' && main > 0 ? words.slice(1, main) : [];
+  return { env, flags };
 }
+
+export const startScriptFlags = (cwd = root): string[] => startScript(cwd).flags;
 
 /**
  * `node <npm start's flags> src/main.ts` on 127.0.0.1 and a free port; resolves at the first 200 from /health. `cwd`
@@ -135,10 +145,11 @@ export async function startGateway(
 ) {
   const port = await freePort();
   const started = performance.now();
+  const script = startScript(spawnOptions.cwd);
   const proc = spawnNode(
     ['src/main.ts'],
-    { LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    { ...spawnOptions, nodeFlags: [...startScriptFlags(spawnOptions.cwd), ...(spawnOptions.nodeFlags ?? [])] },
+    { LOG_LEVEL: 'warn', ...script.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    { ...spawnOptions, nodeFlags: [...script.flags, ...(spawnOptions.nodeFlags ?? [])] },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(proc, async () => (await fetch(`${url}/health`)).ok);
