@@ -4,6 +4,7 @@
  * instead of running initdb + every migration. `npm run store:template` rebuilds it (see `buildPgliteTemplate()` in
  * store.ts); test/store/template.test.ts fails when it no longer matches the migrations or the PGlite version.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -140,10 +141,34 @@ export async function seedFromTemplate(dir: string): Promise<{ seeded: true } | 
   if (!state.fresh) return { seeded: false, reason: state.reason };
   const staging = `${dir}.seeding`;
   rmSync(staging, { recursive: true, force: true });
-  await extractTar(createReadStream(TEMPLATE_FILE).pipe(createBrotliDecompress()), staging);
+  await runExtractor(staging);
   if (existsSync(dir)) rmdirSync(dir);
   renameSync(staging, dir);
   return { seeded: true };
+}
+
+/** Extracts the template into `dir` (in this process: see extract-template.ts for why the server does not). */
+export async function extractTemplate(dir: string): Promise<void> {
+  if (!dir) throw new Error('extractTemplate: no target directory');
+  await extractTar(createReadStream(TEMPLATE_FILE).pipe(createBrotliDecompress()), dir);
+}
+
+const EXTRACTOR = path.join(storeDir, 'extract-template.ts');
+
+/** Runs extract-template.ts in a child Node (the same binary; NODE_COMPILE_CACHE and the rest of the env inherited). */
+function runExtractor(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [EXTRACTOR, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`extracting the PGlite template failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+    });
+  });
 }
 
 // --- a minimal ustar reader/writer: regular files and directories, which is all a PostgreSQL data directory holds.
