@@ -29,7 +29,7 @@ import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { createKeyLocks } from './store/locks.ts';
-import { openJobQueue } from './store/queue.ts';
+import { openJobQueue, openOnFirstJob } from './store/queue.ts';
 import { createGatekeeper } from './transport/auth.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
@@ -133,8 +133,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const gatekeeper = createGatekeeper(apiToken, authServer);
 
   const locks = createKeyLocks(store);
-  // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them.
-  const queue = await openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
+  // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them. Embedded, with
+  // nothing left to resume, it starts with the first job; on PostgreSQL other processes may hand work over at any time.
+  const openQueue = () => openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
+  const queue =
+    store.driver === 'pglite' && !(await store.jobs.hasUnfinished()) ? openOnFirstJob(openQueue) : await openQueue();
   const engine = new Engine({
     connections,
     notion: new NotionClients({

@@ -6,8 +6,9 @@
  * stops (`heartbeatSeconds`), by whichever process is alive.
  *
  * PGlite has one connection: never send a job from inside a MikroORM transaction (it would wait on itself).
+ *
+ * pg-boss is imported when a queue opens, not with this module: see `openOnFirstJob`.
  */
-import { fromPglite, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Store } from './store.ts';
 
@@ -30,6 +31,7 @@ export interface QueueOptions {
 }
 
 export async function openJobQueue(store: Store, options: QueueOptions): Promise<JobQueue> {
+  const { fromPglite, PgBoss } = await import('pg-boss');
   const common = {
     schema: 'pgboss',
     migrate: true,
@@ -80,6 +82,43 @@ export async function openJobQueue(store: Store, options: QueueOptions): Promise
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 });
+    },
+  };
+}
+
+/**
+ * A queue that opens (imports and starts pg-boss, then the workers registered so far) when the first job is sent.
+ * For embedded PGlite with no unfinished job at start: one process owns the directory, so no work can arrive except
+ * through this process's own `send`, and a gateway that never runs a job never pays for pg-boss (≈ 10 MiB resident
+ * at start, a poll every 2 s). The first job waits for the opening (≈ 0.2 s). A failed opening is retried next send.
+ */
+export function openOnFirstJob(open: () => Promise<JobQueue>): JobQueue {
+  let opened: Promise<JobQueue> | null = null;
+  const workers: Array<Parameters<JobQueue['work']>> = [];
+  const ensure = (): Promise<JobQueue> => {
+    opened ??= open().then(
+      async (queue) => {
+        for (const [handler, options] of workers) await queue.work(handler, options);
+        return queue;
+      },
+      (error: unknown) => {
+        opened = null;
+        throw error;
+      },
+    );
+    return opened;
+  };
+  return {
+    async send(jobId) {
+      await (await ensure()).send(jobId);
+    },
+    async work(handler, options) {
+      // Registered before the opening: started by it. During or after: started on the open queue.
+      if (opened) await (await opened).work(handler, options);
+      else workers.push([handler, options]);
+    },
+    async stop() {
+      if (opened) await (await opened.catch(() => null))?.stop();
     },
   };
 }

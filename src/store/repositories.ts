@@ -403,6 +403,8 @@ export interface JobRepository {
   updateIf(id: string, from: JobStatus[], patch: JobPatch): Promise<JobRow | null>;
   /** Newest first. */
   list(query?: { principal?: string; connectionId?: string; status?: JobStatus; limit?: number }): Promise<JobRow[]>;
+  /** Whether any job is queued or running (work a restarted process must take up). */
+  hasUnfinished(): Promise<boolean>;
 }
 
 export function createJobRepository(fork: Fork): JobRepository {
@@ -455,6 +457,9 @@ export function createJobRepository(fork: Fork): JobRepository {
         limit: Math.min(query.limit ?? 100, 1000),
       });
       return rows.map(plain);
+    },
+    async hasUnfinished() {
+      return (await fork().count(JobEntity, { status: { $in: ['queued', 'running'] } })) > 0;
     },
   };
 }
