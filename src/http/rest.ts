@@ -103,6 +103,10 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
   }
 
   await api.init();
+  // openapi-backend flattens the document's operations (lodash chains) on every match, twice per request since the
+  // route below matches before handleRequest does; the document never changes after init, so flatten it once.
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
 
   return async function handleRest(ctx: Context) {
     const request = {
