@@ -18,7 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../shared/errors.ts';
 import { classifyNotionCall, type RouteKind } from './allowlist.ts';
 import type { Pacer } from './pacer.ts';
@@ -36,7 +36,8 @@ export interface CallPolicyOptions {
   logger?: Logger;
 }
 
-type FetchArgs = [input: string, init?: { method?: string; headers?: Record<string, string>; body?: unknown }];
+/** What the SDK sends. Its only other body, multipart FormData, is for file uploads, which the allowlist refuses. */
+type FetchArgs = [input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }];
 
 /**
  * What the SDK reads of a response (its `SupportedResponse`: status, ok, headers, text) and what the policy needs,
@@ -65,20 +66,6 @@ function notionResponse(answer: Dispatcher.ResponseData): NotionResponse {
     },
     discard: async () => {
       if (!text) await answer.body.dump();
-    },
-  };
-}
-
-/** The rare request whose body is not a JSON string (a multipart upload) goes through undici's fetch. */
-async function viaFetch(url: string, init: NonNullable<FetchArgs[1]>, signal: AbortSignal): Promise<NotionResponse> {
-  const response = await undiciFetch(url, { ...(init as object), dispatcher, signal });
-  return {
-    status: response.status,
-    ok: response.ok,
-    headers: Object.fromEntries(response.headers),
-    text: () => response.text(),
-    discard: async () => {
-      await response.body?.cancel();
     },
   };
 }
@@ -149,19 +136,16 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       // One deadline for the whole attempt: headers and body (the SDK reads the body after this returns).
       const signal = AbortSignal.timeout(options.timeoutMs);
       try {
-        response =
-          init.body === undefined || typeof init.body === 'string'
-            ? notionResponse(
-                await dispatcher.request({
-                  origin: target.origin,
-                  path: `${path}${target.search}`,
-                  method: method as Dispatcher.HttpMethod,
-                  headers: init.headers,
-                  body: init.body,
-                  signal,
-                }),
-              )
-            : await viaFetch(url, init, signal);
+        response = notionResponse(
+          await dispatcher.request({
+            origin: target.origin,
+            path: `${path}${target.search}`,
+            method: method as Dispatcher.HttpMethod,
+            headers: init.headers,
+            body: init.body,
+            signal,
+          }),
+        );
       } catch (error) {
         const failure = networkFailure(error, signal);
         const retryable = kind === 'read' || failure === 'refused';
