@@ -1,5 +1,5 @@
 /**
- * Time from `node src/main.ts` (with the Node flags of `npm start`) to the first 200 from /health, and the server's
+ * Time from `node src/main.ts` (with the environment and Node flags of `npm start`) to the first 200 from /health, and the server's
  * resident memory (VmRSS) at that moment: what an operator waits and pays at boot, store opening and migrations
  * included. Each scenario runs in a fresh process, `runs` times (default 3).
  *   npm run bench:startup [-- runs]
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.ts';
-import { makeTempDir, removeTempDir, root, rssMiB, startGateway, startScriptFlags, stopChild } from './lib.ts';
+import { makeTempDir, removeTempDir, root, rssMiB, startGateway, startScript, stopChild } from './lib.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const serverUrl =
@@ -70,8 +70,9 @@ for (let i = 0; i < runs; i++) {
     await adminExec(`drop database if exists "${db}" with (force)`);
   }
 }
-const flags = startScriptFlags();
+const script = startScript();
+const command = [...Object.entries(script.env).map(([k, v]) => `${k}=${v}`), 'node', ...script.flags, 'src/main.ts'];
 console.log(
-  `Time from \`node ${flags.length ? `${flags.join(' ')} ` : ''}src/main.ts\` to the first 200 from /health, and VmRSS then (${runs} runs each):`,
+  `Time from \`${command.join(' ')}\` (npm start) to the first 200 from /health, and VmRSS then (${runs} runs each):`,
 );
 for (const [label, values] of Object.entries(results)) summary(label, values);
