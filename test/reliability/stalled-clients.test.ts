@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startScript } from '../../tools/bench/lib.ts';
 import { API_TOKEN, TEST_ENCRYPTION_KEYS } from '../support/gateway.ts';
 import { stalledSocket, untilClosed } from '../support/raw-http.ts';
 
@@ -21,8 +22,11 @@ const rssMiB = () => {
 };
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['src/main.ts'], {
+  // As npm start runs it (its Node flags and environment), so the figures are the ones an operator sees.
+  const script = startScript();
+  child = spawn(process.execPath, [...script.flags, 'src/main.ts'], {
     env: {
+      ...script.env,
       PATH: process.env.PATH,
       PORT: '0',
       HOST: '127.0.0.1',
