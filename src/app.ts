@@ -133,6 +133,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const gatekeeper = createGatekeeper(apiToken, authServer);
 
   const locks = createKeyLocks(store);
+  // On PostgreSQL several processes may serve one connection: they share its Notion pace through the database.
+  // Imported only then: the embedded gateway never loads the pg driver.
+  const sharedPace = config.databaseUrl
+    ? (await import('./store/pace.ts')).openSharedPace(config.databaseUrl, logger)
+    : null;
   // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them. Embedded, with
   // nothing left to resume, it starts with the first job; on PostgreSQL other processes may hand work over at any time.
   const openQueue = () => openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
@@ -144,7 +149,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       baseUrl: config.notionBaseUrl,
       timeoutMs: config.notionTimeoutMs,
       maxRetries: config.notionMaxRetries,
-      pacer: createPacer(config.notionPace),
+      pacer: createPacer(config.notionPace, sharedPace?.limiter),
       logger,
     }),
     audit: store.audit,
@@ -263,6 +268,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await sharedPace?.close();
       await store.close();
     },
   };

@@ -4,11 +4,11 @@
  * retries included, so a busy connection slows down instead of collecting 429s. A request that would wait longer than
  * `maxWaitMs` is refused with `rate_limited` and `retry_after_seconds` rather than hang past ChatGPT's 45 s.
  *
- * The limiter is rate-limiter-flexible's in-process RateLimiterMemory; its Redis/PostgreSQL limiters have the same
- * interface, which is how several replicas will share one pace (a later issue).
+ * The limiter is rate-limiter-flexible's: in-process RateLimiterMemory by default (embedded: one process), or the
+ * one `limiter` builds (on PostgreSQL, RateLimiterPostgres from src/store/pace.ts, so replicas share one pace).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../shared/errors.ts';
 
 export interface Pacer {
@@ -29,11 +29,17 @@ export interface PaceSettings {
   maxWaitMs: number;
 }
 
-export function createPacer(settings: PaceSettings): Pacer {
+/** Builds the limiter of a window; the default keeps it in this process. */
+export type LimiterFactory = (window: { points: number; duration: number; keyPrefix: string }) => RateLimiterAbstract;
+
+export function createPacer(
+  settings: PaceSettings,
+  limiterFor: LimiterFactory = (window) => new RateLimiterMemory(window),
+): Pacer {
   const burst = Math.max(1, Math.floor(settings.burst));
   // `burst` requests per window, the window as long as `burst` requests take at the sustained rate.
   const windowSeconds = (burst * 60) / settings.perMinute;
-  const limiter = new RateLimiterMemory({ points: burst, duration: windowSeconds, keyPrefix: 'notion-pace' });
+  const limiter = limiterFor({ points: burst, duration: windowSeconds, keyPrefix: 'notion-pace' });
   /** Interactive requests waiting for a turn, per key. */
   const waiting = new Map<string, number>();
   return {

@@ -200,6 +200,20 @@ export const OAuthRecordEntity = defineEntity({
   ],
 });
 
+/**
+ * The shared Notion pace on PostgreSQL: rate-limiter-flexible's RateLimiterPostgres table (its own column layout, one
+ * row per connection's window), read and written by that library only (src/notion/pacer.ts, wired in app.ts).
+ */
+export const NotionPaceEntity = defineEntity({
+  name: 'NotionPace',
+  tableName: 'notion_pace',
+  properties: {
+    key: p.string().length(255).primary(),
+    points: p.integer().default(0),
+    expire: p.bigint('number').nullable(),
+  },
+});
+
 export const entities = [
   ConnectionEntity,
   AuditLogEntity,
@@ -209,4 +223,5 @@ export const entities = [
   UpsertKeyEntity,
   OAuthStateEntity,
   OAuthRecordEntity,
+  NotionPaceEntity,
 ];
