@@ -6,29 +6,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
-import { createTestDatabase, testDatabaseUrl } from '../support/db.ts';
-import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { testDatabaseUrl } from '../support/db.ts';
+import { api, type RunningGateway, startGatewaysOnOneDatabase } from '../support/gateway.ts';
 
 const serverUrl = testDatabaseUrl();
 
 describe.runIf(serverUrl)('jobs on one PostgreSQL, two gateways (each its own queue client and pool)', () => {
   let sandbox: Sandbox;
   let demo: DemoWorkspace;
-  let database: { databaseUrl: string; drop(): Promise<void> };
-  const gateways: RunningGateway[] = [];
+  let gateways: RunningGateway[] = [];
+  let stopGateways = async () => {};
 
   beforeAll(async () => {
     sandbox = await startSandbox();
     demo = await seedDemoWorkspace(sandbox, sandbox.token);
-    database = await createTestDatabase(serverUrl!);
-    const env = { NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url, DATABASE_URL: database.databaseUrl };
-    gateways.push(await startGateway(env));
-    gateways.push(await startGateway(env));
+    const env = { NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url };
+    ({ gateways, close: stopGateways } = await startGatewaysOnOneDatabase(serverUrl!, 2, env));
   });
 
   afterAll(async () => {
-    for (const g of gateways) await g.close();
-    await database?.drop();
+    await stopGateways();
     await sandbox?.close();
   });
 

@@ -5,35 +5,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
-import { createTestDatabase, testDatabaseUrl } from '../support/db.ts';
-import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { testDatabaseUrl } from '../support/db.ts';
+import { api, type RunningGateway, startGatewaysOnOneDatabase } from '../support/gateway.ts';
 
 const serverUrl = testDatabaseUrl();
 
 describe.runIf(serverUrl)('the Notion pace on one PostgreSQL, two gateways', () => {
   let sandbox: Sandbox;
-  let database: { databaseUrl: string; drop(): Promise<void> };
-  const gateways: RunningGateway[] = [];
+  let gateways: RunningGateway[] = [];
+  let stopGateways = async () => {};
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    database = await createTestDatabase(serverUrl!);
     const env = {
       NOTION_TOKEN: sandbox.token,
       NOTION_BASE_URL: sandbox.url,
-      DATABASE_URL: database.databaseUrl,
       // 3 requests per 30 s window, and no waiting: a request past the budget is refused at once.
       NOTION_RATE_LIMIT_PER_MINUTE: '6',
       NOTION_RATE_BURST: '3',
       NOTION_PACE_MAX_WAIT_MS: '0',
     };
-    gateways.push(await startGateway(env));
-    gateways.push(await startGateway(env));
+    ({ gateways, close: stopGateways } = await startGatewaysOnOneDatabase(serverUrl!, 2, env));
   });
 
   afterAll(async () => {
-    for (const g of gateways) await g.close();
-    await database?.drop();
+    await stopGateways();
     await sandbox?.close();
   });
 

@@ -66,6 +66,30 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
   };
 }
 
+/**
+ * `count` gateways on one throw-away PostgreSQL database, as that many processes would be (each its own pools and
+ * queue client); `close()` stops them all and drops the database.
+ */
+export async function startGatewaysOnOneDatabase(
+  serverUrl: string,
+  count: number,
+  env: Record<string, string>,
+): Promise<{ gateways: RunningGateway[]; close(): Promise<void> }> {
+  const database = await createTestDatabase(serverUrl);
+  const gateways: RunningGateway[] = [];
+  const close = async () => {
+    for (const g of gateways) await g.close();
+    await database.drop();
+  };
+  try {
+    for (let i = 0; i < count; i++) gateways.push(await startGateway({ ...env, DATABASE_URL: database.databaseUrl }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { gateways, close };
+}
+
 /** fetch with the operator token and a JSON body. */
 export function api(baseUrl: string, token: string | null = API_TOKEN) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
