@@ -40,34 +40,35 @@ export interface CallPolicyOptions {
 type FetchArgs = [input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }];
 
 /**
- * What the SDK reads of a response (its `SupportedResponse`: status, ok, headers, text) and what the policy needs,
- * over undici's `request()`: the Fetch API's Request, Response, Headers and body streams cost ≈ 13 % of the
- * gateway's CPU per call for nothing the SDK uses (`npm run bench -- --profile`). The body is read once; `text()`
- * answers the same string to every reader (the policy may look at an error body before the SDK reads it).
+ * What the SDK reads of a response (its `SupportedResponse`: status, ok, headers, text), over undici's `request()`:
+ * the Fetch API's Request, Response, Headers and body streams cost ≈ 13 % of the gateway's CPU per call for nothing
+ * the SDK uses (`npm run bench -- --profile`). The body is read inside the attempt, so the attempt's deadline covers
+ * it and a connection cut mid-body is a failure of the attempt (retried for a read), not an error inside the SDK.
  */
 export interface NotionResponse {
   status: number;
   ok: boolean;
   headers: Record<string, string | string[] | undefined>;
   text(): Promise<string>;
-  /** Drops the body unread (before a retry). */
-  discard(): Promise<void>;
 }
 
-function notionResponse(answer: Dispatcher.ResponseData): NotionResponse {
-  let text: Promise<string> | null = null;
-  return {
+async function send(target: URL, method: string, init: NonNullable<FetchArgs[1]>, signal: AbortSignal) {
+  const answer = await dispatcher.request({
+    origin: target.origin,
+    path: `${target.pathname}${target.search}`,
+    method: method as Dispatcher.HttpMethod,
+    headers: init.headers,
+    body: init.body,
+    signal,
+  });
+  const body = await answer.body.text();
+  const response: NotionResponse = {
     status: answer.statusCode,
     ok: answer.statusCode >= 200 && answer.statusCode < 300,
     headers: answer.headers,
-    text: () => {
-      text ??= answer.body.text();
-      return text;
-    },
-    discard: async () => {
-      if (!text) await answer.body.dump();
-    },
+    text: async () => body,
   };
+  return response;
 }
 
 /**
@@ -133,19 +134,10 @@ export function createPolicyFetch(options: CallPolicyOptions) {
     for (let attempt = 0; ; attempt++) {
       await options.pacer.acquire(options.paceKey, { background: options.background });
       let response: NotionResponse;
-      // One deadline for the whole attempt: headers and body (the SDK reads the body after this returns).
+      // One deadline for the whole attempt, headers and body.
       const signal = AbortSignal.timeout(options.timeoutMs);
       try {
-        response = notionResponse(
-          await dispatcher.request({
-            origin: target.origin,
-            path: `${path}${target.search}`,
-            method: method as Dispatcher.HttpMethod,
-            headers: init.headers,
-            body: init.body,
-            signal,
-          }),
-        );
+        response = await send(target, method, init, signal);
       } catch (error) {
         const failure = networkFailure(error, signal);
         const retryable = kind === 'read' || failure === 'refused';
@@ -189,7 +181,6 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       const sdkRetries = (method === 'GET' || method === 'DELETE') && RETRIED_BY_SDK_ON_GET.has(response.status);
       if (sdkRetries || attempt >= options.maxRetries) return response;
       log?.info({ method, path, status: response.status, attempt: attempt + 1 }, 'retrying Notion read');
-      await response.discard();
       await sleep(retryAfterMs(response) ?? backoffMs(attempt));
     }
   };

@@ -335,6 +335,22 @@ describe('the Notion call policy on reads', () => {
     expect(notionCalls('GET', '/v1/users/me').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a read whose answer breaks off mid-body is retried; a write is not re-sent', async () => {
+    sandbox.addFault({ status: 'cut', count: 1, routes: ['/v1/users/me'] });
+    const read = await call('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users/me' });
+    expect(read.status).toBe(200);
+    expect(read.json.result.response.object).toBe('user');
+    expect(notionCalls('GET', '/v1/users/me')).toHaveLength(2);
+
+    const before = pageCreates().length;
+    sandbox.addFault({ status: 'cut', count: 1, routes: ['/v1/pages'], methods: ['POST'] });
+    const written = await call('POST', '/v1/notion/request', createPage('Cut short'));
+    // The page was created; its answer was lost on the way: the caller must check before writing again.
+    expectError(written, 502, 'notion_outcome_unknown');
+    expect(written.json.error.details.reason).toBe('reset');
+    expect(pageCreates()).toHaveLength(before + 1);
+  });
+
   it('public_api_request_blocked is not retried', async () => {
     sandbox.addFault({ status: 429, rateLimitReason: 'public_api_request_blocked', count: 5 });
     const res = await call('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users/me' });

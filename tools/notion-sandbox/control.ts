@@ -9,7 +9,7 @@ export interface RateLimitConfig {
 
 export type LatencyConfig = number | { min: number; max: number };
 
-export type FaultKind = 429 | 500 | 502 | 503 | 504 | 'timeout';
+export type FaultKind = 429 | 500 | 502 | 503 | 504 | 'timeout' | 'cut';
 
 /**
  * Why Notion answered 429 (`rate_limit_reason` in the body). `request_rate` is the ordinary per-connection limit
@@ -18,7 +18,10 @@ export type FaultKind = 429 | 500 | 502 | 503 | 504 | 'timeout';
 export type RateLimitReason = 'request_rate' | 'public_api_request_blocked';
 
 export interface FaultSpec {
-  /** What to answer with. 'timeout' holds the request open until `timeoutMs` then drops the socket. */
+  /**
+   * What to answer with. 'timeout' holds the request open until `timeoutMs` then drops the socket. 'cut' runs the
+   * request, sends 200 with the full Content-Length and half the body, then drops the socket.
+   */
   status: FaultKind;
   /** Probability in [0,1] per matching request (default 1). Uses a seeded PRNG so runs are reproducible. */
   rate?: number;

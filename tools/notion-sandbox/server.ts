@@ -153,7 +153,7 @@ export function createSandboxServer(deps: ServerDeps): Server {
       if (lat > 0) await sleep(lat);
 
       const fault = control.pickFault(method, path, route.template);
-      if (fault && !fault.afterCommit) {
+      if (fault && !fault.afterCommit && fault.status !== 'cut') {
         injected = 'fault';
         if (fault.status === 'timeout') {
           status = 0;
@@ -195,6 +195,19 @@ export function createSandboxServer(deps: ServerDeps): Server {
       };
       const result = await route.handler(ctx);
       if (method !== 'GET') store.save();
+
+      if (fault?.status === 'cut') {
+        // The request ran; the answer breaks off half-way through its body.
+        injected = 'fault';
+        status = 0;
+        const json = JSON.stringify(result instanceof RawResponse ? (result.body ?? {}) : result);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        // Headers and the first half reach the client before the connection drops.
+        await new Promise((resolve) => res.write(json.slice(0, Math.floor(json.length / 2)), resolve));
+        await sleep(20);
+        res.destroy();
+        return;
+      }
 
       if (fault?.afterCommit) {
         // The write happened; tell the client it failed the way Notion sometimes does.
