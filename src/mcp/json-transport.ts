@@ -6,7 +6,7 @@
  * closed per request; that was a third of the gateway's CPU per MCP call. This one reads what Koa already parsed,
  * stays connected to its pooled server, and carries one HTTP exchange at a time.
  *
- * It answers exactly what the SDK transport answers (test/e2e/mcp-json-transport.test.ts sends the same requests to
+ * It answers exactly what the SDK transport answers (test/unit/mcp-json-transport.test.ts sends the same requests to
  * both): 406 without `Accept: application/json, text/event-stream`, 400 on an unknown `MCP-Protocol-Version`, on a
  * batch over the SDK's limit, on a message that is not JSON-RPC, on an initialize inside a batch; 202 for
  * notifications and responses only; else 200 with the response, or the array of responses of a batch.

@@ -1,7 +1,7 @@
 /**
  * MCP transports on Koa. Streamable HTTP at /mcp is stateless and answers in JSON (json-transport.ts), from a pool
- * of servers that keep nothing of a request, so any replica can answer any call. Legacy SSE (GET /sse + POST /messages) is stateful by
- * nature: its sessions live in this process until the stream closes.
+ * of servers that keep nothing of a request, so any replica can answer any call. Legacy SSE (GET /sse + POST
+ * /messages) is stateful by nature: its sessions live in this process until the stream closes.
  *
  * Every MCP route runs, in order: the Host/Origin check (DNS rebinding), authentication from the headers alone, and
  * only then the body reader. HTTP-level refusals (403 host, 401, 405) answer the gateway's error envelope; anything
