@@ -6,12 +6,8 @@ import { APIResponseError, isNotionClientError, RequestTimeoutError, UnknownHTTP
 import { GatewayError } from '../shared/errors.ts';
 
 export function toGatewayError(error: unknown): GatewayError | null {
+  // Network failures (refused, reset, timed out, cut mid-body) are GatewayErrors already: the call policy's.
   if (error instanceof GatewayError) return error;
-  // Connection refused, DNS failure, reset: fetch throws a TypeError whose cause says why.
-  if (error instanceof TypeError && error.message === 'fetch failed') {
-    const cause = (error.cause as { code?: string } | undefined)?.code;
-    return new GatewayError('notion_unreachable', 'The Notion API could not be reached.', { cause: cause ?? null });
-  }
   if (!isNotionClientError(error)) return null;
   if (error instanceof RequestTimeoutError) {
     return new GatewayError('notion_unreachable', 'Notion did not answer in time. Try again later.', {
