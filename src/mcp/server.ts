@@ -142,8 +142,22 @@ function toolResult(result: Record<string, unknown>, requestId: string, replayed
  */
 const toolResultSize = (result: unknown) => {
   const json = serialise(result as Record<string, unknown>);
-  return json.length + JSON.stringify(json).length + 128;
+  return json.length + quotedLength(json) + 128;
 };
+
+/**
+ * The length of JSON.stringify(json) for a string that is itself JSON.stringify output, without building it: such a
+ * string holds no raw control character (they are escaped, and each escape starts with a backslash), so quoting it
+ * adds the two quotes and one backslash before every `"` and `\`.
+ */
+export function quotedLength(json: string): number {
+  let extra = 2;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) extra++;
+  }
+  return json.length + extra;
+}
 
 function errorResult(error: GatewayError, requestId: string): CallToolResult {
   const payload = { ok: false, error: toErrorBody(error), meta: { request_id: requestId } };
