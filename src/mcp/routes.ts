@@ -99,8 +99,12 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
   const { engine, catalog, version, logger } = options;
   const pool = createMcpServerPool(engine, version);
   /** The toolsets a client asks for on its URL (`/mcp?toolsets=core,admin`), else the configured ones. */
-  const toolsFor = (ctx: Context) =>
-    catalog.view(typeof ctx.query.toolsets === 'string' ? ctx.query.toolsets.split(',') : undefined);
+  const defaultTools = catalog.view();
+  const toolsFor = (ctx: Context) => {
+    // Most clients use the plain URL: skip parsing a query string that is not there.
+    if (ctx.querystring === '') return defaultTools;
+    return catalog.view(typeof ctx.query.toolsets === 'string' ? ctx.query.toolsets.split(',') : undefined);
+  };
   const sseSessions = new Map<string, SseSession>();
   const gatekeeper = options.gatekeeper ?? createGatekeeper(options.apiToken, null);
   const guard = hostGuard(options.allowedHosts);

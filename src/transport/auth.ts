@@ -17,19 +17,22 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 const bearerOf = (authorization: string | undefined): string | null =>
   /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? null;
 
-export function bearerMatches(authorization: string | undefined, expectedToken: string): boolean {
-  const token = bearerOf(authorization);
-  if (token === null) return false;
-  return timingSafeEqual(digest(token), digest(expectedToken));
+/** A matcher for one expected token (its digest computed once, not per request). */
+export function bearerMatcher(expectedToken: string): (authorization: string | undefined) => boolean {
+  const expected = digest(expectedToken);
+  return (authorization) => {
+    const token = bearerOf(authorization);
+    return token !== null && timingSafeEqual(digest(token), expected);
+  };
 }
 
 /** Who a request comes from, or null when it carries no valid credential. */
 export type Authenticator = (ctx: Context) => Principal | null | Promise<Principal | null>;
 
-export const operatorBearer =
-  (apiToken: string): Authenticator =>
-  (ctx) =>
-    bearerMatches(ctx.get('Authorization'), apiToken) ? OPERATOR : null;
+export function operatorBearer(apiToken: string): Authenticator {
+  const isOperator = bearerMatcher(apiToken);
+  return (ctx) => (isOperator(ctx.get('Authorization')) ? OPERATOR : null);
+}
 
 /** Why the last authentication of this request failed (an OAuth token's error goes into the challenge). */
 interface Refusal {
@@ -47,10 +50,11 @@ export interface Gatekeeper {
 }
 
 export function createGatekeeper(apiToken: string, oauth: AuthorizationServer | null): Gatekeeper {
+  const isOperator = bearerMatcher(apiToken);
   return {
     async authenticate(ctx, audience) {
       const authorization = ctx.get('Authorization');
-      if (bearerMatches(authorization, apiToken)) return OPERATOR;
+      if (isOperator(authorization)) return OPERATOR;
       const token = bearerOf(authorization);
       if (!oauth || token === null || !oauth.verifier.looksLikeJwt(token)) return null;
       const checked = await oauth.verifier.check(token, oauth.resourceOf(audience));

@@ -20,14 +20,23 @@ export function parseHostHeader(value: string): HostPort | null {
   return { hostname: match[1]!.toLowerCase().replace(/\.$/, ''), port: match[2] ?? null };
 }
 
+/** Each allow-list parsed once (the lists live as long as the gateway). */
+const parsedLists = new WeakMap<readonly string[], HostPort[]>();
+function rulesOf(allowed: readonly string[]): HostPort[] {
+  let rules = parsedLists.get(allowed);
+  if (!rules) {
+    rules = allowed.map(parseHostHeader).filter((rule): rule is HostPort => rule !== null);
+    parsedLists.set(allowed, rules);
+  }
+  return rules;
+}
+
 export function hostAllowed(allowed: readonly string[], value: string): boolean {
   const host = parseHostHeader(value);
   if (!host) return false;
-  return allowed.some((entry) => {
-    const rule = parseHostHeader(entry);
-    if (!rule || rule.hostname !== host.hostname) return false;
-    return rule.port === null || rule.port === host.port;
-  });
+  return rulesOf(allowed).some(
+    (rule) => rule.hostname === host.hostname && (rule.port === null || rule.port === host.port),
+  );
 }
 
 /** An Origin header is allowed when it is an http(s) origin whose host (with its port) is allowed. */
