@@ -76,7 +76,9 @@ describe('deep research tools', () => {
     const mcp = await client(gateway);
     const res = await mcp.callTool({ name: 'fetch', arguments: { id: 'not an id' } });
     expect(res.isError).toBe(true);
-    expect(JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error.code).toBe('invalid_id');
+    const error = JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error;
+    expect(error.code).toBe('invalid_id');
+    expect(error.details.pointer).toBe('/id');
   });
 });
 

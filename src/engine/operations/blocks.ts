@@ -5,8 +5,7 @@
  */
 import type { BlockObjectResponse } from '@notionhq/client';
 import { GatewayError } from '../../shared/errors.ts';
-import { plainText } from '../notion-objects.ts';
-import { pageIdOf } from '../properties/index.ts';
+import { idFromField, plainText } from '../notion-objects.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -14,15 +13,6 @@ const NOTION_PAGE = 100;
 const NOTION_APPEND_BATCH = 100;
 
 type Compact = Output<'notion_blocks_get'>['blocks'][number];
-
-function blockIdFrom(raw: string): string {
-  const id = pageIdOf(raw);
-  if (!id)
-    throw new GatewayError('invalid_id', 'block_id must be a Notion block or page id, or a notion.so page URL.', {
-      pointer: '/block_id',
-    });
-  return id;
-}
 
 /** A block's type, text and link: what a model reads; colours, annotations and ids of its parts are left out. */
 function compactBlock(block: BlockObjectResponse): Compact {
@@ -49,7 +39,7 @@ function compactBlock(block: BlockObjectResponse): Compact {
 
 export const notion_blocks_get: Operation<'notion_blocks_get'> = async (input, ctx) => {
   const client = connectionOf(ctx).notion();
-  const blockId = blockIdFrom(input.block_id);
+  const blockId = idFromField(input.block_id, 'block_id', 'a Notion block or page id, or a notion.so page URL');
   const max = input.max_blocks ?? 300;
   const blocks: BlockObjectResponse[] = [];
   let cursor: string | undefined = input.start_cursor;
@@ -74,7 +64,7 @@ export const notion_blocks_get: Operation<'notion_blocks_get'> = async (input, c
 
 export const notion_blocks_append: Operation<'notion_blocks_append'> = async (input, ctx) => {
   const client = connectionOf(ctx).notion();
-  const blockId = blockIdFrom(input.block_id);
+  const blockId = idFromField(input.block_id, 'block_id', 'a Notion block or page id, or a notion.so page URL');
   const ids: string[] = [];
   let batches = 0;
   ctx.audit.summary = `appended ${input.children.length} blocks to ${blockId}`;

@@ -8,26 +8,17 @@ import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
 import { withSchema } from '../data-sources.ts';
+import { idFromField } from '../notion-objects.ts';
 import {
   buildPropertyValues,
   type CompactPage,
   compactPage,
   type NotionPropertyValues,
-  pageIdOf,
   textToRichText,
 } from '../properties/index.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 const markdownClient = (connection: ResolvedConnection): Client => connection.notion(MARKDOWN_NOTION_VERSION);
-
-function pageIdFrom(raw: string): string {
-  const id = pageIdOf(raw);
-  if (!id)
-    throw new GatewayError('invalid_id', 'page_id must be a Notion page id or a notion.so page URL.', {
-      pointer: '/page_id',
-    });
-  return id;
-}
 
 async function readMarkdown(connection: ResolvedConnection, pageId: string) {
   const md = await markdownClient(connection).pages.retrieveMarkdown({ page_id: pageId });
@@ -80,7 +71,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
 
 export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
-  const id = pageIdFrom(input.page_id);
+  const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
   const page = (await connection.notion().pages.retrieve({ page_id: id })) as PageObjectResponse;
   return {
     page: compactPage(page) as CompactPage,
@@ -90,7 +81,7 @@ export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) 
 
 export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
-  const id = pageIdFrom(input.page_id);
+  const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
   if (input.append_markdown !== undefined && input.replace_markdown !== undefined) {
     throw new GatewayError('validation_failed', 'Send append_markdown or replace_markdown, not both.', {
       pointer: '/replace_markdown',

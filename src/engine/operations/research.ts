@@ -6,8 +6,7 @@
 import { APIResponseError, type DataSourceObjectResponse, type PageObjectResponse } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
-import { normaliseUuid } from '../../shared/ids.ts';
-import { plainText, titleOf, urlOf } from '../notion-objects.ts';
+import { idFromField, plainText, titleOf, urlOf } from '../notion-objects.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 export const search: Operation<'search'> = async (input, ctx) => {
@@ -18,20 +17,6 @@ export const search: Operation<'search'> = async (input, ctx) => {
       .map((r) => ({ id: r.id, title: titleOf(r) || 'Untitled', url: urlOf(r as { id: string; url?: string }) })),
   };
 };
-
-/** A UUID with or without dashes, or the id at the end of a notion.so URL (`…/Title-<32 hex>`). */
-function idFrom(raw: string): string {
-  const direct = normaliseUuid(raw.trim());
-  if (direct) return direct;
-  const fromUrl = /([0-9a-f]{32})(?:[?#].*)?$/i.exec(raw.trim());
-  const id = fromUrl ? normaliseUuid(fromUrl[1]!) : null;
-  if (!id) {
-    throw new GatewayError('invalid_id', 'id must be a Notion id (UUID) or a notion.so URL, as search returns them.', {
-      pointer: '/id',
-    });
-  }
-  return id;
-}
 
 const isNotFound = (e: unknown) => e instanceof APIResponseError && (e.status === 404 || e.status === 400);
 
@@ -45,7 +30,7 @@ function describeDataSource(source: DataSourceObjectResponse): string {
 }
 
 export const fetch: Operation<'fetch'> = async (input, ctx) => {
-  const id = idFrom(input.id);
+  const id = idFromField(input.id, 'id', 'a Notion id (UUID) or a notion.so URL, as search returns them');
   const connection = connectionOf(ctx);
   try {
     const page = (await connection.notion().pages.retrieve({ page_id: id })) as PageObjectResponse;
