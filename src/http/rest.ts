@@ -10,7 +10,7 @@ import { Engine } from '../engine/engine.ts';
 import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../shared/validation.ts';
-import type { Gatekeeper } from '../transport/auth.ts';
+import { type Gatekeeper, requirePrincipal } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, okEnvelope, type RequestState } from '../transport/context.ts';
 
@@ -122,11 +122,7 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
       | { security?: Array<Record<string, unknown>>; requestBody?: unknown }
       | undefined;
     if (operation) {
-      if (needsBearer(operation, document)) {
-        const principal = await gatekeeper.authenticate(ctx, 'rest');
-        if (!principal) throw gatekeeper.refuse(ctx, 'rest');
-        (ctx.state as RequestState).principal = principal;
-      }
+      if (needsBearer(operation, document)) await requirePrincipal(gatekeeper, ctx, 'rest');
       if (operation.requestBody) request.body = await readJsonBody(ctx, limits);
     }
     await api.handleRequest(request, ctx);

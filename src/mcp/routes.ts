@@ -28,7 +28,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
-import { createGatekeeper, type Gatekeeper } from '../transport/auth.ts';
+import { createGatekeeper, type Gatekeeper, requirePrincipal } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, closeIfBodyUnread, type RequestState, requestIdOf } from '../transport/context.ts';
 import { hostGuard } from '../transport/hosts.ts';
@@ -110,11 +110,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
   const guard = hostGuard(options.allowedHosts);
 
   const authenticate = async (ctx: Context, next: Next) => {
-    if (options.auth === 'bearer') {
-      const principal = await gatekeeper.authenticate(ctx, 'mcp');
-      if (!principal) throw gatekeeper.refuse(ctx, 'mcp');
-      (ctx.state as RequestState).principal = principal;
-    }
+    if (options.auth === 'bearer') await requirePrincipal(gatekeeper, ctx, 'mcp');
     // MCP_AUTH=none: no principal. Engine calls act as the operator (callContext's default), as README says.
     await next();
   };

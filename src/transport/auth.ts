@@ -11,6 +11,7 @@ import type { Context } from 'koa';
 import type { Audience, AuthorizationServer } from '../auth/server.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
+import type { RequestState } from './context.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -26,14 +27,6 @@ export function bearerMatcher(expectedToken: string): (authorization: string | u
   };
 }
 
-/** Who a request comes from, or null when it carries no valid credential. */
-export type Authenticator = (ctx: Context) => Principal | null | Promise<Principal | null>;
-
-export function operatorBearer(apiToken: string): Authenticator {
-  const isOperator = bearerMatcher(apiToken);
-  return (ctx) => (isOperator(ctx.get('Authorization')) ? OPERATOR : null);
-}
-
 /** Why the last authentication of this request failed (an OAuth token's error goes into the challenge). */
 interface Refusal {
   error: 'invalid_token' | 'insufficient_scope';
@@ -47,6 +40,14 @@ export interface Gatekeeper {
   authenticate(ctx: Context, audience: Audience): Promise<Principal | null>;
   /** The 401 (403 for a missing scope) to throw, with its `WWW-Authenticate` challenge set. */
   refuse(ctx: Context, audience: Audience): GatewayError;
+}
+
+/** Authenticates or throws the refusal; the principal is also kept on the request (`ctx.state.principal`). */
+export async function requirePrincipal(gatekeeper: Gatekeeper, ctx: Context, audience: Audience): Promise<Principal> {
+  const principal = await gatekeeper.authenticate(ctx, audience);
+  if (!principal) throw gatekeeper.refuse(ctx, audience);
+  (ctx.state as RequestState).principal = principal;
+  return principal;
 }
 
 export function createGatekeeper(apiToken: string, oauth: AuthorizationServer | null): Gatekeeper {
