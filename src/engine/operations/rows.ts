@@ -6,7 +6,9 @@
 import {
   APIResponseError,
   type Client,
+  collectPaginatedAPI,
   type PageObjectResponse,
+  type PropertyItemListResponse,
   type QueryDataSourceParameters,
 } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
@@ -291,18 +293,13 @@ async function pageIdFromRef(client: Client, ref: string, field: string): Promis
 async function relationIds(client: Client, page: PageObjectResponse, name: string): Promise<string[]> {
   const value = page.properties[name] as { id: string; relation: Array<{ id: string }>; has_more?: boolean };
   if (!value.has_more) return value.relation.map((r) => r.id);
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const items = (await client.pages.properties.retrieve({
-      page_id: page.id,
-      property_id: value.id,
-      start_cursor: cursor,
-    })) as { results: Array<{ relation?: { id: string } }>; next_cursor: string | null };
-    for (const item of items.results) if (item.relation) ids.push(item.relation.id);
-    cursor = items.next_cursor ?? undefined;
-  } while (cursor);
-  return ids;
+  // A paginated property answers a list of property items; the SDK's helper follows its cursor.
+  const items = await collectPaginatedAPI(
+    (args: { page_id: string; property_id: string; start_cursor?: string }) =>
+      client.pages.properties.retrieve(args) as Promise<PropertyItemListResponse>,
+    { page_id: page.id, property_id: value.id },
+  );
+  return items.flatMap((item) => (item.type === 'relation' ? [item.relation.id] : []));
 }
 
 export const notion_link: Operation<'notion_link'> = async (input, ctx) => {
