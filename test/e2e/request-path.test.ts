@@ -149,6 +149,8 @@ describe.each(['rest', 'mcp'] as const)('idempotent writes over %s', (surface) =
     expect(answer.ok).toBe(true);
     expect(answer.replayed).toBe(false);
     expect(pageCreates()).toHaveLength(1);
+    // The write took over the planted record (the scope above is the engine's own), not another key.
+    expect(await services.idempotency.get(scope)).toMatchObject({ status: 'completed', request_id: answer.requestId });
   });
 
   it('a write whose 503 came after Notion saved it answers notion_outcome_unknown; a retry with its key writes nothing', async () => {
@@ -278,6 +280,7 @@ describe('reads and writes apart', () => {
         // Reaches Notion (most answer 404 for the made-up id): never refused by the gateway.
         expect(res.json.error?.code, `${method} ${path}`).not.toBe('write_not_allowed');
         expect(res.json.error?.code ?? 'ok', `${method} ${path}`).not.toBe('path_not_allowed');
+        expect(notionCalls(method, path).length, `${method} ${path} reached Notion`).toBeGreaterThan(0);
       } else {
         writes++;
         expect(res.status, `${method} ${path}`).toBe(400);
@@ -362,6 +365,8 @@ describe('the Notion call policy on reads', () => {
     sandbox.addFault({ status: 'timeout', timeoutMs: 1_500, count: 1, routes: ['/v1/pages'], methods: ['POST'] });
     const res = await call('POST', '/v1/notion/request', createPage('Timed out'));
     expectError(res, 502, 'notion_outcome_unknown');
+    // Abandoned at NOTION_TIMEOUT_MS (1 s), before the sandbox dropped the socket (1.5 s): a timeout, not a reset.
+    expect(res.json.error.details.reason).toBe('timeout');
     // The sandbox logs the held request when it drops it, after the gateway gave up on it.
     await new Promise((r) => setTimeout(r, 1_000));
     expect(pageCreates()).toHaveLength(1);
