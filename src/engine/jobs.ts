@@ -93,6 +93,7 @@ export class JobRunner {
       else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
       await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
     } catch (error) {
+      if (error instanceof JobCancelled) return; // its status already says cancelled
       const mapped =
         error instanceof GatewayError
           ? error
@@ -105,6 +106,11 @@ export class JobRunner {
   /** Saves progress after a step; false when the job was cancelled (the run stops there). */
   async #save(jobId: string, progress: JobProgress, output: JobOutputState): Promise<boolean> {
     return (await this.#jobs.updateIf(jobId, ['running'], { progress, output })) !== null;
+  }
+
+  /** Saves progress, or ends the run when the job was cancelled (for runs that cannot return early themselves). */
+  async #saveOrStop(jobId: string, progress: JobProgress, output: JobOutputState): Promise<void> {
+    if (!(await this.#save(jobId, progress, output))) throw new JobCancelled();
   }
 
   async #bulk(job: JobRow, call: CallContext): Promise<void> {
@@ -150,7 +156,7 @@ export class JobRunner {
       keyPrefix: `job:${job.id}`,
       progress: async (steps) => {
         done = steps;
-        await this.#save(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
+        await this.#saveOrStop(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
       },
     });
     await this.#save(job.id, { done, total: done, succeeded: done, failed: 0 }, { items: items(report) });
@@ -195,7 +201,11 @@ export class JobRunner {
           depth,
           markdown: result.markdown,
         });
-        await this.#save(job.id, { done: items.length, total: null, succeeded: items.length, failed: 0 }, { items });
+        await this.#saveOrStop(
+          job.id,
+          { done: items.length, total: null, succeeded: items.length, failed: 0 },
+          { items },
+        );
         if (depth >= (args.depth ?? 2)) return;
         for (const child of await childPages(invoke, job.connection_id, pageId)) await visit(child, depth + 1);
       };
@@ -220,6 +230,9 @@ export class JobRunner {
     }
   }
 }
+
+/** Thrown out of a run whose job was cancelled between two steps. */
+class JobCancelled extends Error {}
 
 /** Ids of the sub-pages directly under a page (its child_page blocks). */
 async function childPages(invoke: Invoke, connectionId: string, pageId: string): Promise<string[]> {

@@ -250,12 +250,14 @@ export async function applyPlan(plan: Plan, ctx: PlanContext): Promise<PlanResul
     await step();
   }
   const rowActions = { created: 0, updated: 0, unchanged: 0 };
-  for (const row of plan.rows ?? []) {
+  for (const [i, row] of (plan.rows ?? []).entries()) {
     const { result } = await ctx.invoke('notion_upsert', {
       ...connection,
       data_source_id: state.databases[row.database]!.data_source_id,
       unique: row.unique,
       properties: row.properties ?? {},
+      // An upsert never duplicates a row anyway; the key makes a resumed job report the row's first action.
+      idempotency_key: `${ctx.keyPrefix}#row:${i}`,
     });
     rowActions[result.action]++;
     await step();

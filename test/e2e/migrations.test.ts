@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
-import { type Stack, startStack } from '../support/stack.ts';
+import { reseed, type Stack, startStack } from '../support/stack.ts';
 
 let stack: Stack;
 let sandbox: Sandbox;
@@ -72,5 +72,32 @@ describe('migration jobs', () => {
     });
     expectError(res, 400, 'validation_failed');
     expect(res.json.error.details.valid_choices).toContain('archive');
+  });
+});
+
+describe('a cancelled migration job', () => {
+  it('stops after its current step: no write follows, the rest of its steps never run', async () => {
+    demo = await reseed(sandbox);
+    sandbox.setLatency(30);
+    // 12 steps of one write per task: far more writes than run before the cancel lands.
+    const steps = Array.from({ length: 12 }, (_, i) => ({ set_values: { values: { Hours: i + 1 } } }));
+    const started = await call('POST', '/v1/jobs', {
+      kind: 'migration',
+      args: { data_source_id: demo.tasks.dataSourceId, steps },
+    });
+    expect(started.status, started.text).toBe(200);
+    const jobId = started.json.result.job_id as string;
+    const read = async () => (await call('GET', `/v1/jobs/${jobId}`)).json.result;
+    for (let i = 0; i < 200 && ((await read()).counts?.done ?? 0) < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    const cancelled = await call('POST', `/v1/jobs/${jobId}/cancel`, {});
+    expect(cancelled.status, cancelled.text).toBe(200);
+    // What was in flight when the cancel landed may finish; nothing after it.
+    await new Promise((r) => setTimeout(r, 300));
+    const settled = sandbox.requestLog().filter((e) => e.method === 'PATCH').length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(sandbox.requestLog().filter((e) => e.method === 'PATCH').length).toBe(settled);
+    expect(settled).toBeLessThan(12 * demo.tasks.pageIds.length);
+    expect((await read()).status).toBe('cancelled');
+    sandbox.setLatency(0);
   });
 });
