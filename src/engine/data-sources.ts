@@ -95,7 +95,7 @@ export async function withSchema<T>(
   work: (source: ResolvedDataSource) => Promise<T>,
 ): Promise<T> {
   const id = await dataSourceIdOf(connection, target);
-  const wasCached = schemas.get(keyOf(connection, id))?.expires ?? 0 > Date.now();
+  const wasCached = (schemas.get(keyOf(connection, id))?.expires ?? 0) > Date.now();
   try {
     return await work({ id, schema: await schemaOf(connection, id) });
   } catch (error) {
