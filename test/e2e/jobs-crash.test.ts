@@ -81,6 +81,8 @@ describe('a job after SIGKILL', () => {
         properties: { Hours: i },
       },
     }));
+    const pageCreates = () => sandbox.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/pages').length;
+    const createsBefore = pageCreates(); // the seed's own pages: only what the job creates is counted below
     const started = (await call('POST', '/v1/jobs', { kind: 'bulk', args: { ops } })).json.result;
     let done = 0;
     for (let i = 0; i < 300 && done < 8; i++) {
@@ -88,6 +90,7 @@ describe('a job after SIGKILL', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(done).toBeGreaterThanOrEqual(8);
+    expect(done).toBeLessThan(40); // the kill lands mid-way, not after the job already finished
     child!.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     const before = (await call('GET', `/v1/jobs/${started.job_id}`).catch(() => null)) === null;
@@ -102,6 +105,15 @@ describe('a job after SIGKILL', () => {
     }
     expect(job.status).toBe('succeeded');
     expect(job.counts).toMatchObject({ done: 40, succeeded: 40, failed: 0 });
+    // Resume kept the finished steps and did not run them again as fresh creations: every op created its row once
+    // (the step in flight at the kill may come back replayed or as an update of the row it had made), and Notion saw
+    // at most one page-creating request beyond the 40 rows.
+    expect(job.output.items).toHaveLength(40);
+    expect(job.output.items.map((item: any) => item.index)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    const createdActions = job.output.items.filter((item: any) => item.ok && item.result?.action === 'created');
+    expect(createdActions.length).toBeGreaterThanOrEqual(39);
+    expect(pageCreates() - createsBefore).toBeGreaterThanOrEqual(40);
+    expect(pageCreates() - createsBefore).toBeLessThanOrEqual(41);
 
     sandbox.setLatency(0);
     const rows = await call('POST', '/v1/query', {

@@ -110,10 +110,18 @@ describe('jobs', () => {
     await waitFor(started.job_id, (j) => j.counts.done >= 2);
     const cancelled = await mcp.callTool({ name: 'notion_job_cancel', arguments: { job_id: started.job_id } });
     expect((cancelled.structuredContent as any).status).toBe('cancelled');
+    const doneAtCancel: number = (cancelled.structuredContent as any).counts.done;
+    expect(doneAtCancel).toBeGreaterThanOrEqual(2);
     await new Promise((r) => setTimeout(r, 500));
     const job = (await call('GET', `/v1/jobs/${started.job_id}`)).json.result;
     expect(job.status).toBe('cancelled');
     expect(job.counts.done).toBeLessThan(60);
+    expect(job.counts.done).toBeLessThanOrEqual(doneAtCancel + 1); // at most the one step in flight
+    const pageCreates = () => sandbox.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/pages').length;
+    const createsAfterWait = pageCreates();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pageCreates()).toBe(createsAfterWait); // nothing runs on after the cancel
+    expect((await call('GET', `/v1/jobs/${started.job_id}`)).json.result.counts.done).toBe(job.counts.done);
   });
 
   it('a job of 200 upserts succeeds step by step while Notion answers 30 % 429 and 10 % 5xx, without a duplicate', async () => {
@@ -143,6 +151,9 @@ describe('jobs', () => {
       page_size: 100,
       start_cursor: rows.json.result.next_cursor,
     });
+    expect(rows.json.result.has_more).toBe(true);
+    expect(more.json.result.has_more).toBe(false); // nothing left for a third page
+    expect(more.json.result.next_cursor).toBeNull();
     const names = [...rows.json.result.rows, ...more.json.result.rows].map((r: any) => r.title);
     expect(names).toHaveLength(200);
     expect(new Set(names).size).toBe(200);
