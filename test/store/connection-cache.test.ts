@@ -64,6 +64,8 @@ describe('connection cache', () => {
     const cache = cachedConnectionRows(store.connections, 60_000);
     const row = await cache.insert(newRow());
     expect(await cache.listLive('operator')).toHaveLength(1);
+    // Both reads are cached before the delete, so the nulls below prove the delete cleared the list and the row.
+    expect(await cache.find(row.id)).not.toBeNull();
     await cache.softDelete(row.id);
     expect(await cache.listLive('operator')).toHaveLength(0);
     expect(await cache.find(row.id)).toBeNull();
