@@ -49,6 +49,8 @@ export interface AuditNotes {
 
 /** What an operation is given: the call, plus what the pipeline resolved for it. */
 export interface OperationContext extends CallContext {
+  /** The call's measure, or the JSON length by default: what the size policy counts. */
+  measure: (result: unknown) => number;
   /** Set when the operation's policy says `connection: required`. */
   connection: ResolvedConnection | null;
   audit: AuditNotes;

@@ -72,14 +72,15 @@ export class Engine {
         403,
       );
     }
+    const measure = call.measure ?? jsonLength;
     const ctx: OperationContext = {
       ...call,
+      measure,
       connection,
       audit: { notionIds: new Set() },
       // An operation made of other operations (bulk) runs each through this same path.
       invoke: (op, opInput, overrides = {}) => this.invoke(op, opInput, { ...call, measure: undefined, ...overrides }),
     };
-    const measure = call.measure ?? jsonLength;
 
     if (!writes) {
       const result = await operation(input, ctx, this.services);

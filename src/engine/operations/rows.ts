@@ -7,6 +7,7 @@ import {
   APIResponseError,
   type Client,
   collectPaginatedAPI,
+  isFullPage,
   type PageObjectResponse,
   type PropertyItemListResponse,
   type QueryDataSourceParameters,
@@ -31,7 +32,6 @@ import {
 } from '../properties/index.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
-const jsonLength = (value: unknown) => JSON.stringify(value).length;
 const BLOCKS_PER_APPEND = 100;
 
 // ───────────────────────────── notion_query ─────────────────────────────
@@ -79,7 +79,7 @@ function fitRows<
     truncated: boolean;
   },
 >(result: R, pages: PageObjectResponse[], ctx: OperationContext, limit: number): R {
-  const measure = ctx.measure ?? jsonLength;
+  const { measure } = ctx;
   if (measure(result) <= limit) return result;
   let keep = result.rows.length;
   const trimmed = { ...result, truncated: true, has_more: true };
@@ -128,16 +128,10 @@ const keyFilter = (keys: Key[]) => {
   return conditions.length === 1 ? conditions[0] : { and: conditions };
 };
 
-const isPage = (value: unknown): value is PageObjectResponse =>
-  typeof value === 'object' &&
-  value !== null &&
-  (value as { object?: string }).object === 'page' &&
-  'properties' in value;
-
 async function retrievePage(client: Client, pageId: string): Promise<PageObjectResponse | null> {
   try {
     const page = await client.pages.retrieve({ page_id: pageId });
-    return isPage(page) ? page : null;
+    return isFullPage(page) ? page : null;
   } catch (error) {
     if (error instanceof APIResponseError && (error.status === 404 || error.status === 400)) return null;
     throw error;
@@ -184,7 +178,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         return { action: 'unchanged' as const, page: compactPage(existing) as CompactPage };
       }
       const updated = await client.pages.update({ page_id: existing.id, properties: changed });
-      return { action: 'updated' as const, page: compactPage(isPage(updated) ? updated : existing) as CompactPage };
+      return { action: 'updated' as const, page: compactPage(isFullPage(updated) ? updated : existing) as CompactPage };
     });
   });
 };
@@ -218,7 +212,7 @@ async function findRow(
     filter: keyFilter(keys) as QueryDataSourceParameters['filter'],
     page_size: 3,
   });
-  const rows = found.results.filter(isPage);
+  const rows = found.results.filter((r): r is PageObjectResponse => isFullPage(r));
   if (rows.length > 1) {
     throw new GatewayError(
       'ambiguous_match',
@@ -267,7 +261,7 @@ async function pageIdFromRef(client: Client, ref: string, field: string): Promis
   const id = pageIdOf(ref);
   if (id) return id;
   const found = await client.search({ query: ref, filter: { property: 'object', value: 'page' }, page_size: 25 });
-  const exact = found.results.filter((r) => isPage(r) && titleOf(r) === ref);
+  const exact = found.results.filter((r) => isFullPage(r) && titleOf(r) === ref);
   if (exact.length === 1) return exact[0]!.id;
   if (exact.length === 0) {
     throw new GatewayError(
