@@ -178,7 +178,8 @@ export function createPolicyFetch(options: CallPolicyOptions) {
             : {}),
         });
       }
-      const sdkRetries = (method === 'GET' || method === 'DELETE') && RETRIED_BY_SDK_ON_GET.has(response.status);
+      // Writes (DELETE included) were answered above; the SDK retries these statuses of a GET itself.
+      const sdkRetries = method === 'GET' && RETRIED_BY_SDK_ON_GET.has(response.status);
       if (sdkRetries || attempt >= options.maxRetries) return response;
       log?.info({ method, path, status: response.status, attempt: attempt + 1 }, 'retrying Notion read');
       await sleep(retryAfterMs(response) ?? backoffMs(attempt));

@@ -1,7 +1,7 @@
 /**
  * The only place that constructs `@notionhq/client` Clients. One Client per (connection, token, Notion-Version),
- * cached. The SDK's own retry (429/529 always, 500/503 on GET/DELETE, honouring Retry-After) is configured here, not
- * rewritten; what it lacks (pacing, read retries on other failures, no blind re-send of writes) is the call policy's
+ * cached. The SDK's own retry (429/529 always, 500/503 on GET and DELETE — a DELETE's 5xx never reaches it: the call
+ * policy answers a write's 5xx itself; Retry-After honoured) is configured here, not rewritten; what it lacks (pacing, read retries on other failures, no blind re-send of writes) is the call policy's
  * `fetch` it is given (src/notion/call-policy.ts).
  */
 import { createHash } from 'node:crypto';
