@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Start a background job
-         * @description Starts long work that one call cannot finish (a bulk of up to 1,000 writes, an export). Returns the job at once; read it with notion_job_get until it is succeeded or failed.
+         * @description Starts long work one call cannot finish: `bulk` (≤ 1,000 writes), `export`, `os_plan_apply` (a declarative plan), `migration` (steps over a data source). Returns the job at once; poll notion_job_get until succeeded, failed or cancelled.
          */
         post: operations["notion_job_start"];
         delete?: never;
@@ -623,9 +623,9 @@ export interface components {
             children: {
                 [key: string]: unknown;
             }[];
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
         };
         BlocksAppendResult: {
@@ -651,7 +651,7 @@ export interface components {
         BlocksGetInput: {
             /** @description Page or block id (or a notion.so page URL). */
             block_id: string;
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
              * Format: int32
@@ -687,9 +687,9 @@ export interface components {
         };
         /** @description Several writes in one call, in order; later ops may use what earlier ones created. */
         BulkInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
              * @description `stop_on_error` (default) stops at the first failure; `continue_on_error` runs every op.
@@ -705,7 +705,7 @@ export interface components {
             args: {
                 [key: string]: unknown;
             };
-            /** @description `upsert`, `link`, `notion.request`, or any write operation by its id (`notion_page_create`, `notion_page_update`, `notion_database_create`, `notion_data_source_update`). */
+            /** @description `upsert`, `link`, `notion.request`, or one of these write operations by id: `notion_upsert`, `notion_link`, `notion_request`, `notion_page_create`, `notion_page_update`, `notion_database_create`, `notion_data_source_update`, `notion_blocks_append`. */
             op: string;
         };
         BulkOpResult: {
@@ -859,12 +859,12 @@ export interface components {
         };
         /** @description A database with one data source, its properties in the friendly schema format. */
         DatabaseCreateInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             description?: string;
             /** @description An emoji for the database's icon. */
             icon_emoji?: string;
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Show it inline in the parent page (default: a full-page database). */
             is_inline?: boolean;
@@ -877,7 +877,7 @@ export interface components {
             title: string;
         };
         DataSourceGetInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
             data_source_id?: components["schemas"]["NotionId"];
@@ -905,13 +905,13 @@ export interface components {
         };
         /** @description Changes to a data source's schema: add or change properties, rename (`{"name": "New"}`), remove (`null`). */
         DataSourceUpdateInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description A database id, accepted when the database has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Property name → friendly schema, `{"name": "New name"}` or `null`. Select options given are added to the existing ones unless `"replace_options": true`. */
             properties?: {
@@ -984,7 +984,7 @@ export interface components {
             succeeded: number;
             /**
              * Format: int32
-             * @description Steps planned (null while an export does not know yet).
+             * @description Steps planned: always null for an export, null until a plan or migration ends.
              */
             total: number | null;
         };
@@ -1027,12 +1027,12 @@ export interface components {
             args: {
                 [key: string]: unknown;
             };
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `bulk`: `{ops, mode}` as notion_bulk (≤ 1,000 ops). `export`: `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown). `os_plan_apply`: `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`. `migration`: `{data_source_id, steps, dry_run?}`.
+             * @description `bulk`: `{ops, mode}` as notion_bulk (≤ 1,000 ops). `export`: `{data_source_id}` or `{database_id}` (rows), or `{page_id, depth?}` (Markdown; depth 2 by default). `os_plan_apply`: `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`. `migration`: `{data_source_id, steps, dry_run?}`.
              * @enum {string}
              */
             kind: "bulk" | "export" | "os_plan_apply" | "migration";
@@ -1043,10 +1043,10 @@ export interface components {
         };
         /** @description Set, add or remove a relation between two pages. */
         LinkInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             from: components["schemas"]["PageRef"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
              * @description `add` (default) keeps the existing links, `remove` unlinks `to`, `set` makes `to` the only link.
@@ -1109,7 +1109,7 @@ export interface components {
             body?: {
                 [key: string]: unknown;
             };
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
              * @description GET, or POST for search (`/v1/search`) and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`). Writes are refused: use notion_request.
@@ -1129,9 +1129,9 @@ export interface components {
             body?: {
                 [key: string]: unknown;
             };
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -1172,7 +1172,7 @@ export interface components {
         };
         /** @description A page: a row of a data source (`data_source_id`/`database_id`) or a sub-page of a page (`parent_page_id`). */
         PageCreateInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The page's body as Markdown. */
             content_markdown?: string;
@@ -1181,7 +1181,7 @@ export interface components {
             /** @description A database id, accepted when the database has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
             icon_emoji?: string;
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             parent_page_id?: components["schemas"]["NotionId"];
             /** @description A row's property values in the friendly format (as notion_upsert takes them). */
@@ -1192,7 +1192,7 @@ export interface components {
             title?: string;
         };
         PageGetInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
              * @description Also return the page's body as Markdown.
@@ -1228,9 +1228,9 @@ export interface components {
         PageUpdateInput: {
             /** @description Markdown added at the end of the page. */
             append_markdown?: string;
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description true moves the page to the trash, false restores it. */
             in_trash?: boolean;
@@ -1245,7 +1245,7 @@ export interface components {
         };
         /** @description Rows of a data source, filtered in a friendly form or Notion's own. */
         QueryInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
             data_source_id?: components["schemas"]["NotionId"];
@@ -1314,7 +1314,7 @@ export interface components {
         };
         /** @description ChatGPT's own `fetch` tool shape. */
         ResearchFetchInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description A search result id, a Notion page or data source id, or a notion.so URL. */
             id: string;
@@ -1335,7 +1335,7 @@ export interface components {
         };
         /** @description Deep research and company knowledge: ChatGPT's own `search` tool shape. */
         ResearchSearchInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description What to look for in page and data source titles. */
             query: string;
@@ -1373,7 +1373,7 @@ export interface components {
         };
         /** @description Notion search: title search over pages and data sources shared with the integration. */
         SearchInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description Restrict to one object type. `database` is accepted as a synonym of `data_source`. */
             filter?: components["schemas"]["SearchFilter"];
@@ -1420,7 +1420,7 @@ export interface components {
         };
         /** @description Create the row when no row has this key, update it when exactly one has. */
         UpsertInput: {
-            /** @description Which Notion connection to use. Optional when only one connection exists or a default is configured. */
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description Blocks (Notion JSON) for the body of a page that is created. */
             content_blocks?: {
@@ -1434,7 +1434,7 @@ export interface components {
             database_id?: components["schemas"]["NotionId"];
             /** @description A second key (e.g. an external system's id) that must match too. */
             external_id?: components["schemas"]["UniqueKey"];
-            /** @description Key (1–255 chars) to retry a write safely: a repeat with the same key and body replays the first result without writing again. Also accepted as the Idempotency-Key header. */
+            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Property values in the friendly format: `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}` or `{"Due": {"type": "date", "value": "2026-01-10"}}`; Notion's own values work too. */
             properties?: {
