@@ -2,6 +2,7 @@
  * GET /: what a newcomer (or a browser) finds at the root — where the documents and the MCP endpoints are.
  * JSON by default; a small HTML page when the client prefers text/html.
  */
+import escapeHtml from 'escape-html';
 
 export interface HomeIndex {
   name: string;
@@ -41,9 +42,6 @@ const LABELS: Record<keyof HomeIndex['links'], string> = {
   sse: 'MCP, legacy SSE',
   health: 'health check',
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function homeHtml(index: HomeIndex): string {
   const items = (Object.keys(index.links) as (keyof HomeIndex['links'])[])

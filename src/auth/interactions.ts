@@ -11,6 +11,7 @@
  * cannot be finished by another one (no login CSRF through a shared authorize link).
  */
 import { randomBytes } from 'node:crypto';
+import escapeHtml from 'escape-html';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionRecord } from 'oidc-provider';
@@ -54,9 +55,6 @@ export interface InteractionOptions {
   grantTtlSeconds: number;
   logger: Logger;
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#191919}
 main{max-width:32rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0002}

@@ -12,6 +12,7 @@
  * audience is `PUBLIC_BASE_URL/mcp` (MCP) or `PUBLIC_BASE_URL` (REST). Records live in the database (src/auth/adapter.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import escapeHtml from 'escape-html';
 import type { Context, Next } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -235,9 +236,6 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     },
   };
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 export function errorPage(error: string, description?: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p role="alert"><code>${escapeHtml(error)}</code>${description ? `: ${escapeHtml(description)}` : ''}</p><p>Go back to the app you came from and start again.</p></main></body></html>`;
