@@ -1,5 +1,5 @@
 /**
- * Notion OAuth (public integration), authorization-code flow. The lead's HTTP layer wires
+ * Notion OAuth (public integration), authorization-code flow. The HTTP layer (src/http/oauth.ts) wires
  * GET /oauth/start → startAuthorization and GET /oauth/callback → completeAuthorization.
  *
  * State: `<nonce>.<hmac>` — 32 random bytes, signed with HMAC-SHA256 under a server secret, stored in

@@ -1,6 +1,6 @@
 /**
  * The two operations of the contract that are browser redirects, not engine calls: Notion's OAuth consent flow.
- * The flow itself (signed single-use state, code exchange, storing the connection) lives in src/auth/notion-oauth.ts.
+ * The flow itself (signed single-use state, code exchange, storing the connection) lives in src/domain/notion-oauth.ts.
  */
 import type { Context } from 'koa';
 import type { NotionOAuth } from '../domain/notion-oauth.ts';

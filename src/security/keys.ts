@@ -1,5 +1,6 @@
 /**
- * Where the token keys come from at startup, and the checks that stored rows match them.
+ * Where the token keys come from at startup: the configuration, or a key file generated into the data directory
+ * (embedded only). Checking stored rows against them is src/domain/secure-store.ts's.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -225,9 +225,9 @@ const field = (h: Buffer, start: number, length: number) => {
 };
 
 /**
- * Extracts a tar made by `tarDirectory()` (or PGlite's `dumpDataDir`) into `dir`, streaming: the ≈ 40 MB cluster is
+ * Extracts a tar made by `tarDirectory()` (or PGlite's `dumpDataDir`) into `dir`, streaming: the ≈ 24 MB cluster is
  * never held whole in memory (it would stay in the gateway's resident memory). Files 0600, directories 0700.
- * Creating a file is what costs (0.2–0.8 ms each on a loaded 2-core VM, ≈ 1,000 files in a cluster): up to
+ * Creating a file is what costs (0.2–0.8 ms each on a loaded 2-core VM, ≈ 400 files in the template's cluster): up to
  * `concurrency` files are written at once.
  */
 export async function extractTar(source: AsyncIterable<Uint8Array>, dir: string, concurrency = 4): Promise<void> {
