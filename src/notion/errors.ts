@@ -36,3 +36,10 @@ export function toGatewayError(error: unknown): GatewayError | null {
     notion_code: error.code,
   });
 }
+
+/**
+ * Notion has no such object for this connection: 404, or 400 when the id names an object of another kind (a page id
+ * where a data source is expected). Callers that treat "missing" as an answer (fetch, upsert's remembered page) use it.
+ */
+export const isMissingObject = (error: unknown): boolean =>
+  error instanceof APIResponseError && (error.status === 404 || error.status === 400);

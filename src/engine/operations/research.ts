@@ -3,9 +3,9 @@
  * shape they expect (`{query}` → `{results:[{id,title,url}]}`, `{id}` → `{id,title,text,url,metadata}`). A page's
  * text is its Markdown from Notion's own page-Markdown route; a data source's is its title and properties.
  */
-import { APIResponseError, type DataSourceObjectResponse, type PageObjectResponse } from '@notionhq/client';
+import type { DataSourceObjectResponse, PageObjectResponse } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
-import { GatewayError } from '../../shared/errors.ts';
+import { isMissingObject } from '../../notion/errors.ts';
 import { idFromField, plainText, titleOf, urlOf } from '../notion-objects.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -17,8 +17,6 @@ export const search: Operation<'search'> = async (input, ctx) => {
       .map((r) => ({ id: r.id, title: titleOf(r) || 'Untitled', url: urlOf(r as { id: string; url?: string }) })),
   };
 };
-
-const isNotFound = (e: unknown) => e instanceof APIResponseError && (e.status === 404 || e.status === 400);
 
 function describeDataSource(source: DataSourceObjectResponse): string {
   const lines = [`# ${titleOf(source) || 'Untitled data source'}`];
@@ -43,7 +41,7 @@ export const fetch: Operation<'fetch'> = async (input, ctx) => {
       metadata: { object: 'page', last_edited_time: page.last_edited_time ?? null, truncated: markdown.truncated },
     };
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    if (!isMissingObject(error)) throw error;
   }
   // Not a page: a data source id (search returns both).
   const source = (await connection.notion().dataSources.retrieve({ data_source_id: id })) as DataSourceObjectResponse;

@@ -4,7 +4,6 @@
  * property builder (src/engine/properties) both ways.
  */
 import {
-  APIResponseError,
   type Client,
   collectPaginatedAPI,
   isFullPage,
@@ -13,6 +12,7 @@ import {
   type QueryDataSourceParameters,
 } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
+import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { OperationContext } from '../context.ts';
 import { type ResolvedDataSource, withSchema } from '../data-sources.ts';
@@ -133,7 +133,7 @@ async function retrievePage(client: Client, pageId: string): Promise<PageObjectR
     const page = await client.pages.retrieve({ page_id: pageId });
     return isFullPage(page) ? page : null;
   } catch (error) {
-    if (error instanceof APIResponseError && (error.status === 404 || error.status === 400)) return null;
+    if (isMissingObject(error)) return null;
     throw error;
   }
 }
