@@ -4,7 +4,6 @@
  * call: notion_request PATCH/DELETE /v1/blocks/{id}.)
  */
 import type { BlockObjectResponse } from '@notionhq/client';
-import { GatewayError } from '../../shared/errors.ts';
 import { idFromField, plainText } from '../notion-objects.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
