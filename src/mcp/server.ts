@@ -116,7 +116,6 @@ const SERVER_INSTRUCTIONS =
   'confirmation needed); change things with notion_request, passing an idempotency_key so a retry never writes twice. ' +
   'When several connections exist, call connections_list and pass connection_id.';
 
-/** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
 /** A result's JSON, made once: the size policy measures it and the text content reuses it. */
 const jsonOf = new WeakMap<object, string>();
 const serialise = (result: Record<string, unknown>): string => {
@@ -128,6 +127,7 @@ const serialise = (result: Record<string, unknown>): string => {
   return json;
 };
 
+/** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
 function toolResult(result: Record<string, unknown>, requestId: string, replayed: boolean): CallToolResult {
   return {
     content: [{ type: 'text', text: serialise(result) }],
