@@ -32,7 +32,12 @@ beforeEach(async () => {
 async function bulk(surface: 'rest' | 'mcp', args: Record<string, unknown>) {
   if (surface === 'rest') {
     const res = await api(gateway.url)('POST', '/v1/bulk', args);
-    return { result: res.json.result, error: res.json.error, replayed: res.json.meta.idempotent_replay === true };
+    return {
+      result: res.json.result,
+      error: res.json.error,
+      replayed: res.json.meta.idempotent_replay === true,
+      requestId: res.json.meta.request_id as string,
+    };
   }
   const res = await mcp.callTool({ name: 'notion_bulk', arguments: args });
   if (res.isError) return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error };
@@ -40,6 +45,7 @@ async function bulk(surface: 'rest' | 'mcp', args: Record<string, unknown>) {
     result: res.structuredContent as any,
     error: null,
     replayed: (res._meta as any)?.idempotent_replay === true,
+    requestId: (res._meta as any)?.request_id as string,
   };
 }
 
@@ -164,6 +170,14 @@ describe.each(['rest', 'mcp'] as const)('bulk over %s', (surface) => {
     const audit = await api(gateway.url)('GET', '/v1/audit?limit=200');
     const operations = audit.json.result.entries.map((e: any) => e.operation);
     expect(operations).toEqual(expect.arrayContaining(['notion_bulk', 'notion_upsert', 'notion_link']));
+    // This bulk's own rows: itself and one per op; its replay adds a bulk row and no op row.
+    const own = async (requestId: string | undefined) => {
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      const rows = await api(gateway.url)('GET', `/v1/audit?request_id=${requestId}`);
+      return rows.json.result.entries.map((e: any) => e.operation).sort();
+    };
+    expect(await own(first.requestId)).toEqual(['notion_bulk', 'notion_link', 'notion_upsert']);
+    expect(await own(again.requestId)).toEqual(['notion_bulk']);
   });
 });
 
