@@ -193,7 +193,10 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
     const client = await mcpClient(world, users.alice.mcp);
     const { tools } = await client.listTools();
     const toolNames = new Set(tools.map((t) => t.name));
+    // The victims exist (made by the sign-in test above): without them the loop below would check nothing.
+    expect(users.bob.connections).toHaveLength(2);
     const checked: string[] = [];
+    let refused = 0;
     for (const operationId of connectionOperations) {
       const tool = operationPolicies[operationId as keyof typeof operationPolicies].tool;
       if (!tool || !toolNames.has(tool)) continue;
@@ -206,6 +209,7 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
         expect(res.isError, `${tool} with Bob's connection`).toBe(true);
         const error = resultOf(res).error ?? JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error;
         expect(error.code, `${tool}: ${JSON.stringify(error)}`).toBe('connection_forbidden');
+        refused++;
         expect(error.details.connections.map((c: { connection_id: string }) => c.connection_id).sort()).toEqual(
           [...users.alice.connections].sort(),
         );
@@ -213,6 +217,7 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
       checked.push(tool);
     }
     expect(checked.length).toBeGreaterThanOrEqual(10);
+    expect(refused).toBe(checked.length * 2);
     await client.close();
   });
 
@@ -220,6 +225,7 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
     const call = api(world.url, users.bob.rest.saved!.access_token);
     const document = loadGeneratedDocument('openapi.full.json');
     let checked = 0;
+    expect(users.alice.connections).toHaveLength(2);
     for (const { method, path, op } of operationsOf(document)) {
       const victim = users.alice.connections[0]!;
       if (op.operationId === 'connections_refresh') {
@@ -257,6 +263,7 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
       arguments: { query: '', connection_id: users.bob.connections[0] },
     });
     expect(res.isError).toBe(true);
+    expect(JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error.code).toBe('connection_forbidden');
     await sse.close();
   });
 
