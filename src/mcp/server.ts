@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ValidateFunction } from 'ajv';
+import { operationPolicies } from '../../generated/operations.ts';
 import { TOOLSETS, type Toolset } from '../contract/openapi.ts';
 import type { CallContext } from '../engine/context.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -98,7 +99,8 @@ export function loadToolCatalog(
     let found = views.get(key);
     if (!found) {
       const visible = entries.filter(
-        (e) => chosen.has(e.toolset) && (!options.readOnly || e.tool.annotations?.readOnlyHint === true),
+        // Read-only mode lists what the engine's read-only guard lets through: operations that do not write.
+        (e) => chosen.has(e.toolset) && (!options.readOnly || !operationPolicies[e.operationId].writes),
       );
       found = { listed: visible.map((e) => e.tool), byName: new Map(visible.map((e) => [e.tool.name, e])) };
       views.set(key, found);
