@@ -392,9 +392,12 @@ describe('audit log', () => {
   });
 
   it('is readable through the read-only MCP tool', async () => {
+    // Its own write, so the test holds alone (`-t`) as well as after the others.
+    const { requestId } = await write('rest', createPage('Audited for MCP'));
     const res = await mcp.callTool({ name: 'audit_list', arguments: { operation: 'notion_request', limit: 1 } });
     expect(res.isError).toBeFalsy();
     expect((res.structuredContent as any).entries).toHaveLength(1);
+    expect((res.structuredContent as any).entries[0].request_id).toBe(requestId);
   });
 });
 
