@@ -24,6 +24,7 @@ import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { mountMcpRoutes } from './mcp/routes.ts';
 import { loadToolCatalog } from './mcp/server.ts';
+import { NOTION_MAX_BODY_BYTES } from './notion/allowlist.ts';
 import { NotionClients } from './notion/client.ts';
 import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
@@ -34,9 +35,6 @@ import { createGatekeeper } from './transport/auth.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
-
-/** Notion refuses request bodies over 500 KB; refusing them here gives a precise error instead of Notion's. */
-const NOTION_MAX_BODY_BYTES = 500 * 1024;
 
 /** How long a retry waits for a still-running first attempt with the same idempotency key before answering 409. */
 const IDEMPOTENCY_WAIT_MS = 5_000;

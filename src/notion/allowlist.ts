@@ -12,6 +12,9 @@ import { normaliseUuid } from '../shared/ids.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** Notion refuses request bodies over 500 KB; refusing them before sending gives a precise error instead of Notion's. */
+export const NOTION_MAX_BODY_BYTES = 500 * 1024;
+
 /** Notion-Version the page-Markdown routes need (the rest speak the SDK's default, 2025-09-03). */
 export const MARKDOWN_NOTION_VERSION = '2026-03-11';
 
