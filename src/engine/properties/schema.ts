@@ -24,6 +24,7 @@ import {
   OPTION_COLORS,
   type OptionColor,
   type PropertySchema,
+  type RollupFunction,
   SCHEMA_TYPES,
   type SchemaType,
   TYPE_ALIASES,
@@ -87,7 +88,11 @@ const ROLLUP_FUNCTIONS = [
   'count_per_group',
   'percent_per_group',
   'show_original',
-] as const;
+] as const satisfies readonly RollupFunction[];
+// Every function @notionhq/client knows is listed: a new one in the SDK fails to compile here.
+const everyRollupFunction: [Exclude<RollupFunction, (typeof ROLLUP_FUNCTIONS)[number]>] extends [never] ? true : never =
+  true;
+void everyRollupFunction;
 
 /** Type keys of raw Notion schemas (including types the friendly format does not create). */
 const RAW_TYPES: readonly string[] = [...SCHEMA_TYPES, 'place', 'location', 'verification', 'last_visited_time'];

@@ -1,5 +1,6 @@
 /**
- * The Notion shapes the property builder reads and writes, named once (all from @notionhq/client's types).
+ * The Notion shapes the property builder reads and writes, named once from @notionhq/client's types; the type,
+ * colour and rollup-function lists below are checked against those types when they compile.
  */
 import type {
   CreateDataSourceParameters,
@@ -28,6 +29,10 @@ export type NotionUpdatePropertySchema = NotionUpdateSchema[string];
 export type NotionPropertyValues = NonNullable<CreatePageParameters['properties']>;
 export type NotionPropertyValue = NotionPropertyValues[string];
 export type RichTextRequest = Extract<NotionPropertyValue, { title: unknown }>['title'];
+/** A rollup's aggregation, as a retrieved schema names it. */
+export type RollupFunction = Extract<PropertySchema, { type: 'rollup' }>['rollup']['function'];
+/** An option's colour, as a retrieved select schema names it. */
+export type OptionColorName = Extract<PropertySchema, { type: 'select' }>['select']['options'][number]['color'];
 export type RichTextItemRequest = RichTextRequest[number];
 
 /** A property value of a retrieved page. */
@@ -44,7 +49,7 @@ export const COMPUTED_TYPES = [
   'last_edited_by',
   'unique_id',
   'button',
-] as const;
+] as const satisfies readonly PropertyType[];
 
 /** Types whose values the builder writes. */
 export const WRITABLE_TYPES = [
@@ -62,7 +67,7 @@ export const WRITABLE_TYPES = [
   'email',
   'phone_number',
   'relation',
-] as const;
+] as const satisfies readonly PropertyType[];
 export type WritableType = (typeof WRITABLE_TYPES)[number];
 
 /** Every type the friendly schema format creates. */
@@ -84,7 +89,7 @@ export const OPTION_COLORS = [
   'purple',
   'pink',
   'red',
-] as const;
+] as const satisfies readonly OptionColorName[];
 export type OptionColor = (typeof OPTION_COLORS)[number];
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
