@@ -301,15 +301,17 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
   it('refresh tokens are rotated for public clients and keep the grant', async () => {
     const provider = users.bob.mcp;
     const before = provider.saved!;
-    const res = await fetch(`${world.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: before.refresh_token!,
-        client_id: (provider.client as { client_id: string }).client_id,
-      }),
-    });
+    const refresh = () =>
+      fetch(`${world.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: before.refresh_token!,
+          client_id: (provider.client as { client_id: string }).client_id,
+        }),
+      });
+    const res = await refresh();
     expect(res.status).toBe(200);
     const tokens = (await res.json()) as OAuthTokens;
     expect(tokens.refresh_token).toBeTruthy();
@@ -320,15 +322,7 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
     expect(listed.connections).toHaveLength(2);
     await client.close();
     // The old refresh token is spent.
-    const again = await fetch(`${world.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: before.refresh_token!,
-        client_id: (provider.client as { client_id: string }).client_id,
-      }),
-    });
+    const again = await refresh();
     expect(again.status).toBe(400);
   });
 });
