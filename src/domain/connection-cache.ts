@@ -4,25 +4,27 @@
  * sees its own changes at once; a change made by another process (another replica on the same PostgreSQL) is seen
  * within `ttlMs` (CONNECTION_CACHE_TTL_MS). 0 turns the cache off.
  */
+import { LRUCache } from 'lru-cache';
 import type { ConnectionRow, ConnectionRows } from '../store/repositories.ts';
 
-interface Entry<T> {
-  value: T;
-  expires: number;
-}
+/** Bounds on what is kept: every connection of a large deployment, and lookups of ids that do not exist. */
+const MAX_LISTS = 1_000;
+const MAX_ROWS = 10_000;
 
 export function cachedConnectionRows(rows: ConnectionRows, ttlMs: number, now = Date.now): ConnectionRows {
   if (ttlMs <= 0) return rows;
-  const lists = new Map<string, Entry<Promise<ConnectionRow[]>>>();
-  const byId = new Map<string, Entry<Promise<ConnectionRow | null>>>();
+  // lru-cache expires entries on its clock (ours, so tests can move it) and drops the least recent beyond `max`.
+  const options = { ttl: ttlMs, ttlResolution: 0, perf: { now } };
+  const lists = new LRUCache<string, { value: Promise<ConnectionRow[]> }>({ max: MAX_LISTS, ...options });
+  const byId = new LRUCache<string, { value: Promise<ConnectionRow | null> }>({ max: MAX_ROWS, ...options });
 
-  function cached<T>(map: Map<string, Entry<Promise<T>>>, key: string, load: () => Promise<T>): Promise<T> {
-    const hit = map.get(key);
-    if (hit && hit.expires > now()) return hit.value;
+  function cached<T>(cache: LRUCache<string, { value: Promise<T> }>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key);
+    if (hit) return hit.value;
     // The promise itself is cached: concurrent misses share one query. A failed load is not kept.
     const value = load();
-    map.set(key, { value, expires: now() + ttlMs });
-    value.catch(() => map.delete(key));
+    cache.set(key, { value });
+    value.catch(() => cache.delete(key));
     return value;
   }
   const cleared =

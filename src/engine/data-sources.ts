@@ -5,6 +5,7 @@
  */
 import type { DataSourceObjectResponse, GetDatabaseResponse } from '@notionhq/client';
 import { APIResponseError } from '@notionhq/client';
+import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
 import type { ResolvedConnection } from './context.ts';
@@ -21,14 +22,15 @@ export interface ResolvedDataSource {
 }
 
 const SCHEMA_TTL_MS = 60_000;
-const schemas = new Map<string, { schema: DataSourceSchema; expires: number }>();
-const databases = new Map<string, { dataSourceId: string; expires: number }>();
+/** Per connection and data source (database): a minute at most, the most recently used few thousand. */
+const schemas = new LRUCache<string, DataSourceSchema>({ max: 5_000, ttl: SCHEMA_TTL_MS });
+const databases = new LRUCache<string, string>({ max: 5_000, ttl: SCHEMA_TTL_MS });
 
 const keyOf = (connection: ResolvedConnection, id: string) => `${connection.summary.connection_id}:${id}`;
 
 async function dataSourceOfDatabase(connection: ResolvedConnection, databaseId: string): Promise<string> {
   const cached = databases.get(keyOf(connection, databaseId));
-  if (cached && cached.expires > Date.now()) return cached.dataSourceId;
+  if (cached) return cached;
   const database = (await connection
     .notion()
     .databases.retrieve({ database_id: databaseId })) as GetDatabaseResponse & {
@@ -44,7 +46,7 @@ async function dataSourceOfDatabase(connection: ResolvedConnection, databaseId: 
       { database_id: databaseId, data_sources: sources },
     );
   }
-  databases.set(keyOf(connection, databaseId), { dataSourceId: sources[0]!.id, expires: Date.now() + SCHEMA_TTL_MS });
+  databases.set(keyOf(connection, databaseId), sources[0]!.id);
   return sources[0]!.id;
 }
 
@@ -67,8 +69,8 @@ export async function schemaOf(
   options: { fresh?: boolean } = {},
 ): Promise<DataSourceSchema> {
   const key = keyOf(connection, dataSourceId);
-  const cached = schemas.get(key);
-  if (!options.fresh && cached && cached.expires > Date.now()) return cached.schema;
+  const cached = options.fresh ? undefined : schemas.get(key);
+  if (cached) return cached;
   let source: DataSourceObjectResponse;
   try {
     source = (await connection
@@ -84,7 +86,7 @@ export async function schemaOf(
     }
     throw error;
   }
-  schemas.set(key, { schema: source.properties as DataSourceSchema, expires: Date.now() + SCHEMA_TTL_MS });
+  schemas.set(key, source.properties as DataSourceSchema);
   return source.properties as DataSourceSchema;
 }
 
@@ -95,7 +97,7 @@ export async function withSchema<T>(
   work: (source: ResolvedDataSource) => Promise<T>,
 ): Promise<T> {
   const id = await dataSourceIdOf(connection, target);
-  const wasCached = (schemas.get(keyOf(connection, id))?.expires ?? 0) > Date.now();
+  const wasCached = schemas.has(keyOf(connection, id));
   try {
     return await work({ id, schema: await schemaOf(connection, id) });
   } catch (error) {

@@ -83,6 +83,27 @@ describe('connection cache', () => {
     expect(await cache.find(row.id)).toBeNull();
   });
 
+  it('keeps a bounded number of rows: ids that do not exist cannot grow it without end', async () => {
+    // Over rows that answer from memory: 10,001 lookups need no database to make the point.
+    let finds = 0;
+    const rows = {
+      ...store.connections,
+      find: async () => {
+        finds++;
+        return null;
+      },
+    } as ConnectionRows;
+    const cache = cachedConnectionRows(rows, 60_000);
+    const first = randomUUID();
+    await cache.find(first);
+    await cache.find(first);
+    expect(finds).toBe(1);
+    for (let i = 0; i < 10_000; i++) await cache.find(randomUUID());
+    // The first id was the least recently used: evicted, so it is read again.
+    await cache.find(first);
+    expect(finds).toBe(10_002);
+  });
+
   it('TTL 0 reads the database every time', async () => {
     const { wrapped, queries } = counted(store.connections);
     const cache = cachedConnectionRows(wrapped, 0);
