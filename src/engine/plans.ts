@@ -6,7 +6,9 @@
  * no longer has are removed). The ids it creates are kept in os_state under the plan key, so applying the same plan
  * again changes nothing and an edited plan applies only its difference.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { GatewayError } from '../shared/errors.ts';
+import { normaliseUuid } from '../shared/ids.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { OsStateRepository } from '../store/repositories.ts';
 import type { FriendlyPropertySchema } from './properties/index.ts';
@@ -108,6 +110,15 @@ function diffProperties(
   return { add, change, remove };
 }
 
+/** Equal values; ids (a relation's data source) equal with or without dashes, in any case. */
+function sameValue(have: unknown, want: unknown): boolean {
+  const [a, b] = [
+    typeof have === 'string' ? normaliseUuid(have) : null,
+    typeof want === 'string' ? normaliseUuid(want) : null,
+  ];
+  return a !== null && b !== null ? a === b : isDeepStrictEqual(have, want);
+}
+
 /** The current schema already has what the plan asks: same type, every option, same target and formula. */
 function covers(have: Record<string, unknown>, want: Record<string, unknown>): boolean {
   if (have.type !== want.type) return false;
@@ -119,7 +130,7 @@ function covers(have: Record<string, unknown>, want: Record<string, unknown>): b
       if (!wanted.every((n) => names.has(n))) return false;
     } else if (field === 'dual') {
       if (Boolean(have.dual) !== Boolean(value)) return false;
-    } else if (JSON.stringify(have[field]) !== JSON.stringify(value)) return false;
+    } else if (!sameValue(have[field], value)) return false;
   }
   return true;
 }
@@ -156,13 +167,14 @@ async function saveState(ctx: PlanContext, plan: Plan, state: PlanState): Promis
   });
 }
 
-/** Computes the diff and, unless `dry_run`, applies it. Returns the diff (what was, or would be, done). */
+/** The diff (what was, or would be, done) and, after an apply, what the rows' upserts did. */
 export interface PlanResult extends PlanDiff {
   applied: boolean;
   /** After an apply: what each row's upsert did. */
   row_actions?: { created: number; updated: number; unchanged: number };
 }
 
+/** Computes the diff and, unless `dry_run`, applies it. Returns the diff (what was, or would be, done). */
 export async function applyPlan(plan: Plan, ctx: PlanContext): Promise<PlanResult> {
   checkPlan(plan);
   const state = await loadState(ctx, plan.plan_key);

@@ -145,4 +145,31 @@ describe('os_plan_apply', () => {
     const diff = await runJob({ ...pruned, prune: true, dry_run: true });
     expect(diff.databases[1]).toMatchObject({ key: 'tasks', action: 'update', remove: ['Done', 'Due'] });
   });
+  it('a relation to a data source given by id without dashes is unchanged on a second apply', async () => {
+    await runJob(plan()); // Projects exists, whatever ran before
+    const found = await call('POST', '/v1/search', {
+      query: 'Projects',
+      filter: { property: 'object', value: 'data_source' },
+    });
+    const projectsId = found.json.result.results[0].id as string;
+    const linked = {
+      plan_key: 'links',
+      root_page_id: rootId,
+      databases: [
+        {
+          key: 'notes',
+          title: 'Notes',
+          properties: {
+            Name: { type: 'title' },
+            Project: { type: 'relation', target: projectsId.replaceAll('-', '') },
+          },
+        },
+      ],
+    };
+    expect((await runJob(linked)).databases.map((d: any) => d.action)).toEqual(['create']);
+    sandbox.clearRequestLog();
+    const again = await runJob(linked);
+    expect(again.databases.map((d: any) => d.action)).toEqual(['unchanged']);
+    expect(writes()).toEqual([]);
+  });
 });
