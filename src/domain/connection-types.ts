@@ -32,6 +32,7 @@ export interface SavedConnection {
 export interface RemovedConnection {
   connection_id: string;
   deleted: true;
+  /** true when the token was revoked at Notion (remote: true on an OAuth connection). */
   revoked: boolean;
 }
 

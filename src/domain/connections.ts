@@ -22,7 +22,13 @@ import { grantAllows, OPERATOR, type Principal } from '../shared/principal.ts';
 import type { ConnectionRow, ConnectionRows } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import { cachedConnectionRows } from './connection-cache.ts';
-import type { ConnectionHandle, ConnectionRegistry, ConnectionSummary } from './connection-types.ts';
+import type {
+  ConnectionHandle,
+  ConnectionRegistry,
+  ConnectionSummary,
+  RemovedConnection,
+  SavedConnection,
+} from './connection-types.ts';
 
 export interface ConnectionServiceOptions {
   store: Store;
@@ -43,32 +49,19 @@ export interface ConnectionServiceOptions {
   now?: () => Date;
 }
 
-export interface UpsertResult {
-  connection: ConnectionSummary;
-  /** false when an existing live connection (same owner, workspace and bot) was updated instead. */
-  created: boolean;
-}
-
-export interface RemoveResult {
-  connection_id: string;
-  deleted: true;
-  /** true when the token was revoked at Notion (remote: true on an OAuth connection). */
-  revoked: boolean;
-}
-
 export interface ConnectionService extends ConnectionRegistry {
   /** One live connection of the principal, or `connection_not_found`. */
   get(principal: Principal, connectionId: string): Promise<ConnectionSummary>;
   /** Verifies an internal-integration token with users.me, then stores it (same workspace + bot → update). */
-  createInternal(principal: Principal, token: string): Promise<UpsertResult>;
+  createInternal(principal: Principal, token: string): Promise<SavedConnection>;
   /** Stores the result of an OAuth code exchange (same owner + workspace + bot → update). */
-  upsertOAuth(principal: Principal, grant: OAuthGrant): Promise<UpsertResult>;
+  upsertOAuth(principal: Principal, grant: OAuthGrant): Promise<SavedConnection>;
   /** Soft delete (tokens wiped). `remote: true` also revokes an OAuth token at Notion first. */
-  remove(principal: Principal, connectionId: string, options?: { remote?: boolean }): Promise<RemoveResult>;
+  remove(principal: Principal, connectionId: string, options?: { remote?: boolean }): Promise<RemovedConnection>;
   /** OAuth: refresh_token grant, stores the new pair. Internal: re-verifies the token with users.me. */
   refresh(principal: Principal, connectionId: string): Promise<ConnectionSummary>;
   /** NOTION_TOKEN at boot: no network call and no duplicate when the same token is already stored. */
-  seedFromEnv(token: string): Promise<UpsertResult>;
+  seedFromEnv(token: string): Promise<SavedConnection>;
 }
 
 export const toSummary = (row: ConnectionRow): ConnectionSummary => ({
@@ -177,7 +170,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     access: string,
     refresh: string | null,
     expiresAt: Date | null,
-  ): Promise<UpsertResult> {
+  ): Promise<SavedConnection> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await rows.findLiveByIdentity(owner, identity.workspace_id, identity.bot_id);
       if (existing) {
