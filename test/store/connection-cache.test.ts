@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cachedConnectionRows } from '../../src/domain/connection-cache.ts';
 import type { ConnectionRows } from '../../src/store/repositories.ts';
-import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
+import { countedConnectionRows, openTestStore, resetStore, type TestStore } from '../support/db.ts';
 
 let store: TestStore;
 beforeAll(async () => {
@@ -14,27 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => store?.close());
 beforeEach(async () => resetStore(store));
-
-/** The real rows, counting the queries that reach the database. */
-function counted(rows: ConnectionRows) {
-  const queries = { listLive: 0, find: 0 };
-  const wrapped: ConnectionRows = {
-    ...rows,
-    listLive: (owner) => {
-      queries.listLive++;
-      return rows.listLive(owner);
-    },
-    find: (id, opts) => {
-      queries.find++;
-      return rows.find(id, opts);
-    },
-    insert: rows.insert.bind(rows),
-    update: rows.update.bind(rows),
-    updateIfToken: rows.updateIfToken.bind(rows),
-    softDelete: rows.softDelete.bind(rows),
-  };
-  return { wrapped, queries };
-}
 
 const newRow = (owner = 'operator') => ({
   kind: 'internal' as const,
@@ -51,7 +30,7 @@ const newRow = (owner = 'operator') => ({
 
 describe('connection cache', () => {
   it('serves repeated reads from memory, concurrent misses included', async () => {
-    const { wrapped, queries } = counted(store.connections);
+    const { wrapped, queries } = countedConnectionRows(store.connections);
     const cache = cachedConnectionRows(wrapped, 60_000);
     const row = await cache.insert(newRow());
     await Promise.all([cache.listLive('operator'), cache.listLive('operator'), cache.find(row.id), cache.find(row.id)]);
@@ -105,7 +84,7 @@ describe('connection cache', () => {
   });
 
   it('TTL 0 reads the database every time', async () => {
-    const { wrapped, queries } = counted(store.connections);
+    const { wrapped, queries } = countedConnectionRows(store.connections);
     const cache = cachedConnectionRows(wrapped, 0);
     await cache.listLive('operator');
     await cache.listLive('operator');

@@ -10,9 +10,8 @@ import { loadConfig } from '../../src/config/env.ts';
 import { createConnectionService } from '../../src/domain/connections.ts';
 import { generateKeySpec, parseKeyring, TokenCipher } from '../../src/security/token-cipher.ts';
 import { OPERATOR } from '../../src/shared/principal.ts';
-import type { ConnectionRows } from '../../src/store/repositories.ts';
 import type { Store } from '../../src/store/store.ts';
-import { openTestStore, resetStore, type TestStore } from '../support/db.ts';
+import { countedConnectionRows, openTestStore, resetStore, type TestStore } from '../support/db.ts';
 import { gatewayError } from '../support/errors.ts';
 
 let store: TestStore;
@@ -34,24 +33,8 @@ const cipher = new TokenCipher(parseKeyring(generateKeySpec('k1')));
 
 /** The real store, its connection rows counting the reads `resolve` and `accessToken` make. */
 function countedStore(real: Store) {
-  const reads = { listLive: 0, find: 0 };
-  const rows = real.connections;
-  const connections: ConnectionRows = {
-    ...rows,
-    listLive: (owner) => {
-      reads.listLive++;
-      return rows.listLive(owner);
-    },
-    find: (id, opts) => {
-      reads.find++;
-      return rows.find(id, opts);
-    },
-    insert: rows.insert.bind(rows),
-    update: rows.update.bind(rows),
-    updateIfToken: rows.updateIfToken.bind(rows),
-    softDelete: rows.softDelete.bind(rows),
-  };
-  return { store: { ...real, connections } as Store, reads };
+  const { wrapped, queries } = countedConnectionRows(real.connections);
+  return { store: { ...real, connections: wrapped } as Store, reads: queries };
 }
 
 /** The service as src/app.ts builds it, over the counted store. */

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { templateKey, templateState } from '../../src/store/pglite.ts';
+import type { ConnectionRows } from '../../src/store/repositories.ts';
 import { buildPgliteTemplate, openStore, type Store } from '../../src/store/store.ts';
 
 export interface TestStore extends Store {
@@ -134,4 +135,25 @@ export async function dumpAllTables(store: Store): Promise<string> {
     out[table_name] = await store.query(`select * from "${table_name}"`);
   }
   return JSON.stringify(out);
+}
+
+/** Connection rows that count the reads reaching the database (`listLive`, `find`); writes pass through. */
+export function countedConnectionRows(rows: ConnectionRows) {
+  const queries = { listLive: 0, find: 0 };
+  const wrapped: ConnectionRows = {
+    ...rows,
+    listLive: (owner) => {
+      queries.listLive++;
+      return rows.listLive(owner);
+    },
+    find: (id, opts) => {
+      queries.find++;
+      return rows.find(id, opts);
+    },
+    insert: rows.insert.bind(rows),
+    update: rows.update.bind(rows),
+    updateIfToken: rows.updateIfToken.bind(rows),
+    softDelete: rows.softDelete.bind(rows),
+  };
+  return { wrapped, queries };
 }
