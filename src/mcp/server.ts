@@ -130,12 +130,56 @@ const serialise = (result: Record<string, unknown>): string => {
 };
 
 /** The result twice, as MCP asks: structured, and as JSON text for clients that only read text. */
-function toolResult(result: Record<string, unknown>, requestId: string, replayed: boolean): CallToolResult {
-  return {
-    content: [{ type: 'text', text: serialise(result) }],
-    structuredContent: result,
-    _meta: replayed ? { request_id: requestId, idempotent_replay: true } : { request_id: requestId },
-  };
+function toolResult(
+  result: Record<string, unknown>,
+  requestId: string,
+  replayed: boolean,
+  coerced: string[],
+): CallToolResult {
+  const meta: Record<string, unknown> = { request_id: requestId };
+  if (replayed) meta.idempotent_replay = true;
+  if (coerced.length > 0) meta.coerced_arguments = coerced;
+  return { content: [{ type: 'text', text: serialise(result) }], structuredContent: result, _meta: meta };
+}
+
+/**
+ * Some clients send a nested object or array argument as a JSON string (`"body": "{\"a\":1}"`). Where the schema
+ * wants an object or an array (and never a string) and the string parses to that shape, the parsed value is used and
+ * validated like any other; the names of the arguments so read are returned so the result can say so.
+ */
+export function coerceJsonStringArguments(schema: Tool['inputSchema'], args: Record<string, unknown>): string[] {
+  const coerced: string[] = [];
+  const properties = (schema.properties ?? {}) as Record<string, { type?: unknown; anyOf?: unknown[] }>;
+  for (const [name, value] of Object.entries(args)) {
+    if (typeof value !== 'string') continue;
+    const wanted = acceptedTypes(properties[name]);
+    if (wanted.has('string') || (!wanted.has('object') && !wanted.has('array'))) continue;
+    const trimmed = value.trim();
+    if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      continue;
+    }
+    const kind = Array.isArray(parsed) ? 'array' : parsed !== null && typeof parsed === 'object' ? 'object' : null;
+    if (kind && wanted.has(kind)) {
+      args[name] = parsed;
+      coerced.push(name);
+    }
+  }
+  return coerced;
+}
+
+function acceptedTypes(schema: { type?: unknown; anyOf?: unknown[]; oneOf?: unknown[] } | undefined): Set<string> {
+  const found = new Set<string>();
+  if (!schema || typeof schema !== 'object') return found;
+  if (typeof schema.type === 'string') found.add(schema.type);
+  if (Array.isArray(schema.type)) for (const t of schema.type) found.add(String(t));
+  for (const branch of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) {
+    for (const t of acceptedTypes(branch as typeof schema)) found.add(t);
+  }
+  return found;
 }
 
 /**
@@ -190,7 +234,8 @@ function buildServer(engine: Engine, binding: Binding, version: string): Server 
     const entry = binding.catalog.byName.get(request.params.name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     const ctx = binding.contextForCall();
-    const args = request.params.arguments ?? {};
+    const args = { ...(request.params.arguments ?? {}) };
+    const coerced = coerceJsonStringArguments(entry.tool.inputSchema, args);
     if (!entry.validate(args)) {
       const issues = issuesFromAjv(entry.validate.errors ?? [], (pointer) => ({ location: 'arguments', pointer }));
       return errorResult(validationFailed(issues), ctx.requestId);
@@ -200,7 +245,7 @@ function buildServer(engine: Engine, binding: Binding, version: string): Server 
         ...ctx,
         measure: toolResultSize,
       });
-      return toolResult(result as Record<string, unknown>, ctx.requestId, replayed);
+      return toolResult(result as Record<string, unknown>, ctx.requestId, replayed, coerced);
     } catch (error) {
       // engine.invoke throws only GatewayError.
       return errorResult(error as GatewayError, ctx.requestId);
