@@ -118,3 +118,29 @@ describe('MCP: object and array arguments sent as JSON strings', () => {
     expect(res._meta?.coerced_arguments).toBeUndefined();
   });
 });
+
+describe.each(['rest', 'mcp'] as const)('over %s', (surface) => {
+  it('ignores body: {} on a GET through the proxy', async () => {
+    for (const tool of ['notion_read', 'notion_request']) {
+      const { result, error } = await run(surface, tool, {
+        method: 'GET',
+        path: `/v1/pages/${demo.rootPageId}`,
+        body: {},
+      });
+      expect(error).toBeFalsy();
+      expect(result.response.id).toBe(demo.rootPageId);
+    }
+  });
+
+  it('still refuses a non-empty body on a GET, naming the field and showing an example', async () => {
+    const { error } = await run(surface, 'notion_read', {
+      method: 'GET',
+      path: `/v1/pages/${demo.rootPageId}`,
+      body: { page_size: 10 },
+    });
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toMatch(/^body: GET requests take no body/);
+    expect(error.message).toContain('"query"');
+    expect(error.details).toMatchObject({ field: 'body', pointer: '/body' });
+  });
+});

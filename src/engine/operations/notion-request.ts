@@ -18,11 +18,15 @@ async function proxy(
   services: EngineServices,
 ): Promise<Output<'notion_request'>> {
   const query = checkQuery(route.rule, input.query);
-  const body = input.body;
-  if (body !== undefined && (route.method === 'GET' || route.method === 'DELETE')) {
-    throw new GatewayError('bad_request', `${route.method} requests take no body; put parameters in \`query\`.`, {
-      pointer: '/body',
-    });
+  const bodyless = route.method === 'GET' || route.method === 'DELETE';
+  // Clients often send `body: {}` with every call: on a GET or DELETE an empty body carries nothing, so it is dropped.
+  const body = bodyless && isEmptyObject(input.body) ? undefined : input.body;
+  if (body !== undefined && bodyless) {
+    throw new GatewayError(
+      'bad_request',
+      `body: ${route.method} requests take no body; put parameters in \`query\` (e.g. \`"query": {"page_size": "10"}\`) or leave body out.`,
+      { pointer: '/body', field: 'body', expected: 'no body (or {})', example: { query: { page_size: '10' } } },
+    );
   }
   const bodyBytes = body === undefined ? 0 : Buffer.byteLength(JSON.stringify(body));
   if (bodyBytes > services.limits.maxNotionBodyBytes) {
@@ -47,6 +51,9 @@ async function proxy(
   });
   return { method: route.method, path, response };
 }
+
+const isEmptyObject = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
 
 export const notion_request: Operation<'notion_request'> = async (input, ctx, services) =>
   proxy(resolveAllowedRoute(input.method, input.path), input, ctx, services);
