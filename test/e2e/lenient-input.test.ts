@@ -144,3 +144,175 @@ describe.each(['rest', 'mcp'] as const)('over %s', (surface) => {
     expect(error.details).toMatchObject({ field: 'body', pointer: '/body' });
   });
 });
+
+/** Adds Priority (select High/Low) and Owner (people) to Tasks, as a user would through the proxy. */
+async function addPriorityAndOwner() {
+  const res = await api(gateway.url)('POST', '/v1/notion/request', {
+    method: 'PATCH',
+    path: `/v1/data_sources/${demo.tasks.dataSourceId}`,
+    body: {
+      properties: {
+        Priority: { select: { options: [{ name: 'High' }, { name: 'Low' }] } },
+        Owner: { people: {} },
+      },
+    },
+  });
+  expect(res.status).toBe(200);
+}
+
+const notionPage = async (id: string) =>
+  (await api(gateway.url)('POST', '/v1/notion/read', { method: 'GET', path: `/v1/pages/${id}` })).json.result.response;
+
+const schemaOptions = async (name: string) => {
+  const ds = (
+    await api(gateway.url)('POST', '/v1/notion/read', {
+      method: 'GET',
+      path: `/v1/data_sources/${demo.tasks.dataSourceId}`,
+    })
+  ).json.result.response;
+  const p = ds.properties[name];
+  return (p.select ?? p.multi_select).options.map((o: { name: string }) => o.name);
+};
+
+describe.each(['rest', 'mcp'] as const)('values over %s', (surface) => {
+  it('refuses a select or multi-select value that is not an option, with the closest one, and writes nothing', async () => {
+    await addPriorityAndOwner();
+    const before = sandbox.requestLog().length;
+    const { error } = await run(surface, 'notion_page_update', {
+      page_id: demo.tasks.pageIds[1],
+      properties: { Priority: 'Hgh' },
+    });
+    expect(error.code).toBe('invalid_property');
+    expect(error.message).toContain('"Priority"');
+    expect(error.message).toContain('Did you mean "High"?');
+    expect(error.details).toMatchObject({ property: 'Priority', did_you_mean: 'High', example: { Priority: 'High' } });
+    const upsert = await run(surface, 'notion_upsert', {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: 'Write docs' },
+      properties: { Tags: ['frontnd'] },
+    });
+    expect(upsert.error.details).toMatchObject({ property: 'Tags', did_you_mean: 'frontend' });
+    const writes = sandbox
+      .requestLog()
+      .slice(before)
+      .filter((e) => e.method === 'PATCH' || (e.method === 'POST' && e.path === '/v1/pages'));
+    expect(writes).toEqual([]);
+    expect(await schemaOptions('Priority')).toEqual(['High', 'Low']);
+    expect((await notionPage(demo.tasks.pageIds[1]!)).properties.Priority.select).toBeNull();
+  });
+
+  it('adds the option when the call says create_options: true', async () => {
+    await addPriorityAndOwner();
+    const { result, error } = await run(surface, 'notion_page_update', {
+      page_id: demo.tasks.pageIds[1],
+      properties: { Priority: 'Urgent' },
+      create_options: true,
+    });
+    expect(error).toBeFalsy();
+    expect(result.page.properties.Priority).toBe('Urgent');
+    expect(await schemaOptions('Priority')).toContain('Urgent');
+  });
+
+  it('takes people by e-mail, and refuses an unknown e-mail listing the known people', async () => {
+    await addPriorityAndOwner();
+    const users = (await api(gateway.url)('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users' })).json.result
+      .response.results as Array<{ id: string; name: string; person?: { email: string } }>;
+    const grace = users.find((u) => u.person?.email === 'grace@example.com')!;
+    const created = await run(surface, 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: 'Review', Owner: ['Grace@example.com'] },
+    });
+    expect(created.error).toBeFalsy();
+    expect((await notionPage(created.result.page.id)).properties.Owner.people.map((p: { id: string }) => p.id)).toEqual(
+      [grace.id],
+    );
+    // The users list is read once per connection, then cached.
+    sandbox.clearRequestLog();
+    const again = await run(surface, 'notion_page_update', {
+      page_id: created.result.page.id,
+      properties: { Owner: 'ada@example.com' },
+    });
+    expect(again.error).toBeFalsy();
+    expect(sandbox.requestLog().filter((e) => e.path === '/v1/users')).toEqual([]);
+
+    const { error } = await run(surface, 'notion_page_update', {
+      page_id: created.result.page.id,
+      properties: { Owner: ['nobody@example.com'] },
+    });
+    expect(error.code).toBe('invalid_property');
+    expect(error.message).toContain('"Owner"');
+    expect(error.message).toContain('Ada Lovelace <ada@example.com>');
+    expect(error.message).toContain('Grace Hopper <grace@example.com>');
+    expect(error.details.known_people).toContainEqual({
+      id: grace.id,
+      name: 'Grace Hopper',
+      email: 'grace@example.com',
+    });
+    expect(error.details.example).toBeTruthy();
+  });
+
+  it('takes relation values as ids, URLs or exact titles in create, update, upsert and query filters', async () => {
+    const [alpha, beta] = demo.projects.pageIds as [string, string];
+    const created = await run(surface, 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: 'Plan cut-over', Project: 'Data migration' },
+    });
+    expect(created.error).toBeFalsy();
+    const related = async (id: string) =>
+      (await notionPage(id)).properties.Project.relation.map((r: { id: string }) => r.id);
+    expect(await related(created.result.page.id)).toEqual([beta]);
+
+    const updated = await run(surface, 'notion_page_update', {
+      page_id: created.result.page.id,
+      properties: { Project: [`https://www.notion.so/Website-relaunch-${alpha.replaceAll('-', '')}`] },
+    });
+    expect(updated.error).toBeFalsy();
+    expect(await related(created.result.page.id)).toEqual([alpha]);
+
+    const upserted = await run(surface, 'notion_upsert', {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: 'Plan cut-over' },
+      properties: { Project: ['Data migration'] },
+    });
+    expect(upserted.error).toBeFalsy();
+    expect(upserted.result.action).toBe('updated');
+    expect(await related(created.result.page.id)).toEqual([beta]);
+
+    const query = await run(surface, 'notion_query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Project: 'Data migration' },
+    });
+    expect(query.error).toBeFalsy();
+    expect(query.result.rows.map((r: { title: string }) => r.title).sort()).toEqual([
+      'Export legacy tables',
+      'Plan cut-over',
+    ]);
+  });
+
+  it('refuses an ambiguous or unknown relation title as notion_link does', async () => {
+    await api(gateway.url)('POST', '/v1/pages', {
+      data_source_id: demo.projects.dataSourceId,
+      properties: { Name: 'Website relaunch' },
+    });
+    const ambiguous = await run(surface, 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: 'Pick one', Project: 'Website relaunch' },
+    });
+    expect(ambiguous.error.code).toBe('ambiguous_match');
+    expect(ambiguous.error.message).toContain('Project: 2 pages are titled "Website relaunch"');
+    expect(ambiguous.error.details.candidates).toHaveLength(2);
+    const filter = await run(surface, 'notion_query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Project: 'Website relaunch' },
+    });
+    expect(filter.error.code).toBe('ambiguous_match');
+
+    const unknown = await run(surface, 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: 'Orphan', Project: 'No such project' },
+    });
+    expect(unknown.error.code).toBe('invalid_property');
+    expect(unknown.error.message).toContain('"Project"');
+    expect(unknown.error.details).toMatchObject({ property: 'Project', example: expect.anything() });
+  });
+});

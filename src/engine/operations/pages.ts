@@ -16,6 +16,7 @@ import {
   type NotionPropertyValues,
   textToRichText,
 } from '../properties/index.ts';
+import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 const markdownClient = (connection: ResolvedConnection): Client => connection.notion(MARKDOWN_NOTION_VERSION);
@@ -39,7 +40,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
   let created: PageObjectResponse;
   if (inDataSource) {
     created = await withSchema(connection, input, async ({ id, schema }) => {
-      const properties = await buildPropertyValues(input.properties ?? {}, schema);
+      const properties = await buildPropertyValues(input.properties ?? {}, schema, valueOptionsFor(connection, input));
       return (await connection.notion().pages.create({
         parent: { type: 'data_source_id', data_source_id: id },
         properties,
@@ -94,7 +95,7 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
     const parent = page.parent as { type: string; data_source_id?: string };
     const properties = parent.data_source_id
       ? await withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
-          buildPropertyValues(input.properties!, schema),
+          buildPropertyValues(input.properties!, schema, valueOptionsFor(connection, input)),
         )
       : titleOnly(input.properties, page);
     page = (await client.pages.update({ page_id: id, properties })) as PageObjectResponse;

@@ -26,10 +26,12 @@ import {
   type DataSourceSchema,
   findProperty,
   invalidProperty,
+  isNativeFilter,
   type NotionPropertyValues,
   pageIdOf,
   sameValue,
 } from '../properties/index.ts';
+import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 const BLOCKS_PER_APPEND = 100;
@@ -42,7 +44,13 @@ export const notion_query: Operation<'notion_query'> = async (input, ctx, servic
     const properties = input.properties?.map((given) => findProperty(schema, given)[0]);
     const response = await connection.notion().dataSources.query({
       data_source_id: id,
-      filter: buildFilter(input.filter, schema) as QueryDataSourceParameters['filter'],
+      filter: (isNativeFilter(input.filter ?? {})
+        ? input.filter
+        : await resolveFilterReferences(
+            connection,
+            buildFilter(input.filter, schema),
+            schema,
+          )) as QueryDataSourceParameters['filter'],
       sorts: buildSorts(input.sorts, schema) as QueryDataSourceParameters['sorts'],
       page_size: input.page_size ?? 50,
       start_cursor: input.start_cursor,
@@ -156,6 +164,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     const desired = await buildPropertyValues(
       { ...(input.properties ?? {}), ...Object.fromEntries(keys.map((k) => [k.name, k.value])) },
       source.schema,
+      valueOptionsFor(connection, input),
     );
     const uniqueKey = JSON.stringify(keys.map((k) => [k.name, k.value]));
     const connectionId = connection.summary.connection_id;

@@ -30,16 +30,17 @@ export interface ValueOptions {
   markdown?: boolean;
   /**
    * Whether a select / multi-select name that is not an option yet may be written (Notion then adds the option).
-   * Default true; false turns such a name into an `invalid_property` error. Status options are never created.
+   * Default true here (the engine's writes pass the call's `create_options`, false unless asked); false turns such a
+   * name into an `invalid_property` error. Status options are never created.
    */
   createOptions?: boolean;
   /** Turns an email into a user id (e.g. from `GET /v1/users`). Without it, people are given by user id only. */
-  resolveUser?: (email: string) => MaybePromise<string | null | undefined>;
+  resolveUser?: (email: string, property: string) => MaybePromise<string | null | undefined>;
   /**
    * Finds a page of the relation's target data source by its title. Without it, relations are given by page id
    * or Notion page URL only. It may throw its own `GatewayError` (e.g. when several pages share the title).
    */
-  resolvePage?: (title: string, dataSourceId: string) => MaybePromise<string | null | undefined>;
+  resolvePage?: (title: string, dataSourceId: string, property: string) => MaybePromise<string | null | undefined>;
 }
 
 /** Notion's limit on array lengths in a request (multi-select, people, relation, files). */
@@ -53,13 +54,13 @@ const EXPECTED: Record<WritableType, string> = {
   multi_select: 'a list of option names (or a comma-separated string)',
   status: 'a status option name (or null to clear)',
   date: 'an ISO 8601 date "2026-01-10" or date-time "2026-01-10T09:30:00Z", or {"start", "end"} for a range (or null)',
-  people: 'a list of user ids (or emails when a user lookup is available)',
+  people: 'a list of user ids or e-mails of people of the workspace',
   files: 'a list of file URLs, or {"url", "name"} objects',
   checkbox: 'true or false',
   url: 'a URL string (or null)',
   email: 'an email address (or null)',
   phone_number: 'a phone number string (or null)',
-  relation: 'a list of page ids or Notion page URLs',
+  relation: 'a list of page ids, Notion page URLs or exact page titles',
 };
 
 const optionNames = (p: PropertySchema): string[] =>
@@ -312,7 +313,7 @@ async function normalise(
               `Property ${JSON.stringify(name)} (people): ${JSON.stringify(given)} is an email, and this call can only take user ids. List the workspace's users (GET /v1/users) and give their ids.`,
               { property: name, expected: 'user ids', example: { [name]: ['<user id>'] } },
             );
-          const found = await options.resolveUser(given.trim());
+          const found = await options.resolveUser(given.trim(), name);
           id = found ? normaliseUuid(found) : null;
           if (!id)
             throw invalidProperty(
@@ -350,7 +351,7 @@ async function normalise(
                 example: { [name]: ['<page id or Notion page URL>'] },
               },
             );
-          const found = await options.resolvePage(title, target);
+          const found = await options.resolvePage(title, target, name);
           id = found ? normaliseUuid(found) : null;
           if (!id)
             throw invalidProperty(

@@ -1,0 +1,158 @@
+/**
+ * The look-ups friendly property values may need, for one connection: people by e-mail (the workspace's users list,
+ * cached a few minutes per connection) and related pages by exact title (a query of the relation's target data
+ * source). Every write that takes friendly values (page create and update, upsert) builds them here, so a value that
+ * works in one works in all.
+ */
+import { isFullPage, type PageObjectResponse, type UserObjectResponse } from '@notionhq/client';
+import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../shared/errors.ts';
+import { normaliseUuid } from '../shared/ids.ts';
+import type { ResolvedConnection } from './context.ts';
+import { schemaOf } from './data-sources.ts';
+import { titleOf } from './notion-objects.ts';
+import { type DataSourceSchema, pageIdOf, type ValueOptions } from './properties/index.ts';
+
+interface Person {
+  id: string;
+  name: string | null;
+  email: string;
+}
+
+const USERS_TTL_MS = 5 * 60_000;
+/** Per connection: the people of its workspace (bots have no e-mail), five minutes at most. */
+const people = new LRUCache<string, Person[]>({ max: 1_000, ttl: USERS_TTL_MS });
+
+async function peopleOf(connection: ResolvedConnection, fresh = false): Promise<Person[]> {
+  const key = connection.summary.connection_id;
+  const cached = fresh ? undefined : people.get(key);
+  if (cached) return cached;
+  const found: Person[] = [];
+  let cursor: string | undefined;
+  // A workspace lists its users 100 at a time; 10 pages is far beyond any team that assigns people by e-mail.
+  for (let page = 0; page < 10; page++) {
+    const list = await connection.notion().users.list({ page_size: 100, start_cursor: cursor });
+    for (const u of list.results as UserObjectResponse[]) {
+      if (u.type === 'person' && u.person?.email) found.push({ id: u.id, name: u.name ?? null, email: u.person.email });
+    }
+    if (!list.has_more || !list.next_cursor) break;
+    cursor = list.next_cursor;
+  }
+  people.set(key, found);
+  return found;
+}
+
+/** The user id of an e-mail; an unknown e-mail is refused with the people the connection can see. */
+async function userByEmail(connection: ResolvedConnection, email: string, field: string): Promise<string> {
+  const wanted = email.trim().toLowerCase();
+  const match = (list: Person[]) => list.find((p) => p.email.toLowerCase() === wanted);
+  let list = await peopleOf(connection);
+  let found = match(list);
+  // Someone may have joined since the list was cached: one fresh read before refusing.
+  if (!found) {
+    list = await peopleOf(connection, true);
+    found = match(list);
+  }
+  if (found) return found.id;
+  const known = list.map((p) => `${p.name ?? '(no name)'} <${p.email}>`);
+  throw new GatewayError(
+    'invalid_property',
+    `Property ${JSON.stringify(field)} (people): no user of this workspace has the e-mail ${JSON.stringify(email)}. ${
+      known.length
+        ? `Known people: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}.`
+        : 'The workspace lists no people.'
+    } Give one of their e-mails or user ids.`,
+    {
+      property: field,
+      expected: 'the e-mail or user id of a person of this workspace',
+      known_people: list.slice(0, 50).map((p) => ({ id: p.id, name: p.name, email: p.email })),
+      example: { [field]: [list[0]?.email ?? 'ada@example.com'] },
+    },
+  );
+}
+
+/** The page of `dataSourceId` titled exactly `title`; several → the same ambiguity error as notion_link. */
+async function pageByTitle(
+  connection: ResolvedConnection,
+  title: string,
+  dataSourceId: string,
+  field: string,
+): Promise<string | null> {
+  const schema = await schemaOf(connection, dataSourceId);
+  const titleProperty = Object.entries(schema).find(([, p]) => p.type === 'title')?.[0];
+  if (!titleProperty) return null;
+  const found = await connection.notion().dataSources.query({
+    data_source_id: dataSourceId,
+    filter: { property: titleProperty, title: { equals: title } },
+    page_size: 5,
+  });
+  const exact = found.results.filter((r): r is PageObjectResponse => isFullPage(r) && titleOf(r) === title);
+  if (exact.length <= 1) return exact[0]?.id ?? null;
+  throw new GatewayError(
+    'ambiguous_match',
+    `${field}: ${exact.length}${found.has_more ? '+' : ''} pages are titled "${title}". Pass the id or URL of one.`,
+    {
+      property: field,
+      expected: 'the id, URL or a unique exact title of a related page',
+      candidates: exact.map((r) => ({ id: r.id, url: r.url })),
+      example: { [field]: [exact[0]!.id] },
+    },
+    409,
+  );
+}
+
+/** The value options of a write on `connection`: look-ups on, new select options only when the call asks. */
+export function valueOptionsFor(connection: ResolvedConnection, input: { create_options?: boolean }): ValueOptions {
+  return {
+    createOptions: input.create_options === true,
+    resolveUser: (email, property) => userByEmail(connection, email, property),
+    resolvePage: (title, dataSourceId, property) => pageByTitle(connection, title, dataSourceId, property),
+  };
+}
+
+type Filter = Record<string, unknown>;
+
+/**
+ * A friendly filter's relation and people conditions with their references resolved: `{"Project": "Alpha"}` became
+ * `relation.contains "Alpha"`; Notion wants a page id there, so a URL or exact title of a page of the relation's
+ * target is turned into one, and an e-mail into a user id (the same look-ups, and errors, as the writes).
+ */
+export async function resolveFilterReferences(
+  connection: ResolvedConnection,
+  filter: Filter | undefined,
+  schema: DataSourceSchema,
+): Promise<Filter | undefined> {
+  if (!filter) return filter;
+  if (Array.isArray(filter.and)) {
+    return {
+      ...filter,
+      and: await Promise.all(filter.and.map((f: Filter) => resolveFilterReferences(connection, f, schema))),
+    };
+  }
+  const name = typeof filter.property === 'string' ? filter.property : undefined;
+  const property = name ? schema[name] : undefined;
+  if (!name || !property) return filter;
+  const condition = filter[property.type] as Filter | undefined;
+  if (!condition || typeof condition.contains !== 'string') return filter;
+  const given = condition.contains;
+  if (property.type === 'relation' && !normaliseUuid(given)) {
+    const target = property.relation.data_source_id;
+    const id = pageIdOf(given) ?? (await pageByTitle(connection, given, target, name));
+    if (!id) {
+      throw new GatewayError(
+        'invalid_property',
+        `Filter ${JSON.stringify(name)} (relation): no page titled ${JSON.stringify(given)} in the related data source ${target}. Give its id, URL or exact title.`,
+        {
+          property: name,
+          expected: `the id, URL or exact title of a page of data source ${target}`,
+          example: { [name]: '<page id, Notion page URL or exact title>' },
+        },
+      );
+    }
+    return { ...filter, relation: { ...condition, contains: id } };
+  }
+  if (property.type === 'people' && given.includes('@')) {
+    return { ...filter, people: { ...condition, contains: await userByEmail(connection, given, name) } };
+  }
+  return filter;
+}
