@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
 import type { ResolvedConnection } from './context.ts';
+import { actualKindOf, wrongKind } from './id-kinds.ts';
 import type { DataSourceSchema } from './properties/index.ts';
 
 export interface DataSourceTarget {
@@ -77,7 +78,10 @@ export async function schemaOf(
       .notion()
       .dataSources.retrieve({ data_source_id: dataSourceId })) as DataSourceObjectResponse;
   } catch (error) {
-    if (error instanceof APIResponseError && error.status === 404) {
+    if (error instanceof APIResponseError && (error.status === 404 || error.status === 400)) {
+      const actual = await actualKindOf(connection, dataSourceId, 'data_source');
+      if (actual) throw wrongKind(dataSourceId, 'data_source', actual, 'data_source_id');
+      if (error.status === 400) throw error;
       throw new GatewayError(
         'not_found',
         `No data source ${dataSourceId} is shared with this connection. A database id? Pass it as database_id. Find data sources with notion_search.`,

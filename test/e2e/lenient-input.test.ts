@@ -37,6 +37,7 @@ const routes: Record<string, string> = {
   notion_read: '/v1/notion/read',
   notion_page_create: '/v1/pages',
   notion_page_update: '/v1/pages/update',
+  notion_page_get: '/v1/pages/get',
 };
 
 /** One operation through either surface: the result, or the error body. */
@@ -314,5 +315,47 @@ describe.each(['rest', 'mcp'] as const)('values over %s', (surface) => {
     expect(unknown.error.code).toBe('invalid_property');
     expect(unknown.error.message).toContain('"Project"');
     expect(unknown.error.details).toMatchObject({ property: 'Project', example: expect.anything() });
+  });
+});
+
+describe.each(['rest', 'mcp'] as const)('ids of the wrong kind over %s', (surface) => {
+  it('names a data source id given as a page id, and a page id given as a data source id', async () => {
+    const asPage = await run(surface, 'notion_page_update', {
+      page_id: demo.tasks.dataSourceId,
+      properties: { Name: 'x' },
+    });
+    expect(asPage.error.code).toBe('invalid_id');
+    expect(asPage.error.message).toContain(`page_id: ${demo.tasks.dataSourceId} is a data source, not a page`);
+    expect(asPage.error.message).toContain('notion_query');
+    expect(asPage.error.message).not.toContain('make sure');
+    expect(asPage.error.details).toMatchObject({ field: 'page_id', actual_kind: 'data_source' });
+
+    const asSource = await run(surface, 'notion_query', { data_source_id: demo.tasks.pageIds[0] });
+    expect(asSource.error.code).toBe('invalid_id');
+    expect(asSource.error.message).toContain('is a page, not a data source');
+    expect(asSource.error.message).toContain('notion_page_get');
+
+    const database = await run(surface, 'notion_query', { data_source_id: demo.tasks.databaseId });
+    expect(database.error.message).toContain('is a database, not a data source');
+    expect(database.error.message).toContain('database_id');
+
+    const proxied = await run(surface, 'notion_read', {
+      method: 'GET',
+      path: `/v1/pages/${demo.projects.dataSourceId}`,
+    });
+    expect(proxied.error.code).toBe('invalid_id');
+    expect(proxied.error.message).toContain('is a data source, not a page');
+
+    const subPage = await run(surface, 'notion_page_create', {
+      parent_page_id: demo.projects.dataSourceId,
+      title: 'Nested',
+    });
+    expect(subPage.error.message).toContain('parent_page_id');
+    expect(subPage.error.message).toContain('is a data source');
+  });
+
+  it('an id that is nothing shared still gets Notion’s own not-found', async () => {
+    const { error } = await run(surface, 'notion_page_get', { page_id: '00000000-0000-4000-8000-000000000000' });
+    expect(error.code).not.toBe('invalid_id');
   });
 });

@@ -5,6 +5,7 @@
 import { type AllowedRequest, checkQuery, resolveAllowedRoute } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { EngineServices, OperationContext } from '../context.ts';
+import { idOfRoute, withIdKind } from '../id-kinds.ts';
 import { acknowledgement } from '../pipeline/size.ts';
 import type { Input, Output } from '../types.ts';
 import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
@@ -43,12 +44,16 @@ async function proxy(
   for (const segment of route.path.split('/')) if (/^[0-9a-f-]{36}$/.test(segment)) ctx.audit.notionIds.add(segment);
   const client = connectionOf(ctx).notion(route.rule.notionVersion);
   ctx.logger.debug({ method: route.method, path: route.path }, 'notion proxy');
-  const response = await client.request<Record<string, unknown>>({
-    method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
-    path: route.path,
-    query: Object.keys(query).length > 0 ? query : undefined,
-    body,
-  });
+  const send = () =>
+    client.request<Record<string, unknown>>({
+      method: route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
+      path: route.path,
+      query: Object.keys(query).length > 0 ? query : undefined,
+      body,
+    });
+  const target = idOfRoute(route.path);
+  // A refused id in the path may be another kind of object (a data source under /v1/pages/…): name it.
+  const response = target ? await withIdKind(connectionOf(ctx), target.id, target.kind, 'path', send) : await send();
   return { method: route.method, path, response };
 }
 

@@ -8,6 +8,7 @@ import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
 import { withSchema } from '../data-sources.ts';
+import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
 import {
   buildPropertyValues,
@@ -53,11 +54,14 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
         pointer: '/properties',
       });
     }
-    created = (await connection.notion().pages.create({
-      parent: { type: 'page_id', page_id: input.parent_page_id! },
-      properties: { title: { title: textToRichText(input.title ?? '') } } as NotionPropertyValues,
-      ...icon,
-    })) as PageObjectResponse;
+    const parentId = input.parent_page_id!;
+    created = (await withIdKind(connection, parentId, 'page', 'parent_page_id', () =>
+      connection.notion().pages.create({
+        parent: { type: 'page_id', page_id: parentId },
+        properties: { title: { title: textToRichText(input.title ?? '') } } as NotionPropertyValues,
+        ...icon,
+      }),
+    )) as PageObjectResponse;
   }
   ctx.audit.summary = `created page ${created.id}`;
   if (input.content_markdown) {
@@ -73,7 +77,9 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
 export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
   const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
-  const page = (await connection.notion().pages.retrieve({ page_id: id })) as PageObjectResponse;
+  const page = (await withIdKind(connection, id, 'page', 'page_id', () =>
+    connection.notion().pages.retrieve({ page_id: id }),
+  )) as PageObjectResponse;
   return {
     page: compactPage(page) as CompactPage,
     ...(input.include_markdown ? await readMarkdown(connection, id) : {}),
@@ -89,7 +95,9 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
     });
   }
   const client = connection.notion();
-  let page = (await client.pages.retrieve({ page_id: id })) as PageObjectResponse;
+  let page = (await withIdKind(connection, id, 'page', 'page_id', () =>
+    client.pages.retrieve({ page_id: id }),
+  )) as PageObjectResponse;
   ctx.audit.summary = `changed page ${id}`;
   if (input.properties && Object.keys(input.properties).length > 0) {
     const parent = page.parent as { type: string; data_source_id?: string };
