@@ -359,3 +359,27 @@ describe.each(['rest', 'mcp'] as const)('ids of the wrong kind over %s', (surfac
     expect(error.code).not.toBe('invalid_id');
   });
 });
+
+describe.each(['rest', 'mcp'] as const)('notion_page_create without a parent over %s', (surface) => {
+  it('makes a workspace-level page where Notion allows it', async () => {
+    const { result, error } = await run(surface, 'notion_page_create', { title: `Top level ${surface}` });
+    expect(error).toBeFalsy();
+    const page = await notionPage(result.page.id);
+    expect(page.parent).toEqual({ type: 'workspace', workspace: true });
+    expect(result.page.title).toBe(`Top level ${surface}`);
+  });
+
+  it('where Notion does not (an internal integration), says how to share a page with the integration', async () => {
+    sandbox.setWorkspacePages('public');
+    try {
+      const { error } = await run(surface, 'notion_page_create', { title: 'Nowhere' });
+      expect(error.code).toBe('validation_failed');
+      expect(error.message).toMatch(/^parent_page_id: /);
+      expect(error.message).toContain('Connections');
+      expect(error.message).toContain('public integrations only');
+      expect(error.details).toMatchObject({ field: 'parent_page_id', example: { parent_page_id: expect.any(String) } });
+    } finally {
+      sandbox.setWorkspacePages('all');
+    }
+  });
+});

@@ -66,6 +66,11 @@ export interface Sandbox {
   workspaces(): WorkspaceInfo[];
   /** Adds a workspace (or another token for an existing workspace id). */
   addWorkspace(ws: { token: string; id?: string; name?: string }): WorkspaceInfo;
+  /**
+   * Who may create workspace-level pages: 'all' (default; an empty sandbox has no shared page to start from) or
+   * 'public', as real Notion does: only OAuth (public) integrations, an internal token gets a validation error.
+   */
+  setWorkspacePages(policy: 'all' | 'public'): void;
   setRateLimit(config: false | { perSecond?: number; burst?: number }): void;
   rateLimit(): RateLimitConfig | null;
   setLatency(latency: LatencyConfig): void;
@@ -148,6 +153,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     counters: () => structuredClone(control.counters),
     workspaces: () => Object.keys(store.state.workspaces).map(info),
     addWorkspace: (w) => info(store.addWorkspace(w).id),
+    setWorkspacePages: (policy) => {
+      store.workspacePages = policy;
+    },
     setRateLimit: (c) => control.rateLimiter.set(normalizeRateLimit(c)),
     rateLimit: () => control.rateLimiter.config,
     setLatency: (l) => {

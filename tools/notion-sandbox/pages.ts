@@ -210,6 +210,9 @@ export function resolvePageParent(ctx: Ctx, raw: unknown, path = 'body.parent'):
     return { type: 'data_source_id', id: db.data_source_ids[0]! };
   }
   if (raw.workspace === true || raw.type === 'workspace') {
+    if (ctx.store.workspacePages === 'public' && ctx.tok.kind !== 'oauth') {
+      throw validation(`${path}: only public integrations can create workspace-level pages; give a page_id parent.`);
+    }
     // Real Notion only lets public integrations do this; the sandbox allows it for every token because an
     // empty sandbox has no shared page to start from.
     return { type: 'workspace' };

@@ -203,6 +203,8 @@ let handleSeq = 0;
 export class Store {
   state: StoreState;
   snapshotFile: string | undefined;
+  /** Who may create workspace-level pages (Sandbox.setWorkspacePages). */
+  workspacePages: 'all' | 'public' = 'all';
 
   constructor(snapshotFile?: string) {
     this.snapshotFile = snapshotFile;

@@ -3,7 +3,7 @@
  * its body as Markdown, change values, append or replace the body as Markdown (Notion's own page-Markdown routes),
  * trash and restore.
  */
-import type { Client, PageObjectResponse } from '@notionhq/client';
+import { APIResponseError, type Client, type PageObjectResponse } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
@@ -30,7 +30,7 @@ async function readMarkdown(connection: ResolvedConnection, pageId: string) {
 export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
   const inDataSource = Boolean(input.data_source_id || input.database_id);
-  if (inDataSource === Boolean(input.parent_page_id)) {
+  if (inDataSource && input.parent_page_id) {
     throw new GatewayError(
       'validation_failed',
       'Give the page one parent: data_source_id (or database_id) for a row, or parent_page_id for a sub-page.',
@@ -54,14 +54,10 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
         pointer: '/properties',
       });
     }
-    const parentId = input.parent_page_id!;
-    created = (await withIdKind(connection, parentId, 'page', 'parent_page_id', () =>
-      connection.notion().pages.create({
-        parent: { type: 'page_id', page_id: parentId },
-        properties: { title: { title: textToRichText(input.title ?? '') } } as NotionPropertyValues,
-        ...icon,
-      }),
-    )) as PageObjectResponse;
+    const parentId = input.parent_page_id;
+    created = parentId
+      ? await subPage(connection, parentId, input.title ?? '', icon)
+      : await workspacePage(connection, input.title ?? '', icon);
   }
   ctx.audit.summary = `created page ${created.id}`;
   if (input.content_markdown) {
@@ -73,6 +69,45 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
   }
   return { page: compactPage(created) as CompactPage };
 };
+
+type Icon = { icon?: { type: 'emoji'; emoji: never } };
+
+async function subPage(connection: ResolvedConnection, parentId: string, title: string, icon: Icon) {
+  return (await withIdKind(connection, parentId, 'page', 'parent_page_id', () =>
+    connection.notion().pages.create({
+      parent: { type: 'page_id', page_id: parentId },
+      properties: { title: { title: textToRichText(title) } } as NotionPropertyValues,
+      ...icon,
+    }),
+  )) as PageObjectResponse;
+}
+
+/**
+ * No parent: a workspace-level page, which Notion allows public (OAuth) integrations only. An internal integration is
+ * told how to give it a place to write instead of Notion's bare validation error.
+ */
+async function workspacePage(connection: ResolvedConnection, title: string, icon: Icon) {
+  try {
+    return (await connection.notion().pages.create({
+      parent: { type: 'workspace', workspace: true },
+      properties: { title: { title: textToRichText(title) } } as NotionPropertyValues,
+      ...icon,
+    })) as PageObjectResponse;
+  } catch (error) {
+    if (!(error instanceof APIResponseError) || (error.status !== 400 && error.status !== 403)) throw error;
+    throw new GatewayError(
+      'validation_failed',
+      'parent_page_id: this connection cannot create pages at the top of the workspace (Notion allows that for public integrations only). Share a page with the integration (in Notion: open the page, ••• menu → Connections → add this integration), then pass its id or URL as parent_page_id, or pass data_source_id for a row.',
+      {
+        pointer: '/parent_page_id',
+        field: 'parent_page_id',
+        expected: 'the id of a page shared with the integration, or data_source_id',
+        example: { parent_page_id: '<id or URL of a shared page>', title: 'Meeting notes' },
+        notion_message: error.message,
+      },
+    );
+  }
+}
 
 export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
