@@ -383,3 +383,23 @@ describe.each(['rest', 'mcp'] as const)('notion_page_create without a parent ove
     }
   });
 });
+
+describe.each(['rest', 'mcp'] as const)('relation titles in compact rows over %s', (surface) => {
+  it('carry the related page title beside its id, each related page read once per request', async () => {
+    const [alpha, beta] = demo.projects.pageIds as [string, string];
+    sandbox.clearRequestLog();
+    const { result, error } = await run(surface, 'notion_query', { data_source_id: demo.tasks.dataSourceId });
+    expect(error).toBeFalsy();
+    const byTitle = Object.fromEntries(result.rows.map((r: any) => [r.title, r.properties.Project]));
+    expect(byTitle).toEqual({
+      'Design mockups': [{ id: alpha, title: 'Website relaunch' }],
+      'Build landing page': [{ id: alpha, title: 'Website relaunch' }],
+      'Export legacy tables': [{ id: beta, title: 'Data migration' }],
+    });
+    const lookups = sandbox.requestLog().filter((e) => e.method === 'GET' && e.path.startsWith('/v1/pages/'));
+    expect(lookups.map((e) => e.path).sort()).toEqual([`/v1/pages/${alpha}`, `/v1/pages/${beta}`].sort());
+
+    const page = await run(surface, 'notion_page_get', { page_id: demo.tasks.pageIds[2] });
+    expect(page.result.page.properties.Project).toEqual([{ id: beta, title: 'Data migration' }]);
+  });
+});

@@ -17,6 +17,7 @@ import {
   type NotionPropertyValues,
   textToRichText,
 } from '../properties/index.ts';
+import { compactWithTitles } from '../related-titles.ts';
 import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -67,7 +68,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
       insert_content: { content: input.content_markdown },
     });
   }
-  return { page: compactPage(created) as CompactPage };
+  return { page: await compactWithTitles(connection, created) };
 };
 
 type Icon = { icon?: { type: 'emoji'; emoji: never } };
@@ -116,7 +117,7 @@ export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) 
     connection.notion().pages.retrieve({ page_id: id }),
   )) as PageObjectResponse;
   return {
-    page: compactPage(page) as CompactPage,
+    page: await compactWithTitles(connection, page),
     ...(input.include_markdown ? await readMarkdown(connection, id) : {}),
   };
 };
@@ -160,7 +161,10 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
       replace_content: { new_str: input.replace_markdown, allow_deleting_content: true },
     });
   }
-  return { page: compactPage(page) as CompactPage, ...(changesBody ? await readMarkdown(connection, id) : {}) };
+  return {
+    page: await compactWithTitles(connection, page),
+    ...(changesBody ? await readMarkdown(connection, id) : {}),
+  };
 };
 
 /** A page under a page has one property, its title. */

@@ -31,6 +31,7 @@ import {
   pageIdOf,
   sameValue,
 } from '../properties/index.ts';
+import { compactWithTitles, relatedTitles } from '../related-titles.ts';
 import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -58,8 +59,9 @@ export const notion_query: Operation<'notion_query'> = async (input, ctx, servic
     });
     const pages = response.results.filter((r): r is PageObjectResponse => r.object === 'page' && 'properties' in r);
     // Rows leave out created_time: a query's rows are read many at a time, and every character counts against the limit.
+    const pageTitle = await relatedTitles(connection, pages, properties);
     const rows = pages.map((page) => {
-      const { created_time: _created, ...row } = compactPage(page, { properties });
+      const { created_time: _created, ...row } = compactPage(page, { properties, pageTitle });
       return row as CompactPage;
     });
     const result = {
@@ -178,16 +180,19 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         const created = await createRow(connection.notion, source.id, desired, input);
         await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
         await services.upsertKeys.setPage(connectionId, source.id, uniqueKey, created.id);
-        return { action: 'created' as const, page: compactPage(created) as CompactPage };
+        return { action: 'created' as const, page: await compactWithTitles(connection, created) };
       }
       const changed = Object.fromEntries(
         Object.entries(desired).filter(([name, value]) => !sameValue(value, existing.properties[name])),
       ) as NotionPropertyValues;
       if (Object.keys(changed).length === 0) {
-        return { action: 'unchanged' as const, page: compactPage(existing) as CompactPage };
+        return { action: 'unchanged' as const, page: await compactWithTitles(connection, existing) };
       }
       const updated = await client.pages.update({ page_id: existing.id, properties: changed });
-      return { action: 'updated' as const, page: compactPage(isFullPage(updated) ? updated : existing) as CompactPage };
+      return {
+        action: 'updated' as const,
+        page: await compactWithTitles(connection, isFullPage(updated) ? updated : existing),
+      };
     });
   });
 };
