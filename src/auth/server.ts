@@ -157,7 +157,19 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       ctx.body = errorPage(out.error, out.error_description);
     },
   });
-  provider.proxy = options.trustProxy;
+  // oidc-provider builds every endpoint URL (discovery, registration_client_uri, audiences) from the request's origin.
+  // Requests reach it with that origin pinned to the issuer's (pinOrigin below), so it reads X-Forwarded-* that are
+  // ours, never the client's: the endpoints are PUBLIC_BASE_URL's whatever Host a request carries.
+  provider.proxy = true;
+  const issuerUrl = new URL(issuer);
+  const pinOrigin = (ctx: Context) => {
+    const headers = ctx.req.headers;
+    headers.host = issuerUrl.host;
+    headers['x-forwarded-host'] = issuerUrl.host;
+    headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
+    // The client address the provider sees: the socket's, unless the gateway trusts its proxy.
+    if (!options.trustProxy) headers['x-forwarded-for'] = ctx.req.socket.remoteAddress ?? '';
+  };
   if (issuer.startsWith('https://') && !options.trustProxy) {
     // TLS ends at a proxy or tunnel in front of the gateway: without X-Forwarded-Proto trusted, requests look like
     // plain http and the sign-in's secure cookies cannot be set.
@@ -225,8 +237,14 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         ctx.body = errorPage('invalid_request', 'state is required for this client.');
         return;
       }
-      if (PROVIDER_PATH.test(path)) return toProvider(ctx);
-      if (path.startsWith('/oauth/interaction/')) return interactions.handle(ctx, next);
+      if (PROVIDER_PATH.test(path)) {
+        pinOrigin(ctx);
+        return toProvider(ctx);
+      }
+      if (path.startsWith('/oauth/interaction/')) {
+        pinOrigin(ctx);
+        return interactions.handle(ctx, next);
+      }
       return next();
     },
     registerActionsClient: (input) => registerActionsClient(options.store, options.cipher, input),
