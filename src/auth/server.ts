@@ -24,6 +24,7 @@ import { createAdapterClass, purgeExpiredRecords, recordStore } from './adapter.
 import { type ActionsClient, isActionsClient, registerActionsClient } from './clients.ts';
 import { createInteractions } from './interactions.ts';
 import { loadServerKeys } from './keys.ts';
+import { createRegistrationGuard, UNUSED_CLIENT_TTL_SECONDS } from './registration.ts';
 import { createTokenVerifier, NOTION_SCOPE, type TokenVerifier } from './tokens.ts';
 
 export interface AuthorizationServerOptions {
@@ -53,6 +54,8 @@ export interface AuthorizationServer {
   registerActionsClient(input: { name: string; redirectUris: string[]; clientId?: string }): Promise<ActionsClient>;
   /** Hook for Notion OAuth completions (sign-in from the consent page). */
   onNotionCompleted(result: CompleteAuthorizationResult): Promise<{ returnUrl?: string } | undefined>;
+  /** Client records stored now: all, and those that never expire (pre-registered Actions clients). */
+  registeredClients(): Promise<{ total: number; withoutExpiry: number }>;
   close(): void;
 }
 
@@ -80,7 +83,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   const issuer = options.issuer.replace(/\/+$/, '');
   const resources: Record<Audience, string> = { mcp: `${issuer}/mcp`, rest: issuer };
   const log = options.logger.child({ component: 'oauth-server' });
-  const Adapter = createAdapterClass(options.store, options.cipher);
+  const Adapter = createAdapterClass(options.store, options.cipher, {
+    unusedClientTtl: (clientId) => (isActionsClient(clientId) ? undefined : UNUSED_CLIENT_TTL_SECONDS),
+  });
+  const registrations = createRegistrationGuard();
   const keys = await loadServerKeys(recordStore(Adapter, 'ServerKey'));
   const grants = recordStore(Adapter, 'GrantConnections');
 
@@ -237,6 +243,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         ctx.body = errorPage('invalid_request', 'state is required for this client.');
         return;
       }
+      if (path === '/oauth/register' && ctx.method === 'POST' && !(await registrations.admit(ctx, ctx.ip))) return;
       if (PROVIDER_PATH.test(path)) {
         pinOrigin(ctx);
         return toProvider(ctx);
@@ -249,6 +256,13 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     },
     registerActionsClient: (input) => registerActionsClient(options.store, options.cipher, input),
     onNotionCompleted: (result) => interactions.onNotionCompleted(result),
+    async registeredClients() {
+      const [row] = await options.store.query<{ total: number; without_expiry: number }>(
+        `select count(*)::int as "total", count(*) filter (where "expires_at" is null)::int as "without_expiry"
+         from "oauth_records" where "model" = 'Client'`,
+      );
+      return { total: Number(row?.total ?? 0), withoutExpiry: Number(row?.without_expiry ?? 0) };
+    },
     close() {
       clearInterval(purgeTimer);
     },
