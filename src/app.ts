@@ -124,6 +124,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       cipher,
       connections,
       notionOAuth,
+      operatorSecrets: [apiToken, config.operatorPassword].filter((s): s is string => Boolean(s)),
       trustProxy: config.trustProxy,
       logger,
     });

@@ -34,6 +34,8 @@ export interface AuthorizationServerOptions {
   cipher: TokenCipher;
   connections: ConnectionService;
   notionOAuth: NotionOAuth;
+  /** What the operator may sign in with on the sign-in page: ACTION_API_TOKEN and OPERATOR_PASSWORD when set. */
+  operatorSecrets: string[];
   trustProxy: boolean;
   accessTokenTtlSeconds: number;
   logger: Logger;
@@ -197,6 +199,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     signIns: recordStore(Adapter, 'SignIn'),
     connections: options.connections,
     notionOAuth: options.notionOAuth,
+    operatorSecrets: options.operatorSecrets,
     grantTtlSeconds: 30 * DAY,
     logger: log,
   });
