@@ -100,7 +100,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       );
     }
   }
-  // The authorization server signs users in through Notion OAuth, which calls back into it when a sign-in completes.
+  // The authorization server signs users in through Notion OAuth when configured (which calls back into it when a
+  // sign-in completes), and the operator with ACTION_API_TOKEN or OPERATOR_PASSWORD always.
   let authServer: AuthorizationServer | null = null;
   const notionOAuth = createNotionOAuth({
     store,

@@ -5,7 +5,7 @@
  *   /.well-known/oauth-authorization-server, /.well-known/openid-configuration   RFC 8414 / OpenID discovery
  *   /.well-known/oauth-protected-resource[/mcp]                                   RFC 9728 (REST / MCP resource)
  *   /oauth/authorize, /oauth/token, /oauth/register, /oauth/revoke, /oauth/jwks   the library's endpoints
- *   /oauth/interaction/:uid…                                                      "Connect Notion" sign-in and consent
+ *   /oauth/interaction/:uid…                                                      sign-in (operator; "Connect Notion") and consent
  *
  * Authorization code + PKCE S256 (required, except for the pre-registered Custom GPT Actions client), refresh tokens
  * (rotated for public clients), Dynamic Client Registration, RFC 8707 resource indicators: an access token's
