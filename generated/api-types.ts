@@ -1176,7 +1176,7 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The page's body as Markdown. */
             content_markdown?: string;
-            /** @description Add a select / multi-select value that is not an option yet as a new option. Default false: such a value is refused with the closest options ("Hgh" → did you mean "High"?). Status options are never created. */
+            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
             /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
             data_source_id?: components["schemas"]["NotionId"];
@@ -1232,7 +1232,7 @@ export interface components {
             append_markdown?: string;
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Add a select / multi-select value that is not an option yet as a new option. Default false: such a value is refused with the closest options ("Hgh" → did you mean "High"?). Status options are never created. */
+            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
             /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -1432,7 +1432,7 @@ export interface components {
             }[];
             /** @description Markdown for the body of a page that is created (instead of content_blocks). */
             content_markdown?: string;
-            /** @description Add a select / multi-select value that is not an option yet as a new option. Default false: such a value is refused with the closest options ("Hgh" → did you mean "High"?). Status options are never created. */
+            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
             /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
             data_source_id?: components["schemas"]["NotionId"];
