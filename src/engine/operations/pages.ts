@@ -7,7 +7,6 @@ import type { Client, PageObjectResponse } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
-import { withSchema } from '../data-sources.ts';
 import { idFromField } from '../notion-objects.ts';
 import {
   buildPropertyValues,
@@ -25,7 +24,7 @@ async function readMarkdown(connection: ResolvedConnection, pageId: string) {
   return { markdown: md.markdown, markdown_truncated: md.truncated };
 }
 
-export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx) => {
+export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const inDataSource = Boolean(input.data_source_id || input.database_id);
   if (inDataSource === Boolean(input.parent_page_id)) {
@@ -38,7 +37,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
   let created: PageObjectResponse;
   if (inDataSource) {
-    created = await withSchema(connection, input, async ({ id, schema }) => {
+    created = await services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
       const properties = await buildPropertyValues(input.properties ?? {}, schema);
       return (await connection.notion().pages.create({
         parent: { type: 'data_source_id', data_source_id: id },
@@ -79,7 +78,7 @@ export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) 
   };
 };
 
-export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx) => {
+export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
   if (input.append_markdown !== undefined && input.replace_markdown !== undefined) {
@@ -93,7 +92,7 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
   if (input.properties && Object.keys(input.properties).length > 0) {
     const parent = page.parent as { type: string; data_source_id?: string };
     const properties = parent.data_source_id
-      ? await withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
+      ? await services.dataSources.withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
           buildPropertyValues(input.properties!, schema),
         )
       : titleOnly(input.properties, page);
