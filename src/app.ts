@@ -17,6 +17,7 @@ import { loadGeneratedDocument, type OpenApiDocument, withOAuth, withServer } fr
 import { createConnectionService } from './domain/connections.ts';
 import { createNotionOAuth } from './domain/notion-oauth.ts';
 import { openSecureStore } from './domain/secure-store.ts';
+import { DataSourceCache } from './engine/data-sources.ts';
 import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
 import { homeHtml, homeIndex } from './home.ts';
@@ -156,6 +157,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     idempotency: store.idempotency,
     upsertKeys: store.upsertKeys,
     locks,
+    dataSources: new DataSourceCache(),
     jobs: store.jobs,
     queue,
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },

@@ -11,6 +11,7 @@ import type {
   JobRepository,
   UpsertKeyRepository,
 } from '../store/repositories.ts';
+import type { DataSourceCache } from './data-sources.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
@@ -82,6 +83,8 @@ export interface EngineServices {
   /** Unique key → page remembered by upserts (src/engine/operations/rows.ts). */
   upsertKeys: UpsertKeyRepository;
   locks: KeyLocks;
+  /** Data-source schemas and database ids read from Notion, per connection (src/engine/data-sources.ts). */
+  dataSources: DataSourceCache;
   jobs: JobRepository;
   /** The durable queue jobs are sent to (null where no queue runs). */
   queue: JobQueue | null;

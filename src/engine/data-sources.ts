@@ -3,14 +3,19 @@
  * when that database has exactly one data source. Schemas are kept for a minute per connection, so a run of upserts
  * into one data source costs one schema read; an unknown property name refreshes the schema once before it is refused.
  */
-import type { DataSourceObjectResponse, GetDatabaseResponse } from '@notionhq/client';
+import type { Client, DataSourceObjectResponse, GetDatabaseResponse } from '@notionhq/client';
 import { APIResponseError } from '@notionhq/client';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
-import type { ResolvedConnection } from './context.ts';
 import { actualKindOf, wrongKind } from './id-kinds.ts';
 import type { DataSourceSchema } from './properties/index.ts';
+
+/** What the cache needs of a ResolvedConnection (context.ts, which holds this cache in EngineServices). */
+interface ResolvedConnection {
+  summary: { connection_id: string };
+  notion(): Client;
+}
 
 export interface DataSourceTarget {
   data_source_id?: string;
@@ -23,13 +28,43 @@ export interface ResolvedDataSource {
 }
 
 const SCHEMA_TTL_MS = 60_000;
-/** Per connection and data source (database): a minute at most, the most recently used few thousand. */
-const schemas = new LRUCache<string, DataSourceSchema>({ max: 5_000, ttl: SCHEMA_TTL_MS });
-const databases = new LRUCache<string, string>({ max: 5_000, ttl: SCHEMA_TTL_MS });
+
+/**
+ * The data-source schemas and database → data source ids an engine has read, per connection: a minute at most, the
+ * most recently used few thousand. One per engine (EngineServices.dataSources), never shared between engines.
+ */
+export class DataSourceCache {
+  /** Per connection and data source. */
+  readonly schemas = new LRUCache<string, DataSourceSchema>({ max: 5_000, ttl: SCHEMA_TTL_MS });
+  /** Per connection and database: its only data source. */
+  readonly databases = new LRUCache<string, string>({ max: 5_000, ttl: SCHEMA_TTL_MS });
+
+  dataSourceIdOf(connection: ResolvedConnection, target: DataSourceTarget): Promise<string> {
+    return dataSourceIdOf(this, connection, target);
+  }
+  schemaOf(connection: ResolvedConnection, dataSourceId: string, options?: { fresh?: boolean }) {
+    return schemaOf(this, connection, dataSourceId, options);
+  }
+  withSchema<T>(
+    connection: ResolvedConnection,
+    target: DataSourceTarget,
+    work: (source: ResolvedDataSource) => Promise<T>,
+  ): Promise<T> {
+    return withSchema(this, connection, target, work);
+  }
+  /** Forget a schema (after this gateway changed it). */
+  forget(connection: ResolvedConnection, dataSourceId: string): void {
+    this.schemas.delete(keyOf(connection, dataSourceId));
+  }
+}
 
 const keyOf = (connection: ResolvedConnection, id: string) => `${connection.summary.connection_id}:${id}`;
 
-async function dataSourceOfDatabase(connection: ResolvedConnection, databaseId: string): Promise<string> {
+async function dataSourceOfDatabase(
+  { databases }: DataSourceCache,
+  connection: ResolvedConnection,
+  databaseId: string,
+): Promise<string> {
   const cached = databases.get(keyOf(connection, databaseId));
   if (cached) return cached;
   const database = (await connection
@@ -52,7 +87,11 @@ async function dataSourceOfDatabase(connection: ResolvedConnection, databaseId: 
 }
 
 /** The data source id of a call: `data_source_id`, or the only data source of `database_id`. */
-export async function dataSourceIdOf(connection: ResolvedConnection, target: DataSourceTarget): Promise<string> {
+async function dataSourceIdOf(
+  cache: DataSourceCache,
+  connection: ResolvedConnection,
+  target: DataSourceTarget,
+): Promise<string> {
   const given = target.data_source_id ?? target.database_id;
   const id = given ? normaliseUuid(given) : null;
   if (!id) {
@@ -61,10 +100,11 @@ export async function dataSourceIdOf(connection: ResolvedConnection, target: Dat
     });
   }
   if (target.data_source_id) return id;
-  return dataSourceOfDatabase(connection, id);
+  return dataSourceOfDatabase(cache, connection, id);
 }
 
-export async function schemaOf(
+async function schemaOf(
+  { schemas }: DataSourceCache,
   connection: ResolvedConnection,
   dataSourceId: string,
   options: { fresh?: boolean } = {},
@@ -95,22 +135,18 @@ export async function schemaOf(
 }
 
 /** Runs `work` with the cached schema; when it refuses a property the schema may be stale: retry once with a fresh one. */
-export async function withSchema<T>(
+async function withSchema<T>(
+  cache: DataSourceCache,
   connection: ResolvedConnection,
   target: DataSourceTarget,
   work: (source: ResolvedDataSource) => Promise<T>,
 ): Promise<T> {
-  const id = await dataSourceIdOf(connection, target);
-  const wasCached = schemas.has(keyOf(connection, id));
+  const id = await dataSourceIdOf(cache, connection, target);
+  const wasCached = cache.schemas.has(keyOf(connection, id));
   try {
-    return await work({ id, schema: await schemaOf(connection, id) });
+    return await work({ id, schema: await schemaOf(cache, connection, id) });
   } catch (error) {
     if (!(error instanceof GatewayError) || error.code !== 'invalid_property' || !wasCached) throw error;
-    return work({ id, schema: await schemaOf(connection, id, { fresh: true }) });
+    return work({ id, schema: await schemaOf(cache, connection, id, { fresh: true }) });
   }
-}
-
-/** Forget a schema (after this gateway changed it). */
-export function forgetSchema(connection: ResolvedConnection, dataSourceId: string): void {
-  schemas.delete(keyOf(connection, dataSourceId));
 }

@@ -3,9 +3,13 @@
  * page given where a data source is wanted), say what the id is and which tool takes it. Only asked after Notion
  * refused the id, so a correct call costs nothing; each probe is one read.
  */
-import { APIResponseError } from '@notionhq/client';
+import { APIResponseError, type Client } from '@notionhq/client';
 import { GatewayError } from '../shared/errors.ts';
-import type { ResolvedConnection } from './context.ts';
+
+/** What the probes need of a connection (structural: data-sources.ts, below context.ts, calls them too). */
+interface ResolvedConnection {
+  notion(): Client;
+}
 
 export type IdKind = 'page' | 'data_source' | 'database';
 

@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
 import type { ResolvedConnection } from './context.ts';
-import { schemaOf } from './data-sources.ts';
+import type { DataSourceCache } from './data-sources.ts';
 import { titleOf } from './notion-objects.ts';
 import { type DataSourceSchema, pageIdOf, type ValueOptions } from './properties/index.ts';
 
@@ -73,12 +73,13 @@ async function userByEmail(connection: ResolvedConnection, email: string, field:
 
 /** The page of `dataSourceId` titled exactly `title`; several → the same ambiguity error as notion_link. */
 async function pageByTitle(
+  dataSources: DataSourceCache,
   connection: ResolvedConnection,
   title: string,
   dataSourceId: string,
   field: string,
 ): Promise<string | null> {
-  const schema = await schemaOf(connection, dataSourceId);
+  const schema = await dataSources.schemaOf(connection, dataSourceId);
   const titleProperty = Object.entries(schema).find(([, p]) => p.type === 'title')?.[0];
   if (!titleProperty) return null;
   const found = await connection.notion().dataSources.query({
@@ -102,11 +103,15 @@ async function pageByTitle(
 }
 
 /** The value options of a write on `connection`: look-ups on, new select options only when the call asks. */
-export function valueOptionsFor(connection: ResolvedConnection, input: { create_options?: boolean }): ValueOptions {
+export function valueOptionsFor(
+  dataSources: DataSourceCache,
+  connection: ResolvedConnection,
+  input: { create_options?: boolean },
+): ValueOptions {
   return {
     createOptions: input.create_options === true,
     resolveUser: (email, property) => userByEmail(connection, email, property),
-    resolvePage: (title, dataSourceId, property) => pageByTitle(connection, title, dataSourceId, property),
+    resolvePage: (title, dataSourceId, property) => pageByTitle(dataSources, connection, title, dataSourceId, property),
   };
 }
 
@@ -118,6 +123,7 @@ type Filter = Record<string, unknown>;
  * target is turned into one, and an e-mail into a user id (the same look-ups, and errors, as the writes).
  */
 export async function resolveFilterReferences(
+  dataSources: DataSourceCache,
   connection: ResolvedConnection,
   filter: Filter | undefined,
   schema: DataSourceSchema,
@@ -126,7 +132,9 @@ export async function resolveFilterReferences(
   if (Array.isArray(filter.and)) {
     return {
       ...filter,
-      and: await Promise.all(filter.and.map((f: Filter) => resolveFilterReferences(connection, f, schema))),
+      and: await Promise.all(
+        filter.and.map((f: Filter) => resolveFilterReferences(dataSources, connection, f, schema)),
+      ),
     };
   }
   const name = typeof filter.property === 'string' ? filter.property : undefined;
@@ -137,7 +145,7 @@ export async function resolveFilterReferences(
   const given = condition.contains;
   if (property.type === 'relation' && !normaliseUuid(given)) {
     const target = property.relation.data_source_id;
-    const id = pageIdOf(given) ?? (await pageByTitle(connection, given, target, name));
+    const id = pageIdOf(given) ?? (await pageByTitle(dataSources, connection, given, target, name));
     if (!id) {
       throw new GatewayError(
         'invalid_property',

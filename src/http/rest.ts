@@ -9,7 +9,13 @@ import { type OpenApiDocument, operationsOf } from '../contract/openapi.ts';
 import { Engine } from '../engine/engine.ts';
 import type { HttpOnlyOperationId, OperationId } from '../engine/types.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { createAjv, issuesFromAjv, type ValidationIssue, validationFailed } from '../shared/validation.ts';
+import {
+  createAjv,
+  issuesFromAjv,
+  unstorableTextIssues,
+  type ValidationIssue,
+  validationFailed,
+} from '../shared/validation.ts';
 import { type Gatekeeper, requirePrincipal } from '../transport/auth.ts';
 import { type BodyLimits, readJsonBody } from '../transport/body.ts';
 import { callContext, okEnvelope, type RequestState } from '../transport/context.ts';
@@ -77,16 +83,30 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
     },
   });
 
+  /** After the schema check, for every operation: strings PostgreSQL cannot store are the caller's error, not a 500. */
+  const checkText = (c: OpenApiContext) => {
+    const issues = [
+      ...unstorableTextIssues(c.request.params, 'path'),
+      ...unstorableTextIssues(c.request.query, 'query'),
+      ...unstorableTextIssues(c.request.requestBody, 'body'),
+    ];
+    if (issues.length) throw validationFailed(issues);
+  };
+
   for (const { op } of operationsOf(document)) {
     if (op['x-http-only']) {
       const handler = httpOnly[op.operationId as HttpOnlyOperationId];
       if (!handler) throw new Error(`No HTTP handler for the x-http-only operation ${op.operationId}`);
-      api.register(op.operationId, (c: OpenApiContext, ctx: Context) => handler(c.request.query as never, ctx));
+      api.register(op.operationId, (c: OpenApiContext, ctx: Context) => {
+        checkText(c);
+        return handler(c.request.query as never, ctx);
+      });
       continue;
     }
     const operationId = op.operationId as OperationId;
     if (!Engine.isOperation(operationId)) throw new Error(`The engine has no operation ${operationId}`);
     api.register(operationId, async (c: OpenApiContext, ctx: Context) => {
+      checkText(c);
       const body = c.request.requestBody;
       const input = {
         ...(body && typeof body === 'object' && !Array.isArray(body) ? body : {}),

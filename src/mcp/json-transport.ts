@@ -12,7 +12,6 @@
  * notifications and responses only; else 200 with the response, or the array of responses of a batch.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type JSONRPCMessage,
@@ -21,6 +20,12 @@ import {
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The most messages one JSON-RPC batch may carry: the bound the SDK's Streamable HTTP transport applies (100), kept
+ * here rather than imported from the SDK's internal `server/requestBody.js`, which is not public API.
+ */
+const MAX_BATCH_SIZE = 100;
 
 // Shape checks on messages already known to be JSON-RPC (parsed by JSONRPCMessageSchema on the way in, built by the
 // SDK on the way out). The SDK's own `isJSONRPC…` guards re-parse the whole message with zod each time, result

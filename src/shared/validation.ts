@@ -56,3 +56,33 @@ export function createAjv(options: Options = {}): Ajv2020 {
     ajv.addFormat(name, { type: 'number', validate: () => true });
   return ajv;
 }
+
+/**
+ * PostgreSQL `text` cannot hold U+0000, and a lone UTF-16 surrogate has no UTF-8 form (it would be stored as U+FFFD,
+ * another value than the caller sent). A value the schema accepts can still carry them: both adapters run this over
+ * every string (and object key) of a request after the schema check, so such a value is a `validation_failed` that
+ * names it instead of a database error.
+ */
+export function unstorableTextIssues(value: unknown, location: ValidationIssue['location']): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+  // A bad key is shown JSON-escaped so the pointer in the message stays printable.
+  const token = (key: string) =>
+    (bad(key) ? JSON.stringify(key).slice(1, -1) : key).replace(/~/g, '~0').replace(/\//g, '~1');
+  const visit = (v: unknown, pointer: string) => {
+    if (typeof v === 'string') {
+      if (bad(v))
+        issues.push({ location, pointer, message: 'must not contain NUL (U+0000) or unpaired surrogate characters' });
+      return;
+    }
+    if (v === null || typeof v !== 'object') return; // nesting is bounded by the body reader
+    for (const [key, child] of Object.entries(v)) {
+      const at = `${pointer}/${token(key)}`;
+      if (!Array.isArray(v) && bad(key))
+        issues.push({ location, pointer: at, message: 'is a property name with NUL (U+0000) or unpaired surrogates' });
+      visit(child, at);
+    }
+  };
+  visit(value, '');
+  return issues;
+}

@@ -301,6 +301,52 @@ describe('inputs that used to answer 500', () => {
     noStackSince(from);
   });
 
+  it('a NUL byte or an unpaired surrogate in any string: 400 validation_failed naming the field (REST and MCP)', async () => {
+    const from = gateway.logs.length;
+    const expectNamed = (res: { status: number; json: any }, location: string, pointer: string) => {
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe('validation_failed');
+      expect(res.json.error.details).toMatchObject({ location, pointer });
+    };
+    expectNamed(await call('GET', '/v1/audit?operation=%00'), 'query', '/operation');
+    expectNamed(await call('GET', '/v1/audit?request_id=%00'), 'query', '/request_id');
+    const write = {
+      method: 'POST',
+      path: '/v1/pages',
+      body: {
+        parent: { type: 'workspace', workspace: true },
+        properties: { title: { title: [{ text: { content: 'N' } }] } },
+      },
+    };
+    expectNamed(
+      await call('POST', '/v1/notion/request', { ...write, idempotency_key: 'a\u0000b' }),
+      'body',
+      '/idempotency_key',
+    );
+    expectNamed(
+      await call('POST', '/v1/notion/request', `{"method":"GET","path":"/v1/users/me","idempotency_key":"a\\ud800b"}`),
+      'body',
+      '/idempotency_key',
+    );
+    const mcp = await connectMcp(gateway.url, 'streamable-http', null, { toolsets: 'core,admin' });
+    try {
+      for (const [name, args, pointer] of [
+        ['audit_list', { operation: '\u0000' }, '/operation'],
+        ['audit_list', { request_id: 'x\u0000' }, '/request_id'],
+        ['notion_request', { ...write, idempotency_key: 'a\u0000b' }, '/idempotency_key'],
+      ] as const) {
+        const result = (await mcp.callTool({ name, arguments: args })) as { isError?: boolean; content: any[] };
+        expect(result.isError, name).toBe(true);
+        const { error } = JSON.parse(result.content[0].text);
+        expect(error.code, name).toBe('validation_failed');
+        expect(error.details, name).toMatchObject({ location: 'arguments', pointer });
+      }
+    } finally {
+      await mcp.close();
+    }
+    noStackSince(from);
+  });
+
   it('a body that is not UTF-8', async () => {
     const from = gateway.logs.length;
     const body = Buffer.concat([Buffer.from('{"token":"secret_'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);

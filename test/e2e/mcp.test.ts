@@ -159,6 +159,14 @@ describe('MCP authentication', () => {
     const answers = (await batch.json()) as Array<{ id: string; result: Record<string, unknown> }>;
     expect(answers.map((a) => a.id)).toEqual(['a', 'b']);
     expect(answers[1]!.result.tools).toHaveLength(6);
+    // A batch over the SDK's bound (100 messages) is refused as a whole; one at the bound is answered.
+    const pings = (n: number) => Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'ping' }));
+    const tooMany = await post(pings(101), both);
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({ error: { code: -32600 } });
+    const atBound = await post(pings(100), both);
+    expect(atBound.status).toBe(200);
+    expect((await atBound.json()) as unknown[]).toHaveLength(100);
   });
 
   it('runs unauthenticated only when MCP_AUTH=none is set explicitly', async () => {

@@ -19,11 +19,9 @@ let call: ReturnType<typeof api>;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ workspaces: [{ token: 'secret_request_path', name: 'Request path' }] });
-  gateway = await startGateway({
-    NOTION_TOKEN: 'secret_request_path',
-    NOTION_BASE_URL: sandbox.url,
-    NOTION_TIMEOUT_MS: '1000',
-  });
+  // The default NOTION_TIMEOUT_MS: on a busy machine a 1 s timeout made the burst below time out at Notion (every
+  // answer then replays notion_outcome_unknown). The timeout tests have their own gateway (call policy, below).
+  gateway = await startGateway({ NOTION_TOKEN: 'secret_request_path', NOTION_BASE_URL: sandbox.url });
   call = api(gateway.url);
   mcp = await connectMcp(gateway.url, 'streamable-http', API_TOKEN, { toolsets: 'core,admin' });
 });
@@ -88,9 +86,11 @@ async function auditOf(requestId: string) {
 describe.each(['rest', 'mcp'] as const)('idempotent writes over %s', (surface) => {
   it('50 concurrent identical writes with one key make exactly one Notion write; the others replay it', async () => {
     const key = uniqueKey('burst');
+    // A slow Notion (as on a loaded machine): the holder keeps the key while its write takes a second.
+    sandbox.setLatency(1_100);
     const answers = await Promise.all(
       Array.from({ length: 50 }, () => write(surface, { ...createPage(`Burst ${surface}`), idempotency_key: key })),
-    );
+    ).finally(() => sandbox.setLatency(0));
     expect(pageCreates()).toHaveLength(1);
     const created = answers.filter((a) => a.ok && !a.replayed);
     expect(created).toHaveLength(1);
@@ -314,6 +314,19 @@ function kindOfLogged(method: string, path: string): 'read' | 'write' {
 }
 
 describe('the Notion call policy on reads', () => {
+  // A 1 s NOTION_TIMEOUT_MS so the timeout cases below are quick; only this block uses it.
+  let timed: RunningGateway;
+  let call: ReturnType<typeof api>;
+  beforeAll(async () => {
+    timed = await startGateway({
+      NOTION_TOKEN: 'secret_request_path',
+      NOTION_BASE_URL: sandbox.url,
+      NOTION_TIMEOUT_MS: '1000',
+    });
+    call = api(timed.url);
+  });
+  afterAll(async () => timed?.close());
+
   it.each([429, 500, 502, 503, 504] as const)('a read survives an injected %s', async (status) => {
     sandbox.addFault({ status, count: 2, routes: ['/v1/users/me'], retryAfter: 0 });
     const res = await call('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users/me' });

@@ -5,7 +5,7 @@
  * `unchanged`, every link `unchanged`, and calls that are not naturally repeatable replay through their
  * idempotency_key.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
 
@@ -13,13 +13,14 @@ let sandbox: Sandbox;
 let gateway: RunningGateway;
 let call: ReturnType<typeof api>;
 
-beforeAll(async () => {
+// Each test starts from nothing (its own workspace and gateway store): none relies on what another left behind.
+beforeEach(async () => {
   sandbox = await startSandbox();
   gateway = await startGateway({ NOTION_TOKEN: sandbox.token, NOTION_BASE_URL: sandbox.url });
   call = api(gateway.url);
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await gateway?.close();
   await sandbox?.close();
 });
@@ -130,10 +131,8 @@ async function build() {
 }
 
 describe('a second brain from nothing, twice', () => {
-  let first: Awaited<ReturnType<typeof build>>;
-
   it('builds it: two data sources with a dual relation, a rollup and a formula, 20 rows, links, a view, Markdown', async () => {
-    first = await build();
+    const first = await build();
     expect(first.upserts).toEqual(Array(20).fill('created'));
     expect(first.links).toEqual(Array(16).fill('linked'));
     expect(first.replays).toEqual([false, false, false, false, false]);
@@ -162,6 +161,8 @@ describe('a second brain from nothing, twice', () => {
   });
 
   it('runs the same calls again: nothing new, every upsert and link unchanged', async () => {
+    const first = await build();
+    expect(first.upserts).toEqual(Array(20).fill('created'));
     sandbox.clearRequestLog();
     const second = await build();
     expect(second.upserts).toEqual(Array(20).fill('unchanged'));

@@ -252,6 +252,48 @@ describe('OAuth 2.1 end to end (MCP SDK client, consent, Notion sign-in)', () =>
     expect(mine.json.result.connections).toHaveLength(2);
   });
 
+  it('principals are isolated: the operator reads none of a user’s jobs or audit rows, as it sees none of its connections', async () => {
+    const alice = api(world.url, users.alice.rest.saved!.access_token);
+    const operator = api(world.url, API_TOKEN);
+    const [connection] = (await alice('GET', '/v1/connections')).json.result.connections;
+    const started = await alice('POST', '/v1/jobs', {
+      kind: 'bulk',
+      connection_id: connection.connection_id,
+      args: {
+        ops: [
+          {
+            op: 'upsert',
+            args: {
+              data_source_id: '00000000-0000-4000-8000-000000000000',
+              unique: { property: 'Name', value: 'Isolated' },
+              properties: {},
+            },
+          },
+        ],
+      },
+    });
+    expect(started.status, started.text.slice(0, 300)).toBe(200);
+    const jobId = started.json.result.job_id as string;
+    const startRequest = started.json.meta.request_id as string;
+    // Alice reads her own job and its audit row.
+    expect((await alice('GET', `/v1/jobs/${jobId}`)).status).toBe(200);
+    expect((await alice('GET', `/v1/audit?request_id=${startRequest}`)).json.result.entries).toHaveLength(1);
+    // The operator does not: not_found, as for a job that does not exist, and no row in its lists.
+    const read = await operator('GET', `/v1/jobs/${jobId}`);
+    expect(read.status).toBe(404);
+    expect(read.json.error.code).toBe('not_found');
+    const cancel = await operator('POST', `/v1/jobs/${jobId}/cancel`);
+    expect(cancel.status).toBe(404);
+    const listed = (await operator('GET', '/v1/jobs?limit=100')).json.result.jobs.map(
+      (j: { job_id: string }) => j.job_id,
+    );
+    expect(listed).not.toContain(jobId);
+    expect((await operator('GET', `/v1/audit?request_id=${startRequest}`)).json.result.entries).toEqual([]);
+    const audit = (await operator('GET', '/v1/audit?limit=200')).json.result.entries;
+    expect(audit.filter((e: { job_id: string | null }) => e.job_id === jobId)).toEqual([]);
+    expect(audit.filter((e: { request_id: string }) => e.request_id === startRequest)).toEqual([]);
+  });
+
   it('legacy SSE takes the same MCP access token, and its session stays with that grant', async () => {
     const sse = await connectMcp(world.url, 'sse', users.alice.mcp.saved!.access_token);
     const listed = resultOf(await sse.callTool({ name: 'connections_list', arguments: {} }));

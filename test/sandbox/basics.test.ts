@@ -191,6 +191,17 @@ describe('request log', () => {
       workspaceId: sb.workspaces()[0]!.id,
     });
     expect(JSON.stringify(log)).not.toContain(sb.token);
-    expect(APIResponseError).toBeDefined();
+  });
+
+  it('records a refused call with its status, and the SDK sees a typed APIResponseError', async () => {
+    const wrong = new Client({ auth: 'secret_not_a_real_token_42', baseUrl: sb.url, logLevel: LogLevel.ERROR });
+    const error = await wrong.users.me({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIResponseError);
+    expect((error as APIResponseError).code).toBe(APIErrorCode.Unauthorized);
+    expect((error as APIResponseError).status).toBe(401);
+    const log = sb.requestLog();
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ method: 'GET', path: '/v1/users/me', status: 401 });
+    expect(JSON.stringify(log)).not.toContain('secret_not_a_real_token_42');
   });
 });

@@ -1,5 +1,5 @@
 // Users: the workspace's people and bots. /users/me answers with the bot behind the calling token.
-import { notFound } from './errors.ts';
+import { notFound, validation } from './errors.ts';
 import type { Ctx, Route } from './router.ts';
 import type { ListUsersResponse, PartialUserObjectResponse, UserObjectResponse } from './sdk.ts';
 import type { TokenRec, UserRec, Workspace } from './store.ts';
@@ -73,7 +73,11 @@ export const userRoutes = [
     template: '/v1/users/:user_id',
     handler: (ctx: Ctx) => {
       const id = normalizeId(ctx.params.user_id);
-      const u = id ? ctx.ws.users.find((x) => x.id === id) : undefined;
+      if (!id)
+        throw validation(
+          `path failed validation: path.user_id should be a valid uuid, instead was \`"${ctx.params.user_id}"\`.`,
+        );
+      const u = ctx.ws.users.find((x) => x.id === id);
       if (!u) throw notFound(ctx.params.user_id!, 'user');
       return userJson(ctx.ws, u, u.id === ctx.tok.botId ? ctx.tok : undefined);
     },

@@ -1,6 +1,7 @@
 /**
  * audit_list: the audit log, newest first, with keyset pagination (the cursor is the last row's time and id, so pages
- * stay stable while new writes arrive). The operator reads every row; any other principal only its own.
+ * stay stable while new writes arrive). Every principal reads only its own rows, the operator too: principals are
+ * isolated, as their connections are.
  */
 import { GatewayError } from '../../shared/errors.ts';
 import type { AuditRow } from '../../store/repositories.ts';
@@ -47,7 +48,7 @@ const toEntry = (row: AuditRow): Entry => ({
 export const audit_list: Operation<'audit_list'> = async (input, ctx, services) => {
   const limit = input.limit ?? 50;
   const rows = await services.audit.list({
-    principal: ctx.principal.kind === 'operator' ? undefined : ctx.principal.id,
+    principal: ctx.principal.id,
     connectionId: input.connection_id,
     operation: input.operation,
     requestId: input.request_id,

@@ -1,6 +1,7 @@
 /**
  * The job operations: start (validated up front, stored, queued), read with a page of output, list, cancel. Jobs
- * belong to the principal that started them; another principal gets `not_found`. What jobs do: src/engine/jobs.ts.
+ * belong to the principal that started them; another principal, the operator too, gets `not_found`. What jobs do:
+ * src/engine/jobs.ts.
  */
 import { GatewayError } from '../../shared/errors.ts';
 import { normaliseUuid } from '../../shared/ids.ts';
@@ -51,7 +52,7 @@ function queueOf(services: EngineServices) {
 async function ownJob(jobId: string, ctx: OperationContext, services: EngineServices): Promise<JobRow> {
   const id = normaliseUuid(jobId);
   const job = id ? await services.jobs.get(id) : null;
-  if (!job || (ctx.principal.kind !== 'operator' && job.principal !== ctx.principal.id)) {
+  if (!job || job.principal !== ctx.principal.id) {
     throw new GatewayError('not_found', `No job ${jobId}.`, { job_id: jobId });
   }
   return job;
@@ -120,7 +121,7 @@ export const notion_job_get: Operation<'notion_job_get'> = async (input, ctx, se
 
 export const notion_job_list: Operation<'notion_job_list'> = async (input, ctx, services) => {
   const rows = await services.jobs.list({
-    principal: ctx.principal.kind === 'operator' ? undefined : ctx.principal.id,
+    principal: ctx.principal.id,
     status: input.status,
     limit: input.limit ?? 20,
   });

@@ -7,7 +7,6 @@ import { APIResponseError, type Client, type PageObjectResponse } from '@notionh
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
-import { withSchema } from '../data-sources.ts';
 import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
 import {
@@ -28,7 +27,7 @@ async function readMarkdown(connection: ResolvedConnection, pageId: string) {
   return { markdown: md.markdown, markdown_truncated: md.truncated };
 }
 
-export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx) => {
+export const notion_page_create: Operation<'notion_page_create'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const inDataSource = Boolean(input.data_source_id || input.database_id);
   if (inDataSource && input.parent_page_id) {
@@ -41,8 +40,12 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
   let created: PageObjectResponse;
   if (inDataSource) {
-    created = await withSchema(connection, input, async ({ id, schema }) => {
-      const properties = await buildPropertyValues(input.properties ?? {}, schema, valueOptionsFor(connection, input));
+    created = await services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
+      const properties = await buildPropertyValues(
+        input.properties ?? {},
+        schema,
+        valueOptionsFor(services.dataSources, connection, input),
+      );
       return (await connection.notion().pages.create({
         parent: { type: 'data_source_id', data_source_id: id },
         properties,
@@ -122,7 +125,7 @@ export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) 
   };
 };
 
-export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx) => {
+export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
   if (input.append_markdown !== undefined && input.replace_markdown !== undefined) {
@@ -138,8 +141,8 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
   if (input.properties && Object.keys(input.properties).length > 0) {
     const parent = page.parent as { type: string; data_source_id?: string };
     const properties = parent.data_source_id
-      ? await withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
-          buildPropertyValues(input.properties!, schema, valueOptionsFor(connection, input)),
+      ? await services.dataSources.withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
+          buildPropertyValues(input.properties!, schema, valueOptionsFor(services.dataSources, connection, input)),
         )
       : titleOnly(input.properties, page);
     page = (await client.pages.update({ page_id: id, properties })) as PageObjectResponse;

@@ -15,7 +15,7 @@ import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { OperationContext } from '../context.ts';
-import { type ResolvedDataSource, withSchema } from '../data-sources.ts';
+import type { ResolvedDataSource } from '../data-sources.ts';
 import { titleOf } from '../notion-objects.ts';
 import {
   buildFilter,
@@ -41,13 +41,14 @@ const BLOCKS_PER_APPEND = 100;
 
 export const notion_query: Operation<'notion_query'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
-  return withSchema(connection, input, async ({ id, schema }) => {
+  return services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
     const properties = input.properties?.map((given) => findProperty(schema, given)[0]);
     const response = await connection.notion().dataSources.query({
       data_source_id: id,
       filter: (isNativeFilter(input.filter ?? {})
         ? input.filter
         : await resolveFilterReferences(
+            services.dataSources,
             connection,
             buildFilter(input.filter, schema),
             schema,
@@ -160,13 +161,13 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
   }
   const connection = connectionOf(ctx);
   const client = connection.notion();
-  return withSchema(connection, input, async (source) => {
+  return services.dataSources.withSchema(connection, input, async (source) => {
     const keys = [keyOf(source.schema, input.unique, 'unique.property')];
     if (input.external_id) keys.push(keyOf(source.schema, input.external_id, 'external_id.property'));
     const desired = await buildPropertyValues(
       { ...(input.properties ?? {}), ...Object.fromEntries(keys.map((k) => [k.name, k.value])) },
       source.schema,
-      valueOptionsFor(connection, input),
+      valueOptionsFor(services.dataSources, connection, input),
     );
     const uniqueKey = JSON.stringify(keys.map((k) => [k.name, k.value]));
     const connectionId = connection.summary.connection_id;

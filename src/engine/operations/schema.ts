@@ -5,7 +5,6 @@
 import type { DataSourceObjectResponse } from '@notionhq/client';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
-import { dataSourceIdOf, forgetSchema, schemaOf } from '../data-sources.ts';
 import { plainText, urlOf } from '../notion-objects.ts';
 import {
   buildCreateSchema,
@@ -51,25 +50,25 @@ export const notion_database_create: Operation<'notion_database_create'> = async
   return view(await retrieve(connection, sources[0].id));
 };
 
-export const notion_data_source_get: Operation<'notion_data_source_get'> = async (input, ctx) => {
+export const notion_data_source_get: Operation<'notion_data_source_get'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
-  return view(await retrieve(connection, await dataSourceIdOf(connection, input)));
+  return view(await retrieve(connection, await services.dataSources.dataSourceIdOf(connection, input)));
 };
 
-export const notion_data_source_update: Operation<'notion_data_source_update'> = async (input, ctx) => {
+export const notion_data_source_update: Operation<'notion_data_source_update'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
-  const id = await dataSourceIdOf(connection, input);
+  const id = await services.dataSources.dataSourceIdOf(connection, input);
   if (!input.properties && input.title === undefined) {
     throw new GatewayError('validation_failed', 'Nothing to change: pass properties, title, or both.', { pointer: '' });
   }
   // The live schema, not a cached one: option merges and renames must start from what Notion has now.
-  const current = await schemaOf(connection, id, { fresh: true });
+  const current = await services.dataSources.schemaOf(connection, id, { fresh: true });
   const updated = (await connection.notion().dataSources.update({
     data_source_id: id,
     ...(input.properties ? { properties: buildUpdateSchema(input.properties, current) } : {}),
     ...(input.title !== undefined ? { title: textToRichText(input.title) as never } : {}),
   })) as DataSourceObjectResponse;
-  forgetSchema(connection, id);
+  services.dataSources.forget(connection, id);
   ctx.audit.summary = `changed the schema of data source ${id}${input.properties ? `: ${Object.keys(input.properties).join(', ')}` : ''}`;
   ctx.audit.notionIds.add(id);
   return view(updated);
