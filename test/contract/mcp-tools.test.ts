@@ -74,4 +74,27 @@ describe('generated/mcp-tools.json', () => {
       job({ job_id: 'j', kind: 'bulk', status: 'queued', progress: 0, counts: {}, output: null, error: null }),
     ).toBe(true);
   });
+
+  it('lists portable schemas: one type per schema (nullable as anyOf), a keyword in every schema, no boolean schema', () => {
+    // The rules of the MCP Inspector's `--strict` check (test/e2e/inspector.test.ts runs the Inspector itself).
+    const KEYWORDS =
+      /^(type|enum|const|anyOf|oneOf|allOf|not|items|properties|required|additionalProperties|minimum|maximum|minLength|maxLength|pattern|format|\$ref)$/;
+    const findings: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (typeof node === 'boolean') findings.push(`${where}: boolean schema`);
+      if (!node || typeof node !== 'object') return;
+      const schema = node as Record<string, unknown>;
+      if (Array.isArray(schema.type)) findings.push(`${where}: type array`);
+      if (!Object.keys(schema).some((k) => KEYWORDS.test(k))) findings.push(`${where}: no keyword`);
+      for (const [name, sub] of Object.entries((schema.properties as object) ?? {})) walk(sub, `${where}.${name}`);
+      if (schema.items !== undefined) walk(schema.items, `${where}[]`);
+      for (const key of ['anyOf', 'oneOf', 'allOf'])
+        for (const [i, sub] of ((schema[key] as unknown[]) ?? []).entries()) walk(sub, `${where}.${key}[${i}]`);
+    };
+    for (const tool of tools) {
+      walk(tool.inputSchema, `${tool.name}.inputSchema`);
+      walk(tool.outputSchema, `${tool.name}.outputSchema`);
+    }
+    expect(findings).toEqual([]);
+  });
 });
