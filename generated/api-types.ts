@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion by title
-         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls.
+         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls; a data source comes with its schema.
          */
         post: operations["notion_search"];
         delete?: never;
@@ -1360,6 +1360,10 @@ export interface components {
             object: "page" | "data_source";
             /** @description Parent kind (`page_id`, `data_source_id`, `database_id`, `workspace`, `block_id`) and its id. */
             parent: components["schemas"]["SearchParent"];
+            /** @description A data source's schema in the friendly format (types, options, relation targets): no lookup needed before notion_query or notion_upsert. */
+            properties?: {
+                [key: string]: unknown;
+            };
             /** @description Plain-text title ("" when untitled). */
             title: string;
             url: string | null;
