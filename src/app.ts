@@ -22,7 +22,7 @@ import { JobRunner } from './engine/jobs.ts';
 import { homeHtml, homeIndex } from './home.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
-import { mountMcpRoutes } from './mcp/routes.ts';
+import { type McpRoutes, mountMcpRoutes } from './mcp/routes.ts';
 import { loadToolCatalog } from './mcp/server.ts';
 import { NOTION_MAX_BODY_BYTES } from './notion/allowlist.ts';
 import { NotionClients } from './notion/client.ts';
@@ -100,7 +100,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       );
     }
   }
-  // The authorization server signs users in through Notion OAuth, which calls back into it when a sign-in completes.
+  // The authorization server signs users in through Notion OAuth when configured (which calls back into it when a
+  // sign-in completes), and the operator with ACTION_API_TOKEN or OPERATOR_PASSWORD always.
   let authServer: AuthorizationServer | null = null;
   const notionOAuth = createNotionOAuth({
     store,
@@ -124,6 +125,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       cipher,
       connections,
       notionOAuth,
+      operatorSecrets: [apiToken, config.operatorPassword].filter((s): s is string => Boolean(s)),
       trustProxy: config.trustProxy,
       logger,
     });
@@ -215,7 +217,17 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     });
     ctx.body = ctx.accepts('json', 'html') === 'html' ? homeHtml(index) : index;
   });
+  // Replicas on one PostgreSQL: legacy SSE messages reach the stream whichever replica they land on.
+  let deliverRelayed: McpRoutes['deliverRelayed'] = () => {};
+  const sseRelay = config.databaseUrl
+    ? await (await import('./store/sse-relay.ts')).openSseRelay(
+        config.databaseUrl,
+        (sessionId, kind, message) => deliverRelayed(sessionId, kind, message),
+        logger,
+      )
+    : undefined;
   const mcp = mountMcpRoutes(router, {
+    relay: sseRelay,
     engine,
     catalog: loadToolCatalog(Engine.isOperation, { toolsets: config.mcpToolsets, readOnly: config.readOnly }),
     version: build.version,
@@ -226,6 +238,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     allowedHosts: config.allowedHosts,
     body: bodyLimits,
   });
+  deliverRelayed = mcp.deliverRelayed;
 
   app.use(requestContext(logger));
   app.use(errorHandler());
@@ -260,6 +273,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       await queue.stop();
       authServer?.close();
       await mcp.close();
+      await sseRelay?.close();
       if (server) {
         const s = server;
         server = null;

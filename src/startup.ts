@@ -50,10 +50,14 @@ export function checkConfiguration(env: Record<string, string | undefined> = pro
     }
   });
   if (set('OAUTH') === 'on') {
-    // The authorization server's issuer is the public URL, and its sign-in is Notion OAuth.
+    // The authorization server's issuer is the public URL. Its sign-in is the operator's (ACTION_API_TOKEN or
+    // OPERATOR_PASSWORD), plus Notion OAuth for anyone when a public integration is configured: all three or none.
     if (!set('PUBLIC_BASE_URL')) problems.push('PUBLIC_BASE_URL is required with OAUTH=on (it is the issuer)');
-    for (const name of ['NOTION_OAUTH_CLIENT_ID', 'NOTION_OAUTH_CLIENT_SECRET', 'NOTION_OAUTH_REDIRECT_URI']) {
-      if (!set(name)) problems.push(`${name} is required with OAUTH=on (users sign in through Notion OAuth)`);
+    const notion = ['NOTION_OAUTH_CLIENT_ID', 'NOTION_OAUTH_CLIENT_SECRET', 'NOTION_OAUTH_REDIRECT_URI'];
+    if (notion.some(set)) {
+      for (const name of notion) {
+        if (!set(name)) problems.push(`${name} is required with the other NOTION_OAUTH_* (Notion sign-in)`);
+      }
     }
   }
   if (problems.length > 0 || !config) throw new ConfigError(problems);

@@ -20,8 +20,20 @@ interface Row {
 
 const time = (value: Date | string | null) => (value === null ? null : new Date(value).getTime());
 
+export interface AdapterOptions {
+  /**
+   * Lifetime of a client record stored without one, for clients that should expire when unused (dynamically
+   * registered ones); undefined: kept. A grant or refresh token issued to a client extends its record to at least
+   * that token's lifetime.
+   */
+  unusedClientTtl?: (clientId: string) => number | undefined;
+}
+
+/** Models whose records keep their client alive (see AdapterOptions.unusedClientTtl). */
+const CLIENT_USES = new Set(['Grant', 'RefreshToken']);
+
 /** The adapter class oidc-provider instantiates once per model name (`new Adapter('AccessToken')`). */
-export function createAdapterClass(store: Store, cipher: TokenCipher) {
+export function createAdapterClass(store: Store, cipher: TokenCipher, options: AdapterOptions = {}) {
   return class OAuthRecordAdapter {
     readonly model: string;
     constructor(model: string) {
@@ -42,12 +54,16 @@ export function createAdapterClass(store: Store, cipher: TokenCipher) {
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const key = hashId(id);
+      if (this.model === 'Client' && expiresIn === undefined) expiresIn = options.unusedClientTtl?.(id);
       const expiresAt = typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
       await store.query(
         `insert into "oauth_records" ("model", "id", "payload", "grant_id", "uid", "expires_at", "consumed_at", "created_at")
          values (?, ?, ?, ?, ?, ?, null, now())
          on conflict ("model", "id") do update set "payload" = excluded."payload", "grant_id" = excluded."grant_id",
-           "uid" = excluded."uid", "expires_at" = excluded."expires_at"`,
+           "uid" = excluded."uid",
+           "expires_at" = case when "oauth_records"."model" = 'Client' and "oauth_records"."expires_at" is not null
+             and excluded."expires_at" is not null then greatest("oauth_records"."expires_at", excluded."expires_at")
+             else excluded."expires_at" end`,
         [
           this.model,
           key,
@@ -57,6 +73,14 @@ export function createAdapterClass(store: Store, cipher: TokenCipher) {
           expiresAt,
         ],
       );
+      if (CLIENT_USES.has(this.model) && typeof payload.clientId === 'string' && expiresAt) {
+        // A used client lives at least as long as what was issued to it (clients without an expiry stay so).
+        await store.query(
+          `update "oauth_records" set "expires_at" = greatest("expires_at", ?)
+           where "model" = 'Client' and "id" = ? and "expires_at" is not null`,
+          [expiresAt, hashId(payload.clientId)],
+        );
+      }
     }
 
     async find(id: string): Promise<Payload | undefined> {

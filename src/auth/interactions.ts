@@ -6,16 +6,23 @@
  *     workspace", Allow and Deny.
  * A consent page always comes before Notion: clients register themselves (DCR), so none is trusted to skip it.
  *
+ * The operator signs in on the same page with ACTION_API_TOKEN or OPERATOR_PASSWORD (compared in constant time; a
+ * client address gets OPERATOR_ATTEMPTS wrong tries per OPERATOR_WINDOW_SECONDS, then 429): the account is
+ * `operator`, its connections are the operator's (NOTION_TOKEN's, and any added through the API), and the grant
+ * reaches only the ticked ones (the token's principal is a user `operator`, never the operator's full powers). This
+ * is what makes Developer Mode work without a Notion public integration; with one configured both sign-ins show.
+ *
  * Coming back from Notion, the browser that completed Notion's flow carries a single-use ticket (made by
  * onNotionCompleted) to /connected, which also needs this interaction's cookie: a sign-in started in one browser
  * cannot be finished by another one (no login CSRF through a shared authorize link).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import escapeHtml from 'escape-html';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionRecord } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { ConnectionSummary } from '../domain/connection-types.ts';
 import type { ConnectionService } from '../domain/connections.ts';
 import type { CompleteAuthorizationResult, NotionOAuth } from '../domain/notion-oauth.ts';
@@ -27,6 +34,21 @@ import type { GrantConnections } from './tokens.ts';
 import { NOTION_SCOPE } from './tokens.ts';
 
 const HINT_PREFIX = 'interaction:';
+/** The account of the operator's sign-in (Notion OAuth accounts are `user:<notion user id>`). */
+export const OPERATOR_ACCOUNT = 'operator';
+/** Wrong operator sign-ins per client address and window before the page answers 429. */
+export const OPERATOR_ATTEMPTS = 5;
+export const OPERATOR_WINDOW_SECONDS = 15 * 60;
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Whether `given` is one of `secrets`, in time independent of where they differ (every secret is compared). */
+export function matchesSecret(secrets: readonly string[], given: string): boolean {
+  const candidate = digest(given);
+  let found = false;
+  for (const secret of secrets) found = timingSafeEqual(digest(secret), candidate) || found;
+  return found && given !== '';
+}
 const MAX_FORM_BYTES = 16 * 1024;
 // Scopes the provider lists itself (`scopes`): consent grants them as OP scopes, besides the resource's own.
 const OIDC_SCOPES = new Set(['openid', 'offline_access', NOTION_SCOPE]);
@@ -52,6 +74,8 @@ export interface InteractionOptions {
   signIns: RecordStore;
   connections: ConnectionService;
   notionOAuth: NotionOAuth;
+  /** ACTION_API_TOKEN, and OPERATOR_PASSWORD when set. */
+  operatorSecrets: string[];
   grantTtlSeconds: number;
   logger: Logger;
 }
@@ -90,6 +114,8 @@ const asList = (value: unknown): string[] =>
 
 export function createInteractions(options: InteractionOptions) {
   const { provider, issuer } = options;
+  const notionSignIn = options.notionOAuth.configured;
+  const operatorFailures = new RateLimiterMemory({ points: OPERATOR_ATTEMPTS, duration: OPERATOR_WINDOW_SECONDS });
   const pageUrl = (uid: string) => `/oauth/interaction/${encodeURIComponent(uid)}`;
   const userOf = (accountId: string): Principal => ({ id: accountId, kind: 'user' });
 
@@ -133,8 +159,17 @@ export function createInteractions(options: InteractionOptions) {
     const alert = error ? `<p role="alert" id="error">${escapeHtml(error)}</p>` : '';
     let body: string;
     if (!accountId) {
-      body = `<h1>Connect Notion</h1>${asking}${alert}<p>Sign in by connecting a Notion workspace. You choose what ${escapeHtml(clientName)} may use on the next page.</p>
-<form method="post" action="${pageUrl(uid)}/notion"><button class="primary" type="submit">Connect Notion</button></form>
+      const notion = notionSignIn
+        ? `<p>Sign in by connecting a Notion workspace. You choose what ${escapeHtml(clientName)} may use on the next page.</p>
+<form method="post" action="${pageUrl(uid)}/notion"><button class="primary" type="submit">Connect Notion</button></form>`
+        : '';
+      const operator = `<form method="post" action="${pageUrl(uid)}/operator"${error ? ' aria-describedby="error"' : ''}>
+<h2>${notionSignIn ? 'Or sign in as the operator' : 'Operator sign-in'}</h2>
+<p class="muted">This gateway's API token (ACTION_API_TOKEN) or its OPERATOR_PASSWORD. You choose which of its connections ${escapeHtml(clientName)} may use on the next page.</p>
+<div><label for="operator-secret">Operator token or password</label></div>
+<div><input type="password" id="operator-secret" name="secret" autocomplete="current-password" required></div>
+<button${notionSignIn ? '' : ' class="primary"'} type="submit">Sign in</button></form>`;
+      body = `<h1>${notionSignIn ? 'Connect Notion' : 'Sign in'}</h1>${asking}${alert}${notion}${operator}
 <form method="post" action="${pageUrl(uid)}/confirm"><input type="hidden" name="decision" value="deny"><button type="submit">Cancel</button></form>`;
     } else {
       const list = await options.connections.list(userOf(accountId));
@@ -150,12 +185,12 @@ export function createInteractions(options: InteractionOptions) {
 <fieldset><legend>Workspaces ${escapeHtml(clientName)} may use</legend>${boxes || '<p>No workspace connected yet.</p>'}</fieldset>
 <button class="primary" type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
 </form>
-<form method="post" action="${pageUrl(uid)}/notion"><button type="submit">Add another Notion workspace</button></form>
+${notionSignIn ? `<form method="post" action="${pageUrl(uid)}/notion"><button type="submit">Add another Notion workspace</button></form>` : ''}
 <p class="muted">You can revoke this access at any time from the app, or by removing the workspace's connection.</p>`;
     }
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = page(accountId ? 'Allow access' : 'Connect Notion', body);
+    ctx.body = page(accountId ? 'Allow access' : notionSignIn ? 'Connect Notion' : 'Sign in', body);
   }
 
   async function startNotion(ctx: Context, interaction: InteractionRecord) {
@@ -168,6 +203,37 @@ export function createInteractions(options: InteractionOptions) {
     });
     ctx.status = 303;
     ctx.redirect(authorizeUrl);
+  }
+
+  /** The operator's sign-in: a secret of `operatorSecrets`, throttled per client address on failures. */
+  async function operatorSignIn(ctx: Context, interaction: InteractionRecord) {
+    const address = ctx.ip || 'unknown';
+    const tooMany = () => {
+      ctx.status = 429;
+      ctx.set('Retry-After', String(OPERATOR_WINDOW_SECONDS));
+      return render(ctx, interaction, 'Too many wrong sign-ins from this address: wait 15 minutes and try again.');
+    };
+    const seen = await operatorFailures.get(address);
+    if (seen && seen.consumedPoints >= OPERATOR_ATTEMPTS) return tooMany();
+    const form = await readForm(ctx);
+    if (!matchesSecret(options.operatorSecrets, form.get('secret') ?? '')) {
+      options.logger.warn({ client_id: interaction.params.client_id }, 'operator sign-in refused');
+      try {
+        await operatorFailures.consume(address);
+      } catch {
+        return tooMany();
+      }
+      ctx.status = 401;
+      return render(ctx, interaction, 'That is not the operator token or password.');
+    }
+    await operatorFailures.delete(address);
+    const session = interaction.session?.accountId;
+    if (session && session !== OPERATOR_ACCOUNT) {
+      return render(ctx, interaction, 'This browser is signed in with another account.');
+    }
+    await options.signIns.set(interaction.uid, { accountId: OPERATOR_ACCOUNT, added: [] } satisfies SignIn, 3600);
+    ctx.status = 303;
+    ctx.redirect(pageUrl(interaction.uid));
   }
 
   async function connected(ctx: Context, interaction: InteractionRecord) {
@@ -205,7 +271,8 @@ export function createInteractions(options: InteractionOptions) {
       return;
     }
     const { accountId } = await accountOf(interaction);
-    if (!accountId) return render(ctx, interaction, 'Connect a Notion workspace first.');
+    if (!accountId)
+      return render(ctx, interaction, notionSignIn ? 'Connect a Notion workspace first.' : 'Sign in first.');
     const owned = new Set((await options.connections.list(userOf(accountId))).map((c) => c.connection_id));
     const chosen = [...new Set(form.getAll('connection_id'))].filter((id) => owned.has(id));
     if (chosen.length === 0) {
@@ -247,10 +314,10 @@ export function createInteractions(options: InteractionOptions) {
 
   return {
     async handle(ctx: Context, next: Next) {
-      const m = /^\/oauth\/interaction\/([A-Za-z0-9_-]{1,64})(\/(notion|connected|confirm))?$/.exec(ctx.path);
+      const m = /^\/oauth\/interaction\/([A-Za-z0-9_-]{1,64})(\/(notion|operator|connected|confirm))?$/.exec(ctx.path);
       if (!m) return next();
       const [, uid, , action] = m as unknown as [string, string, string | undefined, string | undefined];
-      const method = action === 'notion' || action === 'confirm' ? 'POST' : 'GET';
+      const method = action === 'notion' || action === 'operator' || action === 'confirm' ? 'POST' : 'GET';
       if (ctx.method !== method) {
         ctx.set('Allow', method);
         throw new GatewayError('method_not_allowed', `Use ${method} on ${ctx.path}.`);
@@ -261,6 +328,7 @@ export function createInteractions(options: InteractionOptions) {
       const interaction = await details(ctx, uid);
       if (!interaction) return;
       if (action === 'notion') return startNotion(ctx, interaction);
+      if (action === 'operator') return operatorSignIn(ctx, interaction);
       if (action === 'connected') return connected(ctx, interaction);
       if (action === 'confirm') return confirm(ctx, interaction);
       const error = typeof ctx.query.error === 'string' ? ctx.query.error : null;

@@ -5,7 +5,7 @@
  *   /.well-known/oauth-authorization-server, /.well-known/openid-configuration   RFC 8414 / OpenID discovery
  *   /.well-known/oauth-protected-resource[/mcp]                                   RFC 9728 (REST / MCP resource)
  *   /oauth/authorize, /oauth/token, /oauth/register, /oauth/revoke, /oauth/jwks   the library's endpoints
- *   /oauth/interaction/:uid…                                                      "Connect Notion" sign-in and consent
+ *   /oauth/interaction/:uid…                                                      sign-in (operator; "Connect Notion") and consent
  *
  * Authorization code + PKCE S256 (required, except for the pre-registered Custom GPT Actions client), refresh tokens
  * (rotated for public clients), Dynamic Client Registration, RFC 8707 resource indicators: an access token's
@@ -24,6 +24,7 @@ import { createAdapterClass, purgeExpiredRecords, recordStore } from './adapter.
 import { type ActionsClient, isActionsClient, registerActionsClient } from './clients.ts';
 import { createInteractions } from './interactions.ts';
 import { loadServerKeys } from './keys.ts';
+import { createRegistrationGuard, UNUSED_CLIENT_TTL_SECONDS } from './registration.ts';
 import { createTokenVerifier, NOTION_SCOPE, type TokenVerifier } from './tokens.ts';
 
 export interface AuthorizationServerOptions {
@@ -33,6 +34,8 @@ export interface AuthorizationServerOptions {
   cipher: TokenCipher;
   connections: ConnectionService;
   notionOAuth: NotionOAuth;
+  /** What the operator may sign in with on the sign-in page: ACTION_API_TOKEN and OPERATOR_PASSWORD when set. */
+  operatorSecrets: string[];
   trustProxy: boolean;
   accessTokenTtlSeconds: number;
   logger: Logger;
@@ -53,6 +56,8 @@ export interface AuthorizationServer {
   registerActionsClient(input: { name: string; redirectUris: string[]; clientId?: string }): Promise<ActionsClient>;
   /** Hook for Notion OAuth completions (sign-in from the consent page). */
   onNotionCompleted(result: CompleteAuthorizationResult): Promise<{ returnUrl?: string } | undefined>;
+  /** Client records stored now: all, and those that never expire (pre-registered Actions clients). */
+  registeredClients(): Promise<{ total: number; withoutExpiry: number }>;
   close(): void;
 }
 
@@ -80,7 +85,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   const issuer = options.issuer.replace(/\/+$/, '');
   const resources: Record<Audience, string> = { mcp: `${issuer}/mcp`, rest: issuer };
   const log = options.logger.child({ component: 'oauth-server' });
-  const Adapter = createAdapterClass(options.store, options.cipher);
+  const Adapter = createAdapterClass(options.store, options.cipher, {
+    unusedClientTtl: (clientId) => (isActionsClient(clientId) ? undefined : UNUSED_CLIENT_TTL_SECONDS),
+  });
+  const registrations = createRegistrationGuard();
   const keys = await loadServerKeys(recordStore(Adapter, 'ServerKey'));
   const grants = recordStore(Adapter, 'GrantConnections');
 
@@ -157,7 +165,19 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       ctx.body = errorPage(out.error, out.error_description);
     },
   });
-  provider.proxy = options.trustProxy;
+  // oidc-provider builds every endpoint URL (discovery, registration_client_uri, audiences) from the request's origin.
+  // Requests reach it with that origin pinned to the issuer's (pinOrigin below), so it reads X-Forwarded-* that are
+  // ours, never the client's: the endpoints are PUBLIC_BASE_URL's whatever Host a request carries.
+  provider.proxy = true;
+  const issuerUrl = new URL(issuer);
+  const pinOrigin = (ctx: Context) => {
+    const headers = ctx.req.headers;
+    headers.host = issuerUrl.host;
+    headers['x-forwarded-host'] = issuerUrl.host;
+    headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
+    // The client address the provider sees: the socket's, unless the gateway trusts its proxy.
+    if (!options.trustProxy) headers['x-forwarded-for'] = ctx.req.socket.remoteAddress ?? '';
+  };
   if (issuer.startsWith('https://') && !options.trustProxy) {
     // TLS ends at a proxy or tunnel in front of the gateway: without X-Forwarded-Proto trusted, requests look like
     // plain http and the sign-in's secure cookies cannot be set.
@@ -179,6 +199,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     signIns: recordStore(Adapter, 'SignIn'),
     connections: options.connections,
     notionOAuth: options.notionOAuth,
+    operatorSecrets: options.operatorSecrets,
     grantTtlSeconds: 30 * DAY,
     logger: log,
   });
@@ -225,12 +246,26 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         ctx.body = errorPage('invalid_request', 'state is required for this client.');
         return;
       }
-      if (PROVIDER_PATH.test(path)) return toProvider(ctx);
-      if (path.startsWith('/oauth/interaction/')) return interactions.handle(ctx, next);
+      if (path === '/oauth/register' && ctx.method === 'POST' && !(await registrations.admit(ctx, ctx.ip))) return;
+      if (PROVIDER_PATH.test(path)) {
+        pinOrigin(ctx);
+        return toProvider(ctx);
+      }
+      if (path.startsWith('/oauth/interaction/')) {
+        pinOrigin(ctx);
+        return interactions.handle(ctx, next);
+      }
       return next();
     },
     registerActionsClient: (input) => registerActionsClient(options.store, options.cipher, input),
     onNotionCompleted: (result) => interactions.onNotionCompleted(result),
+    async registeredClients() {
+      const [row] = await options.store.query<{ total: number; without_expiry: number }>(
+        `select count(*)::int as "total", count(*) filter (where "expires_at" is null)::int as "without_expiry"
+         from "oauth_records" where "model" = 'Client'`,
+      );
+      return { total: Number(row?.total ?? 0), withoutExpiry: Number(row?.without_expiry ?? 0) };
+    },
     close() {
       clearInterval(purgeTimer);
     },

@@ -53,9 +53,11 @@ const schema = {
     NOTION_OAUTH_REDIRECT_URI: { type: 'string', pattern: '^https?://' },
     OAUTH_STATE_SECRET: { type: 'string', minLength: 32 },
     OAUTH_RETURN_ORIGINS: { type: 'string' },
-    // The OAuth 2.1 authorization server (src/auth): off unless asked for; needs PUBLIC_BASE_URL and Notion OAuth.
+    // The OAuth 2.1 authorization server (src/auth): off unless asked for; needs PUBLIC_BASE_URL.
     OAUTH: { type: 'string', enum: ['off', 'on'], default: 'off' },
     OAUTH_ACCESS_TOKEN_TTL_SECONDS: { type: 'integer', minimum: 60, maximum: 86400, default: 3600 },
+    // A password the operator may sign in with on the OAuth sign-in page (besides ACTION_API_TOKEN).
+    OPERATOR_PASSWORD: { type: 'string', minLength: 12 },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -122,6 +124,8 @@ export interface Config {
   };
   /** The gateway's own OAuth 2.1 authorization server (issuer: PUBLIC_BASE_URL); null when OAUTH=off. */
   oauthServer: { issuer: string; accessTokenTtlSeconds: number } | null;
+  /** OPERATOR_PASSWORD: the operator's sign-in on the OAuth sign-in page, besides the API token. */
+  operatorPassword: string | null;
   logLevel: string;
   buildSha: string | null;
 }
@@ -213,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       v.OAUTH === 'on' && publicBaseUrl
         ? { issuer: publicBaseUrl, accessTokenTtlSeconds: v.OAUTH_ACCESS_TOKEN_TTL_SECONDS }
         : null,
+    operatorPassword: v.OPERATOR_PASSWORD ?? null,
     logLevel: v.LOG_LEVEL,
     buildSha: v.BUILD_SHA ?? null,
   };

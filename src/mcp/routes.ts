@@ -8,11 +8,16 @@
  * about the JSON-RPC message itself (unparsable, too large, wrong media type, too slow, invalid params) answers a
  * JSON-RPC error, with the gateway's error body in `error.data`.
  *
+ * On PostgreSQL several replicas serve one service: a message for a session another replica holds is relayed to it
+ * (src/store/sse-relay.ts), after the same principal check as a local one. Streams carry a keep-alive comment well
+ * under Cloudflare's 100 s idle limit, and on shutdown end with a `retry` hint so clients reconnect elsewhere.
+ *
  * SSE sessions are bound to the principal that opened them: a session id is not a credential. With MCP_AUTH=none
  * there is no principal: the session is bound to nobody and its id (a random UUID, sent only on that stream) is the
  * only thing that reaches it. That grants nothing MCP_AUTH=none does not already grant (anyone may open a session).
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type Router from '@koa/router';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import {
@@ -20,6 +25,7 @@ import {
   ErrorCode,
   InitializeRequestSchema,
   type JSONRPCMessage,
+  JSONRPCMessageSchema,
   ListToolsRequestSchema,
   PingRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -47,10 +53,33 @@ export interface McpRoutesOptions {
   /** Host names the MCP endpoints answer (Host and Origin); see src/transport/hosts.ts. */
   allowedHosts: readonly string[];
   body: BodyLimits;
+  /** Replicas on one PostgreSQL: relays messages for sessions another process holds (absent: this process only). */
+  relay?: SseRelayPort;
+  /** How often an open stream gets a keep-alive comment (default 25 s). */
+  sseKeepAliveMs?: number;
 }
+
+/** What the routes need of the relay (src/store/sse-relay.ts implements it; app.ts wires it). */
+export interface SseRelayPort {
+  opened(sessionId: string, binding: SseBindingRecord): Promise<void>;
+  closed(sessionId: string): Promise<void>;
+  binding(sessionId: string): Promise<SseBindingRecord | undefined>;
+  forward(sessionId: string, kind: 'incoming' | 'outgoing', message: unknown): Promise<void>;
+}
+
+export interface SseBindingRecord {
+  bound: boolean;
+  principalId: string | null;
+  grantId: string | null;
+}
+
+/** The SDK's session ids are UUIDs; anything else names no session (and never reaches a uuid column). */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface SseSession {
   transport: SSEServerTransport;
+  /** The open event stream (for the keep-alive and the closing retry hint). */
+  stream: ServerResponse;
   /** null when opened under MCP_AUTH=none. */
   boundTo: Principal | null;
 }
@@ -95,7 +124,15 @@ function rpcError(ctx: Context, id: string | number | null, code: number, messag
   return { jsonrpc: '2.0' as const, id, error: { code, message, data } };
 }
 
-export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { close(): Promise<void> } {
+export interface McpRoutes {
+  /** Relayed messages from other replicas land here (the relay's delivery callback). */
+  deliverRelayed(sessionId: string, kind: 'incoming' | 'outgoing', message: unknown): void;
+  /** Open legacy SSE streams. */
+  sseSessionCount(): number;
+  close(): Promise<void>;
+}
+
+export function mountMcpRoutes(router: Router, options: McpRoutesOptions): McpRoutes {
   const { engine, catalog, version, logger } = options;
   const pool = createMcpServerPool(engine, version);
   /** The toolsets a client asks for on its URL (`/mcp?toolsets=core,admin`), else the configured ones. */
@@ -188,30 +225,79 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
       () => ({ requestId: randomUUID(), actor: 'chatgpt_mcp', principal, logger: sessionLogger }),
       version,
     );
-    sseSessions.set(transport.sessionId, { transport, boundTo });
+    const sessionId = transport.sessionId;
+    sseSessions.set(sessionId, { transport, stream: ctx.res, boundTo });
     ctx.respond = false;
-    transport.onclose = () => sseSessions.delete(transport.sessionId);
+    // Reverse proxies (nginx) must not buffer the stream; the SDK's writeHead keeps headers set before it.
+    ctx.res.setHeader('X-Accel-Buffering', 'no');
+    const keepAlive = setInterval(() => {
+      if (!ctx.res.writableEnded) ctx.res.write(': keep-alive\n\n');
+    }, options.sseKeepAliveMs ?? 25_000);
+    keepAlive.unref();
+    transport.onclose = () => {
+      clearInterval(keepAlive);
+      sseSessions.delete(sessionId);
+      options.relay
+        ?.closed(sessionId)
+        .catch((error: unknown) => sessionLogger.warn({ err: error }, 'sse relay: could not forget the session'));
+    };
+    await options.relay?.opened(sessionId, {
+      bound: boundTo !== null,
+      principalId: boundTo?.id ?? null,
+      grantId: boundTo?.grantId ?? null,
+    });
     await server.connect(transport);
   });
 
   /** The session a POST /messages names, checked against the caller before any byte of the body is read. */
   const sessionOf = async (ctx: Context, next: Next) => {
     const sessionId = typeof ctx.query.sessionId === 'string' ? ctx.query.sessionId : '';
-    const session = sseSessions.get(sessionId);
-    if (!session) {
-      throw new GatewayError('not_found', 'Unknown or closed SSE session: open a new one with GET /sse.');
-    }
+    const unknown = () => new GatewayError('not_found', 'Unknown or closed SSE session: open a new one with GET /sse.');
+    const local = sseSessions.get(sessionId);
+    const binding: SseBindingRecord | undefined = local
+      ? {
+          bound: local.boundTo !== null,
+          principalId: local.boundTo?.id ?? null,
+          grantId: local.boundTo?.grantId ?? null,
+        }
+      : SESSION_ID.test(sessionId)
+        ? await options.relay?.binding(sessionId)
+        : undefined;
+    if (!binding) throw unknown();
     const caller = (ctx.state as RequestState).principal ?? null;
-    if (session.boundTo !== null && (caller?.id !== session.boundTo.id || caller.grantId !== session.boundTo.grantId)) {
+    if (binding.bound && (caller?.id !== binding.principalId || (caller.grantId ?? null) !== binding.grantId)) {
       throw new GatewayError('forbidden', 'This SSE session belongs to another principal.');
     }
-    ctx.state.sseSession = session;
+    ctx.state.sseSession = local;
+    ctx.state.sseSessionId = sessionId;
     await next();
   };
 
+  /** A message for a session another replica holds: validated here as the SDK would, then relayed. */
+  const relayMessage = async (ctx: Context, sessionId: string, body: unknown) => {
+    const refused = invalidParams(body);
+    if (refused) {
+      await options.relay!.forward(
+        sessionId,
+        'outgoing',
+        rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message),
+      );
+    } else if (!JSONRPCMessageSchema.safeParse(body).success) {
+      throw new GatewayError('bad_request', 'Invalid message: send one JSON-RPC message per POST.');
+    } else {
+      await options.relay!.forward(sessionId, 'incoming', body);
+    }
+    ctx.status = 202;
+    ctx.body = 'Accepted';
+  };
+
   router.post('/messages', guard, authenticate, sessionOf, readBody, async (ctx) => {
-    const session = ctx.state.sseSession as SseSession;
+    const session = ctx.state.sseSession as SseSession | undefined;
     const body = (ctx.state as McpState).mcpBody;
+    if (!session) {
+      await relayMessage(ctx, ctx.state.sseSessionId as string, body);
+      return;
+    }
     const refused = invalidParams(body);
     if (refused) {
       // On SSE, answers travel on the stream; the POST itself is only acknowledged.
@@ -227,8 +313,26 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): { clo
   });
 
   return {
+    deliverRelayed(sessionId, kind, message) {
+      const session = sseSessions.get(sessionId);
+      if (!session) return;
+      const delivered =
+        kind === 'outgoing'
+          ? session.transport.send(message as JSONRPCMessage)
+          : session.transport.handleMessage(message);
+      delivered.catch((error: unknown) =>
+        logger.warn({ err: error, sse_session: sessionId }, 'sse relay: could not deliver a relayed message'),
+      );
+    },
+    sseSessionCount: () => sseSessions.size,
     async close() {
-      await Promise.all([...sseSessions.values()].map((s) => s.transport.close()));
+      // A retry hint before the end: clients reconnect (to another replica, behind a balancer) a second later.
+      await Promise.all(
+        [...sseSessions.values()].map((s) => {
+          if (!s.stream.writableEnded) s.stream.write('retry: 1000\n\n');
+          return s.transport.close();
+        }),
+      );
       sseSessions.clear();
       await pool.close();
     },

@@ -214,6 +214,37 @@ export const NotionPaceEntity = defineEntity({
   },
 });
 
+/**
+ * Legacy SSE sessions each gateway process holds, and messages relayed to them from other processes on one
+ * PostgreSQL (src/store/sse-relay.ts reads and writes both with plain SQL).
+ */
+export const McpSseSessionEntity = defineEntity({
+  name: 'McpSseSession',
+  tableName: 'mcp_sse_session',
+  properties: {
+    session_id: p.uuid().primary(),
+    replica_id: p.uuid().index('mcp_sse_session_replica_id_index'),
+    bound: p.boolean(),
+    principal_id: p.string().length(255).nullable(),
+    grant_id: p.string().length(255).nullable(),
+    opened_at: p.datetime().defaultRaw('now()'),
+    seen_at: p.datetime().defaultRaw('now()'),
+  },
+});
+
+export const McpSseMessageEntity = defineEntity({
+  name: 'McpSseMessage',
+  tableName: 'mcp_sse_message',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    session_id: p.uuid(),
+    kind: p.string().length(16),
+    body: p.json<unknown>(),
+    created_at: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ name: 'mcp_sse_message_session_id_index', properties: ['session_id', 'id'] }],
+});
+
 export const entities = [
   ConnectionEntity,
   AuditLogEntity,
@@ -224,4 +255,6 @@ export const entities = [
   OAuthStateEntity,
   OAuthRecordEntity,
   NotionPaceEntity,
+  McpSseSessionEntity,
+  McpSseMessageEntity,
 ];

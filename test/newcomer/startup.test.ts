@@ -57,12 +57,19 @@ describe('configuration problems', () => {
     expect(message).not.toContain('hunter2');
   });
 
-  it('OAUTH=on needs PUBLIC_BASE_URL (the issuer) and Notion OAuth (the sign-in); OAUTH takes on or off', () => {
-    expect(problemsOf({ OAUTH: 'on' })).toEqual([
-      'PUBLIC_BASE_URL is required with OAUTH=on (it is the issuer)',
-      'NOTION_OAUTH_CLIENT_ID is required with OAUTH=on (users sign in through Notion OAuth)',
-      'NOTION_OAUTH_CLIENT_SECRET is required with OAUTH=on (users sign in through Notion OAuth)',
-      'NOTION_OAUTH_REDIRECT_URI is required with OAUTH=on (users sign in through Notion OAuth)',
+  it('OAUTH=on needs PUBLIC_BASE_URL (the issuer), and all three NOTION_OAUTH_* or none; OAUTH takes on or off', () => {
+    expect(problemsOf({ OAUTH: 'on' })).toEqual(['PUBLIC_BASE_URL is required with OAUTH=on (it is the issuer)']);
+    // Operator sign-in only (Developer Mode with an internal token): no Notion public integration needed.
+    expect(checkConfiguration({ OAUTH: 'on', PUBLIC_BASE_URL: 'https://gw.example/' }).oauthServer).toEqual({
+      issuer: 'https://gw.example',
+      accessTokenTtlSeconds: 3600,
+    });
+    expect(problemsOf({ OAUTH: 'on', PUBLIC_BASE_URL: 'https://gw.example/', NOTION_OAUTH_CLIENT_ID: 'id' })).toEqual([
+      'NOTION_OAUTH_CLIENT_SECRET is required with the other NOTION_OAUTH_* (Notion sign-in)',
+      'NOTION_OAUTH_REDIRECT_URI is required with the other NOTION_OAUTH_* (Notion sign-in)',
+    ]);
+    expect(problemsOf({ OPERATOR_PASSWORD: 'short' })).toEqual([
+      expect.stringMatching(/^OPERATOR_PASSWORD must be at least 12 characters/),
     ]);
     expect(problemsOf({ OAUTH: 'yes' })).toEqual([expect.stringMatching(/^OAUTH must be one of: off, on/)]);
     const on = checkConfiguration({

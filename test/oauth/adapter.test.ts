@@ -3,6 +3,7 @@
  * (a dump holds no token or secret), expiry, single use, revocation by grant, key rotation; its signing and cookie
  * keys generated once and kept.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAdapterClass, purgeExpiredRecords, recordStore, reencryptRecords } from '../../src/auth/adapter.ts';
 import { KEEP_SIGNING_KEYS, loadServerKeys, rotateSigningKey } from '../../src/auth/keys.ts';
@@ -81,5 +82,44 @@ describe('OAuth records adapter', () => {
     expect(await recordStore(createAdapterClass(store, onlyNew), 'Client').get('client-1')).toEqual({
       client_secret: 's3cret',
     });
+  });
+
+  it('a registered client expires unless used: a grant or refresh token extends it; an expired one is purged', async () => {
+    let ttl = 24 * 3600;
+    const Expiring = createAdapterClass(store, cipher, {
+      unusedClientTtl: (id) => (id.startsWith('kept-') ? undefined : ttl),
+    });
+    const clients = new Expiring('Client');
+    const expiryOf = async (id: string) => {
+      const [row] = await store.query<{ left: number | null }>(
+        `select extract(epoch from ("expires_at" - now()))::float8 as "left" from "oauth_records" where "model" = 'Client' and "id" = ?`,
+        [createHash('sha256').update(id).digest('base64url')],
+      );
+      return row?.left ?? null;
+    };
+    await clients.upsert('dcr-1', { client_id: 'dcr-1' });
+    await clients.upsert('kept-1', { client_id: 'kept-1' });
+    const unused = await expiryOf('dcr-1');
+    expect(unused).toBeGreaterThan(23 * 3600);
+    expect(unused).toBeLessThanOrEqual(24 * 3600);
+    expect(await expiryOf('kept-1')).toBeNull();
+
+    // Used: its record lives at least as long as the grant (30 days) given to it…
+    await new Expiring('Grant').upsert('grant-x', { clientId: 'dcr-1', accountId: 'user:ada' }, 30 * 24 * 3600);
+    await new Expiring('Grant').upsert('grant-y', { clientId: 'kept-1', accountId: 'user:ada' }, 30 * 24 * 3600);
+    expect(await expiryOf('dcr-1')).toBeGreaterThan(29 * 24 * 3600);
+    expect(await expiryOf('kept-1')).toBeNull();
+    // …and storing the client again (metadata update) does not shorten it.
+    await clients.upsert('dcr-1', { client_id: 'dcr-1', client_name: 'renamed' });
+    expect(await expiryOf('dcr-1')).toBeGreaterThan(29 * 24 * 3600);
+
+    // Never used and past its lifetime: unknown, then purged.
+    ttl = -1;
+    await clients.upsert('dcr-2', { client_id: 'dcr-2' });
+    expect(await clients.find('dcr-2')).toBeUndefined();
+    await purgeExpiredRecords(store);
+    expect(await expiryOf('dcr-2')).toBeNull();
+    expect(await clients.find('dcr-1')).toMatchObject({ client_name: 'renamed' });
+    expect(await store.query(`select 1 from "oauth_records" where "model" = 'Client'`)).toHaveLength(2);
   });
 });

@@ -9,7 +9,8 @@ export async function connectMcp(
   baseUrl: string,
   kind: McpTransportKind,
   token: string | null,
-  options: { toolsets?: string } = {},
+  /** postTo: another gateway's origin that receives the SSE session's POSTs (replicas behind a balancer). */
+  options: { toolsets?: string; postTo?: string } = {},
 ): Promise<Client> {
   const endpoint = (path: string) => {
     const url = new URL(path, baseUrl);
@@ -23,6 +24,9 @@ export async function connectMcp(
       ? new StreamableHTTPClientTransport(endpoint('/mcp'), { requestInit: { headers } })
       : new SSEClientTransport(endpoint('/sse'), {
           requestInit: { headers },
+          ...(options.postTo
+            ? { fetch: (url: string | URL, init?: RequestInit) => fetch(retarget(url, options.postTo!), init) }
+            : {}),
           // The SSE stream itself is opened with EventSource, which takes its headers from here.
           eventSourceInit: {
             fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers ?? {}), ...headers } }),
@@ -30,4 +34,10 @@ export async function connectMcp(
         });
   await client.connect(transport);
   return client;
+}
+
+/** The same path and query on another origin. */
+function retarget(url: string | URL, origin: string): URL {
+  const original = new URL(url);
+  return new URL(`${original.pathname}${original.search}`, origin);
 }

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
-import { type RunningGateway, startGateway } from './gateway.ts';
+import { API_TOKEN, type RunningGateway, startGateway } from './gateway.ts';
 
 export type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
@@ -159,4 +159,58 @@ export async function authorizeThrough(
     throw new Error(`the authorization ended at ${done.url.href} (${done.res.status}): ${await done.res.text()}`);
   }
   return done.url;
+}
+
+export const OPERATOR_PASSWORD = 'operator-password-for-tests';
+
+export interface OperatorWorld extends OAuthWorld {
+  /** The operator's connections by workspace name (NOTION_TOKEN's first, then those added through the API). */
+  connections: Record<string, string>;
+}
+
+/**
+ * Developer Mode with only internal tokens: OAUTH=on without any NOTION_OAUTH_*, the operator's NOTION_TOKEN for the
+ * first workspace and the others added as internal connections through `POST /v1/connections`; OPERATOR_PASSWORD set.
+ */
+export async function startOperatorWorld(
+  workspaces: Array<{ name: string }>,
+  env: Record<string, string> = {},
+): Promise<OperatorWorld> {
+  const sandbox = await startSandbox({
+    workspaces: workspaces.map((w, i) => ({ token: `secret_ws_${i}`, name: w.name })),
+  });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const gateway = await startGateway({
+    PORT: String(port),
+    PUBLIC_BASE_URL: url,
+    OAUTH: 'on',
+    NOTION_BASE_URL: sandbox.url,
+    NOTION_TOKEN: 'secret_ws_0',
+    OPERATOR_PASSWORD,
+    ...env,
+  });
+  for (let i = 1; i < workspaces.length; i++) {
+    const res = await fetch(`${url}/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: `secret_ws_${i}` }),
+    });
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`connections_create: ${res.status} ${await res.text()}`);
+  }
+  const listed = (await (
+    await fetch(`${url}/v1/connections`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+  ).json()) as { result: { connections: Array<{ connection_id: string; workspace_name: string }> } };
+  const connections = Object.fromEntries(listed.result.connections.map((c) => [c.workspace_name, c.connection_id]));
+  return {
+    sandbox,
+    gateway,
+    url,
+    connections,
+    async close() {
+      await gateway.close();
+      await sandbox.close();
+    },
+  };
 }

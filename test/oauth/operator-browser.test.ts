@@ -1,0 +1,134 @@
+/**
+ * Developer Mode's operator sign-in in a real headless browser (Debian's chromium, playwright-core), on a gateway with
+ * OAUTH=on and no Notion public integration: the sign-in page (accessible names, the error alert), a wrong password
+ * refused, the right one → the operator's connections → tick one → Allow → the client's redirect with a code whose
+ * token reaches only that connection.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_PASSWORD, type OperatorWorld, startOperatorWorld } from '../support/oauth.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REDIRECT = 'http://localhost:6274/oauth/callback';
+
+const missing = !existsSync(CHROMIUM);
+if (missing && !process.env.CI) {
+  console.warn(`${CHROMIUM} is missing: the operator sign-in browser test is skipped (apt-get install -y chromium)`);
+}
+
+describe.skipIf(missing && !process.env.CI)('operator sign-in in headless Chromium', () => {
+  let world: OperatorWorld;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    [world, browser] = await Promise.all([
+      startOperatorWorld([{ name: 'Garden' }, { name: 'Studio' }]),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await world?.close();
+  });
+
+  it('refuses a wrong password, signs in with the right one, grants one connection', async () => {
+    const registration = await fetch(`${world.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'ChatGPT Test',
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    expect(registration.status).toBe(201);
+    const { client_id } = (await registration.json()) as { client_id: string };
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL(`${world.url}/oauth/authorize`);
+    for (const [k, v] of Object.entries({
+      client_id,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'notion',
+      state: 'browser-state',
+      resource: `${world.url}/mcp`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }))
+      authorize.searchParams.set(k, v);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let callback: URL | null = null;
+    page.on('request', (request) => {
+      if (request.url().startsWith(REDIRECT)) callback = new URL(request.url());
+    });
+
+    await page.goto(authorize.toString());
+    await expect(page.title()).resolves.toBe('Sign in · Notion Gateway');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    expect(await page.getByRole('button', { name: 'Connect Notion' }).count()).toBe(0);
+    const secret = page.getByLabel('Operator token or password');
+    expect(await secret.getAttribute('type')).toBe('password');
+
+    await secret.fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe('That is not the operator token or password.');
+    expect(callback).toBeNull();
+
+    await page.getByLabel('Operator token or password').fill(OPERATOR_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/oauth\/interaction\/[^/]+$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Allow access to Notion');
+    expect(await page.getByRole('button', { name: 'Add another Notion workspace' }).count()).toBe(0);
+    const garden = page.getByRole('checkbox', { name: 'Garden' });
+    const studio = page.getByRole('checkbox', { name: 'Studio' });
+    expect(await garden.isChecked()).toBe(false);
+    expect(await studio.isChecked()).toBe(false);
+    await studio.check();
+    const redirected = page.waitForRequest((request) => request.url().startsWith(REDIRECT));
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const back = new URL((await redirected).url());
+    expect(back.searchParams.get('state')).toBe('browser-state');
+    const code = back.searchParams.get('code');
+    expect(code).toBeTruthy();
+    await context.close();
+
+    const token = await fetch(`${world.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: REDIRECT,
+        client_id,
+        code_verifier: verifier,
+        resource: `${world.url}/mcp`,
+      }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token } = (await token.json()) as { access_token: string };
+    const listed = await fetch(`${world.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'connections_list', arguments: {} },
+      }),
+    });
+    const body = (await listed.json()) as {
+      result: { structuredContent: { connections: { workspace_name: string }[] } };
+    };
+    expect(body.result.structuredContent.connections.map((c) => c.workspace_name)).toEqual(['Studio']);
+  }, 60_000);
+});
