@@ -131,7 +131,7 @@ export interface paths {
         put?: never;
         /**
          * Run several writes in one call
-         * @description Runs up to 100 writes in order in one call (upsert, link, notion.request, page and schema writes); an op may use an earlier op's result (`"$ops[0].page.id"`). Refused with use_job when it would not finish in time.
+         * @description Runs up to 100 writes of any write tool in order, in one call; an op may use an earlier op's result (`"$ops[0].page.id"`). Refused with use_job when it would not finish in time.
          */
         post: operations["notion_bulk"];
         delete?: never;
@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Start a background job
-         * @description Starts long work one call cannot finish: `bulk` (≤ 1,000 writes), `export`, `os_plan_apply` (a declarative plan), `migration` (steps over a data source). Returns the job at once; poll notion_job_get until succeeded, failed or cancelled.
+         * @description Long work in the background: `bulk` (≤ 1,000 writes), `export`, `os_plan_apply` (a declarative plan), `migration` (steps over a data source). Answers the job at once; poll notion_job_get until it ends.
          */
         post: operations["notion_job_start"];
         delete?: never;
@@ -339,7 +339,7 @@ export interface paths {
         put?: never;
         /**
          * Link two pages
-         * @description Adds, removes or sets a relation between two pages by the relation property's name; pages by id, URL or title. `unchanged` when it already is so.
+         * @description Adds, removes or sets a relation between two pages (by id, URL or title) through the relation property's name.
          */
         post: operations["notion_link"];
         delete?: never;
@@ -379,7 +379,7 @@ export interface paths {
         put?: never;
         /**
          * Read from the Notion API
-         * @description Reads any allow-listed Notion API route (version 2025-09-03) without changing anything: GET pages, blocks, databases, data sources, views, comments, users; POST search, data-source and view queries. Notion's own JSON.
+         * @description Reads any allow-listed Notion API route in Notion's own JSON, changing nothing: GET pages, blocks, databases, data sources, views, comments, users; POST search and queries.
          */
         post: operations["notion_read"];
         delete?: never;
@@ -399,7 +399,7 @@ export interface paths {
         put?: never;
         /**
          * Write to the Notion API
-         * @description Writes through any allow-listed Notion API route (version 2025-09-03): create or update pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read. Pass idempotency_key to retry safely.
+         * @description Writes through any allow-listed Notion API route in Notion's own JSON: pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read.
          */
         post: operations["notion_request"];
         delete?: never;
@@ -479,7 +479,7 @@ export interface paths {
         put?: never;
         /**
          * Query a data source
-         * @description Rows of a data source as compact rows (property → plain value), filtered in a friendly form (`{"Status": "Done", "Due": {"before": "2026-02-01"}}`) or Notion's own; sorted; paged with next_cursor.
+         * @description Lists a data source's rows as compact rows (property → plain value), with a friendly filter (`{"Status": "Done"}`) or Notion's own, sorts, and next_cursor paging.
          */
         post: operations["notion_query"];
         delete?: never;
@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion by title
-         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls.
+         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls; a data source comes with its schema.
          */
         post: operations["notion_search"];
         delete?: never;
@@ -559,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Create or update a row by a unique key
-         * @description Creates a row, or updates the one row whose `unique` property has this value; `unchanged` when it already matches. Values in the friendly format. Safe to repeat; never makes duplicates.
+         * @description Creates a row, or updates the one row whose `unique` property has this value (`unchanged` if it already matches): safe to repeat, never duplicates. Answers the compact page.
          */
         post: operations["notion_upsert"];
         delete?: never;
@@ -625,7 +625,7 @@ export interface components {
             }[];
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
         };
         BlocksAppendResult: {
@@ -689,10 +689,10 @@ export interface components {
         BulkInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `stop_on_error` (default) stops at the first failure; `continue_on_error` runs every op.
+             * @description Stop at the first failure, or run every op.
              * @default stop_on_error
              * @enum {string}
              */
@@ -701,11 +701,11 @@ export interface components {
         };
         /** @description One write of a bulk. */
         BulkOp: {
-            /** @description The operation's arguments, as its own endpoint takes them (the bulk's connection is used). A string `"$ops[0].page.id"` is replaced by that value of an earlier op's result, also inside a longer string (`"/v1/blocks/$ops[0].response.id/children"`). */
+            /** @description Its arguments, as that tool takes them. `"$ops[0].page.id"` (also inside a longer string) is that value of an earlier op's result. */
             args: {
                 [key: string]: unknown;
             };
-            /** @description `upsert`, `link`, `notion.request`, or one of these write operations by id: `notion_upsert`, `notion_link`, `notion_request`, `notion_page_create`, `notion_page_update`, `notion_database_create`, `notion_data_source_update`, `notion_blocks_append`. */
+            /** @description A write tool's name, e.g. `notion_upsert`, `notion_link`, `notion_request`, `notion_page_create`. */
             op: string;
         };
         BulkOpResult: {
@@ -864,7 +864,7 @@ export interface components {
             description?: string;
             /** @description An emoji for the database's icon. */
             icon_emoji?: string;
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Show it inline in the parent page (default: a full-page database). */
             is_inline?: boolean;
@@ -879,9 +879,9 @@ export interface components {
         DataSourceGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description A database id, accepted when the database has exactly one data source. */
+            /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
         };
         /** @description A data source's schema as the gateway shows it. */
@@ -907,11 +907,11 @@ export interface components {
         DataSourceUpdateInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description A database id, accepted when the database has exactly one data source. */
+            /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Property name → friendly schema, `{"name": "New name"}` or `null`. Select options given are added to the existing ones unless `"replace_options": true`. */
             properties?: {
@@ -954,6 +954,7 @@ export interface components {
             ok: true;
             result: components["schemas"]["HealthResult"];
         };
+        /** @description A background job and a page of its output. */
         Job: {
             counts: components["schemas"]["JobCounts"];
             /** Format: date-time */
@@ -1029,10 +1030,10 @@ export interface components {
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `bulk`: `{ops, mode}` as notion_bulk (≤ 1,000 ops). `export`: `{data_source_id}` or `{database_id}` (rows), or `{page_id, depth?}` (Markdown; depth 2 by default). `os_plan_apply`: `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`. `migration`: `{data_source_id, steps, dry_run?}`.
+             * @description Its args: `bulk` `{ops, mode}` as notion_bulk (≤ 1,000 ops); `export` `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown); `os_plan_apply` `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`; `migration` `{data_source_id, steps, dry_run?}`.
              * @enum {string}
              */
             kind: "bulk" | "export" | "os_plan_apply" | "migration";
@@ -1046,10 +1047,10 @@ export interface components {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             from: components["schemas"]["PageRef"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `add` (default) keeps the existing links, `remove` unlinks `to`, `set` makes `to` the only link.
+             * @description `add` keeps other links, `set` makes `to` the only one, `remove` unlinks it.
              * @default add
              * @enum {string}
              */
@@ -1105,20 +1106,20 @@ export interface components {
         NotionId: string;
         /** @description A read of the Notion API: GET routes, search, and data-source and view queries. */
         NotionReadInput: {
-            /** @description JSON body of a search or query, e.g. `{"filter": …, "sorts": …, "page_size": 25}`. */
+            /** @description Body of a search or query, e.g. `{"filter": …, "page_size": 25}`. */
             body?: {
                 [key: string]: unknown;
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
-             * @description GET, or POST for search (`/v1/search`) and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`). Writes are refused: use notion_request.
+             * @description GET, or POST for `/v1/search` and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`).
              * @enum {string}
              */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /** @description Notion API path such as `/v1/pages/{page_id}` (the `/v1` prefix is optional). Ids must be Notion UUIDs. */
+            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Ids are Notion UUIDs. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50, "start_cursor": "…"}`. */
+            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
             query?: {
                 [key: string]: unknown;
             };
@@ -1131,16 +1132,13 @@ export interface components {
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /**
-             * @description Notion API path such as `/v1/pages/{page_id}` or `/v1/data_sources/{id}/query` (the `/v1` prefix is optional).
-             *     Only allow-listed routes are accepted; ids must be Notion UUIDs.
-             */
+            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Allow-listed routes only; ids are Notion UUIDs. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50, "start_cursor": "…"}`. */
+            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
             query?: {
                 [key: string]: unknown;
             };
@@ -1178,12 +1176,12 @@ export interface components {
             content_markdown?: string;
             /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
-            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description A database id, accepted when the database has exactly one data source. */
+            /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
             icon_emoji?: string;
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             parent_page_id?: components["schemas"]["NotionId"];
             /** @description A row's property values in the friendly format (as notion_upsert takes them). */
@@ -1204,9 +1202,8 @@ export interface components {
             /** @description Page id or notion.so URL. */
             page_id: string;
         };
-        /** @description A page given by id, Notion URL or title. */
+        /** @description A page by id, URL or exact title: `{"type": "page", "id": "Alpha"}`. */
         PageRef: {
-            /** @description Page id, notion.so URL, or the page's exact title (unique in the workspace). */
             id: string;
             /** @enum {string} */
             type: "page";
@@ -1234,7 +1231,7 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description true moves the page to the trash, false restores it. */
             in_trash?: boolean;
@@ -1251,15 +1248,11 @@ export interface components {
         QueryInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description A database id, accepted when the database has exactly one data source. */
+            /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /**
-             * @description `{"Status": "Done", "Due": {"before": "2026-02-01"}, "Tags": "urgent"}` (each key a property, combined with AND;
-             *     a bare value means equals, or contains for multi-select, people and relation), or Notion's native filter
-             *     (`{"property": …}`, `{"and": […]}`, `{"or": […]}`) as it is.
-             */
+            /** @description `{"Status": "Done", "Due": {"before": "2026-02-01"}}` (properties ANDed; a bare value is equals, or contains for lists), or Notion's native filter. */
             filter?: {
                 [key: string]: unknown;
             };
@@ -1268,14 +1261,14 @@ export interface components {
              * @default 50
              */
             page_size: number;
-            /** @description Only these properties in each row (names). */
+            /** @description Only these properties (names). */
             properties?: string[];
             /**
-             * @description Notion's raw page objects instead of compact rows (much larger: use a small page_size).
+             * @description Notion's raw pages instead of compact rows (much larger).
              * @default false
              */
             raw: boolean;
-            /** @description `[{"property": "Due", "direction": "ascending"}]` or `[{"timestamp": "last_edited_time", "direction": "descending"}]`; `"Due"` and `"-Due"` work too. */
+            /** @description `["Due", "-Priority"]` (`-` descending), or Notion's `[{"property": "Due", "direction": "ascending"}]`. */
             sorts?: unknown[];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
@@ -1320,7 +1313,7 @@ export interface components {
         ResearchFetchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description A search result id, a Notion page or data source id, or a notion.so URL. */
+            /** @description An id from search, a page or data source id, or a notion.so URL. */
             id: string;
         };
         ResearchHit: {
@@ -1371,6 +1364,10 @@ export interface components {
             object: "page" | "data_source";
             /** @description Parent kind (`page_id`, `data_source_id`, `database_id`, `workspace`, `block_id`) and its id. */
             parent: components["schemas"]["SearchParent"];
+            /** @description A data source's schema in the friendly format (types, options, relation targets): no lookup needed before notion_query or notion_upsert. */
+            properties?: {
+                [key: string]: unknown;
+            };
             /** @description Plain-text title ("" when untitled). */
             title: string;
             url: string | null;
@@ -1379,14 +1376,14 @@ export interface components {
         SearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Restrict to one object type. `database` is accepted as a synonym of `data_source`. */
+            /** @description Only pages or only data sources (`database` means `data_source`). */
             filter?: components["schemas"]["SearchFilter"];
             /**
              * Format: int32
              * @default 25
              */
             page_size: number;
-            /** @description Text matched against page and data source titles. Empty or omitted lists everything shared with the integration. */
+            /** @description Words of the title; empty lists everything shared with the integration. */
             query?: string;
             sort?: components["schemas"]["SearchSort"];
             /** @description `next_cursor` of the previous page. */
@@ -1417,32 +1414,32 @@ export interface components {
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
-            /** @description Property name, e.g. `Name` (the title) or an `External ID` text property. */
+            /** @description Property name, e.g. `Name` (the title) or `External ID`. */
             property: string;
-            /** @description The key's value as text; a number property's key is written as digits, e.g. "42". */
+            /** @description Its value as text (a number as digits). */
             value: string;
         };
         /** @description Create the row when no row has this key, update it when exactly one has. */
         UpsertInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Blocks (Notion JSON) for the body of a page that is created. */
+            /** @description Body of a created page as Notion blocks. */
             content_blocks?: {
                 [key: string]: unknown;
             }[];
-            /** @description Markdown for the body of a page that is created (instead of content_blocks). */
+            /** @description Body of a created page as Markdown. */
             content_markdown?: string;
             /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
-            /** @description The data source (2025-09-03: a database holds data sources; rows live in a data source). */
+            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description A database id, accepted when the database has exactly one data source. */
+            /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /** @description A second key (e.g. an external system's id) that must match too. */
+            /** @description A second key that must match too. */
             external_id?: components["schemas"]["UniqueKey"];
-            /** @description Key (1–255 chars) to retry a write safely: the same caller, connection, operation and body replay the first result, writing nothing; a first attempt that failed without writing frees the key. Also the Idempotency-Key header. */
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
-            /** @description Property values in the friendly format: `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}` or `{"Due": {"type": "date", "value": "2026-01-10"}}`; Notion's own values work too. */
+            /** @description Friendly values, e.g. `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}`; Notion's own values work too. */
             properties?: {
                 [key: string]: unknown;
             };
@@ -2015,9 +2012,9 @@ export interface operations {
     notion_job_get: {
         parameters: {
             query?: {
-                /** @description Output items to return (default 50). */
+                /** @description Output items to return. */
                 output_limit?: number;
-                /** @description First output item to return (default 0). */
+                /** @description First output item to return. */
                 output_offset?: number;
             };
             header?: never;

@@ -28,7 +28,7 @@ const schema = {
     MAX_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 1000000, default: 1024 },
     ACTION_API_TOKEN: { type: 'string', minLength: 16 },
     MCP_AUTH: { type: 'string', enum: ['bearer', 'none'], default: 'bearer' },
-    MCP_TOOLSETS: { type: 'string', pattern: '^[a-z, ]+$', default: 'core,research' },
+    MCP_TOOLSETS: { type: 'string', pattern: '^[a-z, ]+$', default: 'core,research,rows,jobs' },
     NOTION_TOKEN: { type: 'string', minLength: 1 },
     NOTION_BASE_URL: { type: 'string', pattern: '^https?://[^/]+$', default: 'https://api.notion.com' },
     NOTION_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },

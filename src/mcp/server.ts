@@ -1,7 +1,8 @@
 /**
  * MCP adapter: a low-level SDK `Server` whose tools are exactly generated/mcp-tools.json. `tools/call` validates the
- * arguments against the tool's inputSchema and hands them to `engine.invoke` under the tool's operationId: the same
- * function the REST route calls. Results carry `structuredContent` plus the same JSON as one text item.
+ * arguments against the tool's full input schema (generated/mcp-validation.json: the listed one is lean, the
+ * validation unchanged) and hands them to `engine.invoke` under the tool's operationId: the same function the REST
+ * route calls. Results carry `structuredContent` plus the same JSON as one text item.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { OperationId } from '../engine/types.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
 import { createAjv, issuesFromAjv, unstorableTextIssues, validationFailed } from '../shared/validation.ts';
+import { instructionsFor } from './instructions.ts';
 import { StatelessJsonTransport } from './json-transport.ts';
 
 interface GeneratedTool extends Tool {
@@ -40,6 +42,8 @@ interface CatalogEntry {
 export interface McpToolView {
   listed: Tool[];
   byName: Map<string, CatalogEntry>;
+  /** The server instructions for these tools (initialize answers them). */
+  instructions: string;
 }
 
 export interface McpToolCatalog extends McpToolView {
@@ -71,25 +75,35 @@ export function parseToolsets(names: readonly string[]): Toolset[] {
   return wanted as Toolset[];
 }
 
-/** What a client gets by default: the Notion primitives and ChatGPT's deep-research pair. */
-export const DEFAULT_TOOLSETS: readonly Toolset[] = ['core', 'research'];
+/**
+ * What a client gets by default (MCP_TOOLSETS' default): the Notion primitives, ChatGPT's deep-research pair, the
+ * friendly row tools and the jobs.
+ */
+export const DEFAULT_TOOLSETS: readonly Toolset[] = ['core', 'research', 'rows', 'jobs'];
 
 export function loadToolCatalog(
   engineHas: (id: string) => id is OperationId,
   options: CatalogOptions = { toolsets: DEFAULT_TOOLSETS, readOnly: false },
 ): McpToolCatalog {
-  const file = join(import.meta.dirname, '../../generated/mcp-tools.json');
-  const { tools } = JSON.parse(readFileSync(file, 'utf8')) as { tools: GeneratedTool[] };
+  const generated = (name: string) =>
+    JSON.parse(readFileSync(join(import.meta.dirname, '../../generated', name), 'utf8'));
+  const { tools } = generated('mcp-tools.json') as { tools: GeneratedTool[] };
+  const { inputs: fullInputs, shared_arguments: shared } = generated('mcp-validation.json') as {
+    inputs: Record<string, Tool['inputSchema']>;
+    shared_arguments: Record<string, string>;
+  };
   const ajv = createAjv();
   const entries: CatalogEntry[] = [];
   for (const { _meta, ...tool } of tools) {
     if (!engineHas(_meta.operationId))
       throw new Error(`MCP tool ${tool.name} names unknown operation ${_meta.operationId}`);
+    const fullInput = fullInputs[tool.name];
+    if (!fullInput) throw new Error(`MCP tool ${tool.name} has no input schema in generated/mcp-validation.json`);
     entries.push({
       tool,
       toolset: _meta.toolset,
       operationId: _meta.operationId,
-      validate: ajv.compile(tool.inputSchema),
+      validate: ajv.compile(fullInput),
     });
   }
   const views = new Map<string, McpToolView>();
@@ -102,7 +116,12 @@ export function loadToolCatalog(
         // Read-only mode lists what the engine's read-only guard lets through: operations that do not write.
         (e) => chosen.has(e.toolset) && (!options.readOnly || !operationPolicies[e.operationId].writes),
       );
-      found = { listed: visible.map((e) => e.tool), byName: new Map(visible.map((e) => [e.tool.name, e])) };
+      const listed = visible.map((e) => e.tool);
+      found = {
+        listed,
+        byName: new Map(visible.map((e) => [e.tool.name, e])),
+        instructions: instructionsFor(listed, shared),
+      };
       views.set(key, found);
     }
     return found;
@@ -111,12 +130,6 @@ export function loadToolCatalog(
 }
 
 const sharedValidator = new AjvJsonSchemaValidator();
-
-const SERVER_INSTRUCTIONS =
-  'Manage a Notion workspace (API version 2025-09-03: databases hold data sources; query and create rows through ' +
-  'data_source_id). Find pages and data sources by title with notion_search; read anything with notion_read (no ' +
-  'confirmation needed); change things with notion_request, passing an idempotency_key so a retry never writes twice. ' +
-  'When several connections exist, call connections_list and pass connection_id.';
 
 /** A result's JSON, made once: the size policy measures it and the text content reuses it. */
 const jsonOf = new WeakMap<object, string>();
@@ -216,13 +229,16 @@ interface Binding {
   contextForCall: () => CallContext;
 }
 
-/** A server whose tools and call context are read from `binding` at each request (pooled servers rebind). */
+/**
+ * A server whose tools and call context are read from `binding` at each request (pooled servers rebind, always to a
+ * view of the same instructions: the SDK answers initialize with the ones it was built with).
+ */
 function buildServer(engine: Engine, binding: Binding, version: string): Server {
   const server = new Server(
     { name: 'notion-gateway', title: 'Notion Gateway', version },
     {
       capabilities: { tools: { listChanged: false } },
-      instructions: SERVER_INSTRUCTIONS,
+      instructions: binding.catalog.instructions,
       // One validator for every server: the SDK would otherwise build (and compile into) a new Ajv each time.
       jsonSchemaValidator: sharedValidator,
     },
@@ -289,10 +305,12 @@ interface PooledServer {
  * Stateless Streamable HTTP answers each request on its own, but needs neither a fresh server nor a fresh transport
  * for it: building a server (handlers, capabilities) and connecting it were most of the per-request cost. A server
  * serves one request at a time, connected once to its own StatelessJsonTransport; released, it is rebound to the
- * next request. At most `maxIdle` wait in the pool; under more concurrency extra servers are built and dropped.
+ * next request of a view with the same instructions (they are fixed when a server is built). At most `maxIdle` wait
+ * in the pool; under more concurrency extra servers are built and dropped.
  */
 export function createMcpServerPool(engine: Engine, version: string, maxIdle = 32): McpServerPool {
-  const idle: PooledServer[] = [];
+  const idle = new Map<string, PooledServer[]>();
+  let idleCount = 0;
   const unbound = (): CallContext => {
     throw new Error('MCP server used outside a request');
   };
@@ -305,20 +323,32 @@ export function createMcpServerPool(engine: Engine, version: string, maxIdle = 3
   };
   return {
     acquire(catalog, contextForCall) {
-      const entry = idle.pop() ?? build({ catalog, contextForCall });
+      const waiting = idle.get(catalog.instructions);
+      const reused = waiting?.pop();
+      if (reused) idleCount--;
+      const entry = reused ?? build({ catalog, contextForCall });
       entry.binding.catalog = catalog;
       entry.binding.contextForCall = contextForCall;
       return {
         transport: entry.transport,
         release() {
           entry.binding.contextForCall = unbound;
-          if (idle.length < maxIdle) idle.push(entry);
-          else void entry.server.close();
+          if (idleCount >= maxIdle) {
+            void entry.server.close();
+            return;
+          }
+          const queue = idle.get(entry.binding.catalog.instructions) ?? [];
+          queue.push(entry);
+          idle.set(entry.binding.catalog.instructions, queue);
+          idleCount++;
         },
       };
     },
     async close() {
-      await Promise.all(idle.splice(0).map((e) => e.server.close()));
+      const all = [...idle.values()].flat();
+      idle.clear();
+      idleCount = 0;
+      await Promise.all(all.map((e) => e.server.close()));
     },
   };
 }

@@ -1,5 +1,6 @@
 /**
- * generated/mcp-tools.json: one tool per x-mcp operation, self-contained schemas, explicit annotations.
+ * generated/mcp-tools.json: one tool per x-mcp operation, self-contained schemas, explicit annotations. Its listed
+ * input schemas are lean; generated/mcp-validation.json holds the full ones the server validates against.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { createAjv } from '../../src/shared/validation.ts';
 
 const raw = readFileSync(new URL('../../generated/mcp-tools.json', import.meta.url), 'utf8');
 const { tools } = JSON.parse(raw) as { tools: Array<Record<string, any>> };
+const validation = JSON.parse(readFileSync(new URL('../../generated/mcp-validation.json', import.meta.url), 'utf8'))
+  .inputs as Record<string, Record<string, any>>;
 const flagged = operationsOf(loadGeneratedDocument('openapi.full.json')).filter(({ op }) => op['x-mcp']);
 
 describe('generated/mcp-tools.json', () => {
@@ -28,7 +31,9 @@ describe('generated/mcp-tools.json', () => {
         expect(typeof annotations[hint], `${tool.name}.${hint}`).toBe('boolean');
       }
       if (annotations.readOnlyHint) expect(annotations.destructiveHint).toBe(false);
-      expect(annotations.title).toBe(tool.title);
+      // The tool's own title is what clients show; a copy in the annotations would only repeat it.
+      expect(annotations.title).toBeUndefined();
+      expect(tool.title.length).toBeGreaterThan(0);
     }
   });
 
@@ -41,5 +46,55 @@ describe('generated/mcp-tools.json', () => {
       expect(() => ajv.compile(tool.outputSchema)).not.toThrow();
       expect(tool.description.length).toBeGreaterThan(20);
     }
+  });
+
+  it('lists every argument the server validates, with the same required ones', () => {
+    expect(Object.keys(validation).sort()).toEqual(tools.map((t) => t.name).sort());
+    for (const tool of tools) {
+      const full = validation[tool.name]!;
+      expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).toEqual(Object.keys(full.properties));
+      expect(tool.inputSchema.required ?? [], tool.name).toEqual(full.required ?? []);
+      // The validator keeps every constraint: unknown arguments are refused, ids are checked.
+      expect(full.additionalProperties, tool.name).toBe(false);
+    }
+    expect(validation.notion_upsert!.properties.data_source_id.pattern).toMatch(/0-9a-fA-F/);
+  });
+
+  it('accepts in the listed output schema what the full result schema accepts (looser, never stricter)', () => {
+    const ajv = createAjv();
+    const upsert = ajv.compile(tools.find((t) => t.name === 'notion_upsert')!.outputSchema);
+    const result = {
+      action: 'created',
+      page: { id: 'x', url: null, title: 'T', properties: { Done: true }, last_edited_time: '2026-01-01' },
+    };
+    expect(upsert(result)).toBe(true);
+    expect(upsert({ ...result, action: 'deleted' })).toBe(false);
+    const job = ajv.compile(tools.find((t) => t.name === 'notion_job_get')!.outputSchema);
+    expect(
+      job({ job_id: 'j', kind: 'bulk', status: 'queued', progress: 0, counts: {}, output: null, error: null }),
+    ).toBe(true);
+  });
+
+  it('lists portable schemas: one type per schema (nullable as anyOf), a keyword in every schema, no boolean schema', () => {
+    // The rules of the MCP Inspector's `--strict` check (test/e2e/inspector.test.ts runs the Inspector itself).
+    const KEYWORDS =
+      /^(type|enum|const|anyOf|oneOf|allOf|not|items|properties|required|additionalProperties|minimum|maximum|minLength|maxLength|pattern|format|\$ref)$/;
+    const findings: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (typeof node === 'boolean') findings.push(`${where}: boolean schema`);
+      if (!node || typeof node !== 'object') return;
+      const schema = node as Record<string, unknown>;
+      if (Array.isArray(schema.type)) findings.push(`${where}: type array`);
+      if (!Object.keys(schema).some((k) => KEYWORDS.test(k))) findings.push(`${where}: no keyword`);
+      for (const [name, sub] of Object.entries((schema.properties as object) ?? {})) walk(sub, `${where}.${name}`);
+      if (schema.items !== undefined) walk(schema.items, `${where}[]`);
+      for (const key of ['anyOf', 'oneOf', 'allOf'])
+        for (const [i, sub] of ((schema[key] as unknown[]) ?? []).entries()) walk(sub, `${where}.${key}[${i}]`);
+    };
+    for (const tool of tools) {
+      walk(tool.inputSchema, `${tool.name}.inputSchema`);
+      walk(tool.outputSchema, `${tool.name}.outputSchema`);
+    }
+    expect(findings).toEqual([]);
   });
 });

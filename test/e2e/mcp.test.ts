@@ -22,6 +22,23 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
+const DEFAULT_TOOLS = [
+  'connections_list',
+  'fetch',
+  'notion_bulk',
+  'notion_job_cancel',
+  'notion_job_get',
+  'notion_job_list',
+  'notion_job_start',
+  'notion_link',
+  'notion_query',
+  'notion_read',
+  'notion_request',
+  'notion_search',
+  'notion_upsert',
+  'search',
+];
+
 const text = (result: unknown) => (result as { content: Array<{ type: string; text: string }> }).content[0]!.text;
 
 describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind) => {
@@ -36,15 +53,8 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
 
   it('lists the generated tools with explicit annotations and output schemas', async () => {
     const { tools } = await client.listTools();
-    // The default toolsets (core, research); audit_list is in `admin`.
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      'connections_list',
-      'fetch',
-      'notion_read',
-      'notion_request',
-      'notion_search',
-      'search',
-    ]);
+    // The default toolsets (core, research, rows, jobs); audit_list is in `admin`, the page tools in `pages`.
+    expect(tools.map((t) => t.name).sort()).toEqual(DEFAULT_TOOLS);
     for (const tool of tools) {
       expect(tool.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
       expect(tool.outputSchema?.type).toBe('object');
@@ -53,6 +63,25 @@ describe.each<McpTransportKind>(['streamable-http', 'sse'])('MCP over %s', (kind
       }
     }
     expect(client.getServerVersion()?.name).toBe('notion-gateway');
+  });
+
+  it('gives instructions that name the listed tools and no other', async () => {
+    const instructions = client.getInstructions() ?? '';
+    for (const name of ['notion_query', 'notion_upsert', 'notion_link', 'notion_bulk', 'notion_job_start', 'fetch']) {
+      expect(instructions).toContain(name);
+    }
+    expect(instructions).toContain('idempotency_key');
+    expect(instructions).not.toMatch(/notion_page_create|audit_list/);
+    const narrow = await connectMcp(gateway.url, kind, API_TOKEN, { toolsets: 'core' });
+    try {
+      const said = narrow.getInstructions() ?? '';
+      expect(said).toContain('notion_request');
+      const named = said.match(/\b(notion_[a-z_]+|search|fetch|connections_list|audit_list)\b/g) ?? [];
+      const listed = (await narrow.listTools()).tools.map((t) => t.name);
+      expect([...new Set(named)].filter((n) => !listed.includes(n))).toEqual([]);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('creates a page through notion_request and finds it with notion_search', async () => {
@@ -158,7 +187,7 @@ describe('MCP authentication', () => {
     );
     const answers = (await batch.json()) as Array<{ id: string; result: Record<string, unknown> }>;
     expect(answers.map((a) => a.id)).toEqual(['a', 'b']);
-    expect(answers[1]!.result.tools).toHaveLength(6);
+    expect(answers[1]!.result.tools).toHaveLength(DEFAULT_TOOLS.length);
     // A batch over the SDK's bound (100 messages) is refused as a whole; one at the bound is answered.
     const pings = (n: number) => Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'ping' }));
     const tooMany = await post(pings(101), both);
@@ -174,7 +203,7 @@ describe('MCP authentication', () => {
     try {
       const client = await connectMcp(open.url, 'streamable-http', null);
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(6);
+      expect(tools.length).toBe(DEFAULT_TOOLS.length);
       await client.close();
       // The REST surface keeps its bearer token whatever MCP_AUTH says.
       expect((await api(open.url, null)('GET', '/v1/connections')).status).toBe(401);

@@ -83,8 +83,24 @@ describe('deep research tools', () => {
 });
 
 describe('toolsets', () => {
-  it('the default toolsets are core and research', async () => {
+  it('the default toolsets are core, research, rows and jobs', async () => {
     expect(await names(await client(gateway))).toEqual([
+      'connections_list',
+      'fetch',
+      'notion_bulk',
+      'notion_job_cancel',
+      'notion_job_get',
+      'notion_job_list',
+      'notion_job_start',
+      'notion_link',
+      'notion_query',
+      'notion_read',
+      'notion_request',
+      'notion_search',
+      'notion_upsert',
+      'search',
+    ]);
+    expect(await names(await client(gateway, 'core,research'))).toEqual([
       'connections_list',
       'fetch',
       'notion_read',

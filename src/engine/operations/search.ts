@@ -4,6 +4,7 @@
  */
 import type { SearchParameters, SearchResponse } from '@notionhq/client';
 import { titleOf } from '../notion-objects.ts';
+import { compactSchema, type DataSourceSchema } from '../properties/index.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -27,6 +28,10 @@ function toHit(result: NotionResult): Hit {
     parent: parentOf(result),
     last_edited_time: full.last_edited_time ?? '',
     in_trash: full.in_trash ?? full.archived ?? false,
+    // Notion's search answers a data source whole: its schema comes along, so a model can query or write at once.
+    ...(result.object === 'data_source' && 'properties' in result
+      ? { properties: compactSchema(result.properties as DataSourceSchema) }
+      : {}),
   };
 }
 
