@@ -193,6 +193,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
 
   const app = new Koa({ proxy: config.trustProxy });
+  // Errors Koa meets after the error envelope (writing an answer to a client that went away, as balancers' health
+  // checks do) go to the log, not as a stack trace on stderr.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') logger.debug({ err: error }, 'client went away');
+    else logger.error({ err: error }, 'response failed');
+  });
   const router = new Router();
   // PUBLIC_BASE_URL, else the request's origin if its Host is allowed: never an arbitrary Host header.
   const baseUrlOf = (ctx: Koa.Context) => baseUrlFor(ctx, config.publicBaseUrl, config.allowedHosts);
