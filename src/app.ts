@@ -144,6 +144,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   const openQueue = () => openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
   const queue =
     store.driver === 'pglite' && !(await store.jobs.hasUnfinished()) ? openOnFirstJob(openQueue) : await openQueue();
+  const lifecycle = { draining: false };
   const engine = new Engine({
     connections,
     notion: new NotionClients({
@@ -168,6 +169,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     },
     build,
     defaultConnectionId: config.defaultConnectionId,
+    lifecycle,
   });
   await new JobRunner(engine, { jobs: store.jobs, osState: store.osState, locks }, logger).start(queue);
   // Replays live for IDEMPOTENCY_TTL_HOURS; expired records are dropped at start and every ten minutes.
@@ -193,6 +195,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
 
   const app = new Koa({ proxy: config.trustProxy });
+  // Errors Koa meets after the error envelope (writing an answer to a client that went away, as balancers' health
+  // checks do) go to the log, not as a stack trace on stderr.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') logger.debug({ err: error }, 'client went away');
+    else logger.error({ err: error }, 'response failed');
+  });
   const router = new Router();
   // PUBLIC_BASE_URL, else the request's origin if its Host is allowed: never an arbitrary Host header.
   const baseUrlOf = (ctx: Koa.Context) => baseUrlFor(ctx, config.publicBaseUrl, config.allowedHosts);
@@ -242,6 +250,18 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   deliverRelayed = mcp.deliverRelayed;
 
+  // In-flight requests, so a shutdown can wait for them; while draining, each answer closes its connection.
+  const inFlight = { count: 0, settled: null as (() => void) | null };
+  app.use(async (ctx, next) => {
+    inFlight.count++;
+    try {
+      await next();
+    } finally {
+      // Koa writes the answer after the middleware: a shutdown that began meanwhile still closes this connection.
+      if (lifecycle.draining && !ctx.headerSent) ctx.set('Connection', 'close');
+      if (--inFlight.count === 0) inFlight.settled?.();
+    }
+  });
   app.use(requestContext(logger));
   app.use(errorHandler());
   // The authorization server's endpoints, discovery, protected-resource metadata and consent pages (OAUTH=on).
@@ -270,17 +290,37 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
         });
       });
     },
+    /**
+     * Graceful: say so on /health (503 `draining`, so a balancer stops sending here), close idle keep-alive
+     * connections and every answer's connection, let in-flight requests finish within SHUTDOWN_GRACE_MS (a request
+     * arriving meanwhile is still served rather than refused), then stop listening, end SSE streams with a retry hint
+     * and hand running job steps back (pg-boss's graceful stop; a step still running past its bound is picked up
+     * again by another process when its lease expires).
+     */
     async close() {
       clearInterval(purgeTimer);
+      lifecycle.draining = true;
+      const listening = server;
+      if (listening) {
+        listening.closeIdleConnections();
+        if (inFlight.count > 0) {
+          await new Promise<void>((resolve) => {
+            const bound = setTimeout(resolve, config.http.shutdownGraceMs);
+            inFlight.settled = () => {
+              clearTimeout(bound);
+              resolve();
+            };
+          });
+        }
+      }
       await queue.stop();
       authServer?.close();
       await mcp.close();
       await sseRelay?.close();
-      if (server) {
-        const s = server;
+      if (listening) {
         server = null;
-        s.closeAllConnections();
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+        listening.closeAllConnections();
+        await new Promise<void>((resolve) => listening.close(() => resolve()));
       }
       await sharedPace?.close();
       await store.close();

@@ -26,6 +26,7 @@ const schema = {
     HTTP_KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600000, default: 5000 },
     BODY_READ_TIMEOUT_MS: { type: 'integer', minimum: 500, maximum: 600000, default: 10000 },
     MAX_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 1000000, default: 1024 },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000 },
     ACTION_API_TOKEN: { type: 'string', minLength: 16 },
     MCP_AUTH: { type: 'string', enum: ['bearer', 'none'], default: 'bearer' },
     MCP_TOOLSETS: { type: 'string', pattern: '^[a-z, ]+$', default: 'core,research,rows,jobs' },
@@ -90,6 +91,8 @@ export interface Config {
     keepAliveTimeoutMs: number;
     bodyReadTimeoutMs: number;
     maxConnections: number;
+    /** On SIGTERM: how long in-flight requests may take to finish before their connections are cut. */
+    shutdownGraceMs: number;
   };
   actionApiToken: string | null;
   mcpAuth: 'bearer' | 'none';
@@ -177,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       bodyReadTimeoutMs: v.BODY_READ_TIMEOUT_MS,
       maxConnections: v.MAX_CONNECTIONS,
+      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     },
     actionApiToken: v.ACTION_API_TOKEN ?? null,
     mcpAuth: v.MCP_AUTH,

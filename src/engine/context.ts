@@ -92,4 +92,6 @@ export interface EngineServices {
   settings: PipelineSettings;
   build: { version: string; sha: string };
   defaultConnectionId: string | null;
+  /** Set when the process is shutting down (SIGTERM): `/health` answers 503 `draining` so balancers move on. */
+  lifecycle?: { draining: boolean };
 }

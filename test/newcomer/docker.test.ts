@@ -39,6 +39,17 @@ function apiEnvironment(): Map<string, string> {
   return env;
 }
 
+/** Each top-level service of docker-compose.yml (name → its indented block). */
+function serviceBlocks(): Map<string, string> {
+  const body = compose.slice(compose.indexOf('\nservices:\n') + 11, compose.indexOf('\nvolumes:\n'));
+  const blocks = new Map<string, string>();
+  for (const block of body.split(/\n(?= {2}[a-z][a-z-]*:\n)/)) {
+    const name = /^ {2}([a-z][a-z-]*):\n/.exec(block.replace(/^\n+/, ''))?.[1];
+    if (name) blocks.set(name, block);
+  }
+  return blocks;
+}
+
 describe('docker-compose.yml', () => {
   const env = apiEnvironment();
 
@@ -60,12 +71,37 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes and health-checks the port the gateway listens on (PORT)', () => {
+  it('publishes PORT on the balancer only (api scales) and health-checks the port the gateway listens on', () => {
     expect(env.get('PORT')).toBe(`\${PORT:-8080}`);
-    expect(compose).toContain(`- "\${PORT:-8080}:\${PORT:-8080}"`);
+    const services = serviceBlocks();
+    expect(services.get('balancer')).toContain(`- "\${PORT:-8080}:\${PORT:-8080}"`);
+    expect(services.get('api')).not.toMatch(/^ {4}ports:/m);
+    expect(services.get('api')).toMatch(/^ {4}healthcheck:\n {6}test: .*\/health/m);
     const healthcheck = dockerfile.slice(dockerfile.indexOf('HEALTHCHECK'));
     expect(healthcheck).toContain('process.env.PORT');
     expect(healthcheck).not.toMatch(/127\.0\.0\.1:8080/);
+  });
+
+  it('runs api behind a balancer, with PostgreSQL, a Cloudflare Tunnel profile and no Redis', () => {
+    const services = serviceBlocks();
+    expect([...services.keys()].sort()).toEqual(['api', 'balancer', 'cloudflared', 'postgres']);
+    expect(services.get('postgres')).toMatch(/^ {4}healthcheck:/m);
+    expect(services.get('cloudflared')).toContain('profiles: ["cloudflared"]');
+    expect(services.get('balancer')).toContain('./tools/deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
+    expect(compose).toMatch(/^volumes:\n {2}gateway-data:\n {2}postgres-data:/m);
+    const haproxy = read('tools/deploy/haproxy.cfg');
+    expect(haproxy).toContain('balance roundrobin');
+    expect(haproxy).toContain('option httpchk GET /health');
+  });
+
+  const haproxyInstalled = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!haproxyInstalled)('the balancer configuration is valid haproxy', () => {
+    const checked = spawnSync('haproxy', ['-c', '-f', join(root, 'tools/deploy/haproxy.cfg')], {
+      env: { ...process.env, PORT: '8080' },
+      encoding: 'utf8',
+    });
+    expect(checked.stderr + checked.stdout).toMatch(/Configuration file is valid/);
+    expect(checked.status).toBe(0);
   });
 
   const dockerCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;

@@ -49,6 +49,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     // Tests pace their Notion calls only where pacing is what they test.
     NOTION_RATE_LIMIT_PER_MINUTE: '1000000',
     NOTION_RATE_BURST: '1000',
+    // Some tests close the gateway under a request they left stalled on purpose: do not wait 10 s for it.
+    SHUTDOWN_GRACE_MS: '1000',
     ...(database ? { DATABASE_URL: database.databaseUrl } : {}),
     ...env,
   });
