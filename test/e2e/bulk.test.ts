@@ -138,6 +138,50 @@ describe.each(['rest', 'mcp'] as const)('bulk over %s', (surface) => {
     expect(sandbox.requestLog()).toHaveLength(0);
   });
 
+  it('an op whose args break its own schema is refused before anything runs, with its index and pointer', async () => {
+    const good = {
+      op: 'upsert',
+      args: { data_source_id: demo.tasks.dataSourceId, unique: { property: 'Name', value: 'V' } },
+    };
+    const badMethod = await bulk(surface, {
+      ops: [good, { op: 'notion_request', args: { method: { a: 1 }, path: '/v1/pages' } }],
+    });
+    expect(badMethod.error.code).toBe('validation_failed');
+    expect(badMethod.error.details).toMatchObject({ index: 1, op: 'notion_request', pointer: '/ops/1/args/method' });
+    expect(badMethod.error.message).toContain('/ops/1/args/method');
+    const badLink = await bulk(surface, {
+      ops: [
+        good,
+        good,
+        { op: 'link', args: { from: 'Alpha', to: { type: 'page', id: 'x' }, relation_property: 'Project' } },
+      ],
+    });
+    expect(badLink.error.code).toBe('validation_failed');
+    expect(badLink.error.details).toMatchObject({ index: 2, op: 'link', pointer: '/ops/2/args/from' });
+    expect(sandbox.requestLog()).toHaveLength(0);
+  });
+
+  it('an op whose resolved $ops reference breaks its schema fails as validation_failed, not internal_error', async () => {
+    const { result, error } = await bulk(surface, {
+      mode: 'continue_on_error',
+      ops: [
+        { op: 'upsert', args: { data_source_id: demo.tasks.dataSourceId, unique: { property: 'Name', value: 'R' } } },
+        { op: 'link', args: { from: '$ops[0].page.id', to: { type: 'page', id: 'x' }, relation_property: 'Project' } },
+        { op: 'notion_request', args: { method: '$ops[0].page', path: '/v1/pages' } },
+      ],
+    });
+    expect(error).toBeNull();
+    expect(result).toMatchObject({ succeeded: 1, failed: 2 });
+    expect(result.results[1].error).toMatchObject({
+      code: 'validation_failed',
+      details: { index: 1, pointer: '/ops/1/args/from' },
+    });
+    expect(result.results[2].error).toMatchObject({
+      code: 'validation_failed',
+      details: { index: 2, pointer: '/ops/2/args/method' },
+    });
+  });
+
   it('a repeated bulk with its idempotency_key replays; every op has its own audit row', async () => {
     const args = {
       idempotency_key: `bulk-${surface}`,

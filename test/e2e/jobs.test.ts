@@ -166,6 +166,20 @@ describe('jobs', () => {
       400,
       'validation_failed',
     );
+    const before = (await call('GET', '/v1/jobs?limit=200')).json.result;
+    for (const [op, args, pointer] of [
+      ['notion_request', { method: { a: 1 }, path: '/v1/pages' }, '/args/ops/1/args/method'],
+      ['link', { from: 'Alpha', to: { type: 'page', id: 'x' }, relation_property: 'Project' }, '/args/ops/1/args/from'],
+    ] as const) {
+      const refused = await call('POST', '/v1/jobs', {
+        kind: 'bulk',
+        args: { ops: [...upserts(1, 'Never'), { op, args }] },
+      });
+      expectError(refused, 400, 'validation_failed');
+      expect(refused.json.error.details).toMatchObject({ index: 1, op, pointer });
+    }
+    expect((await call('GET', '/v1/jobs?limit=200')).json.result).toEqual(before);
+    expect(sandbox.requestLog()).toHaveLength(0);
     expectError(await call('POST', '/v1/jobs', { kind: 'export', args: {} }), 400, 'validation_failed');
     expectError(await call('GET', '/v1/jobs/0c6b2a4e-0000-4000-8000-000000000000'), 404, 'not_found');
     const list = await call('GET', '/v1/jobs?limit=5');

@@ -4,8 +4,12 @@
  * `K#i`: a bulk retried after a failure or a crash replays the ops that already ran and runs only the rest.
  * A string `"$ops[2].page.id"` in an op's args is replaced by that value of an earlier op's result.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ValidateFunction } from 'ajv';
 import { GatewayError, toErrorBody } from '../../shared/errors.ts';
+import { createAjv, issuesFromAjv, validationFailed } from '../../shared/validation.ts';
 import type { OperationContext } from '../context.ts';
 import { notionIdsIn } from '../pipeline/audit.ts';
 import type { Input, OperationId, Output } from '../types.ts';
@@ -103,23 +107,89 @@ function resolveReferences(value: unknown, results: OpResult[], where: string): 
   return value;
 }
 
-export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>): OperationId[] {
+/** Each op's own input schema from the contract (the MCP validation schemas), compiled once on first use. */
+let inputSchemas: Record<string, object> | undefined;
+const validators = new Map<OperationId, ValidateFunction>();
+const ajv = createAjv();
+function validatorFor(operationId: OperationId): ValidateFunction | undefined {
+  let found = validators.get(operationId);
+  if (!found) {
+    inputSchemas ??= (
+      JSON.parse(readFileSync(join(import.meta.dirname, '../../../generated/mcp-validation.json'), 'utf8')) as {
+        inputs: Record<string, object>;
+      }
+    ).inputs;
+    const schema = inputSchemas[operationId];
+    if (!schema) return undefined;
+    found = ajv.compile(schema);
+    validators.set(operationId, found);
+  }
+  return found;
+}
+
+/** Whether the value at `pointer` inside `args`, or one on the way to it, is a string holding an `$ops[…]` reference. */
+function underReference(args: unknown, pointer: string): boolean {
+  let value = args;
+  for (const token of ['', ...pointer.split('/').slice(1)]) {
+    if (token !== '') {
+      const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    if (typeof value === 'string' && new RegExp(REFERENCE.source).test(value)) return true;
+  }
+  return false;
+}
+
+/**
+ * Checks op `index`'s args against its operation's own input schema: a bad op is `validation_failed` naming its
+ * index and the pointer of the bad value. `beforeReferences`: the args still hold `$ops[…]` strings, whose values
+ * are checked once resolved (errors at them are not the caller's yet).
+ */
+export function checkOpArgs(
+  operationId: OperationId,
+  op: { op: string; args: unknown },
+  index: number,
+  options: { base?: string; beforeReferences?: boolean } = {},
+): void {
+  const validate = validatorFor(operationId);
+  if (!validate || validate(op.args)) return;
+  const errors = (validate.errors ?? []).filter(
+    (e) => !options.beforeReferences || !underReference(op.args, e.instancePath),
+  );
+  if (!errors.length) return;
+  const at = `${options.base ?? ''}/ops/${index}/args`;
+  const failed = validationFailed(
+    issuesFromAjv(errors, (pointer) => ({ location: 'body', pointer: `${at}${pointer}` })),
+  );
+  throw new GatewayError(
+    'validation_failed',
+    failed.message.replace(/^Invalid request:/, `ops[${index}] (${op.op}):`),
+    {
+      ...failed.details,
+      index,
+      op: op.op,
+    },
+  );
+}
+
+export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>, base = ''): OperationId[] {
   return input.ops.map((op, index) => {
     const operationId = OPS[op.op];
     if (!operationId) {
       throw new GatewayError(
         'validation_failed',
         `ops[${index}].op "${op.op}" is not a bulk operation; use one of: ${Object.keys(OPS).join(', ')}.`,
-        { pointer: `/ops/${index}/op`, valid_choices: Object.keys(OPS) },
+        { pointer: `${base}/ops/${index}/op`, valid_choices: Object.keys(OPS) },
       );
     }
     if ('connection_id' in op.args || 'idempotency_key' in op.args) {
       throw new GatewayError(
         'validation_failed',
         `ops[${index}].args: connection_id and idempotency_key belong to the bulk itself, not to its ops.`,
-        { pointer: `/ops/${index}/args` },
+        { pointer: `${base}/ops/${index}/args` },
       );
     }
+    checkOpArgs(operationId, op, index, { base, beforeReferences: true });
     return operationId;
   });
 }
@@ -199,6 +269,7 @@ export async function runOps(
     const op = input.ops[index]!;
     try {
       const args = resolveReferences(op.args, results, `/ops/${index}/args`) as Record<string, unknown>;
+      checkOpArgs(plan[index]!, { op: op.op, args }, index);
       const { result, replayed } = await runOp(plan[index]!, args, index);
       results.push({
         index,

@@ -81,7 +81,7 @@ function checkArgs(kind: string, args: Record<string, unknown>): number | null {
         });
       }
     }
-    planOps({ ops: ops as never });
+    planOps({ ops: ops as never }, '/args');
     return ops.length;
   }
   const target = ['data_source_id', 'database_id', 'page_id'].filter((k) => typeof args[k] === 'string');
