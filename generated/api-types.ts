@@ -1180,6 +1180,8 @@ export interface components {
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             icon_emoji?: string;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -1231,6 +1233,8 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
             create_options?: boolean;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description true moves the page to the trash, false restores it. */
@@ -1243,6 +1247,32 @@ export interface components {
             };
             /** @description Markdown that replaces the whole body. */
             replace_markdown?: string;
+        };
+        /** @description A page write's result; the dry-run fields are left out of the MCP listing (they still come back). */
+        PageWriteResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description With include_markdown (or after a body change): the page's body. */
+            markdown?: string;
+            /** @description True when Notion cut the Markdown (very long pages). */
+            markdown_truncated?: boolean;
+            page: components["schemas"]["CompactPage"];
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        PageWriteResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["PageWriteResult"];
         };
         /** @description Rows of a data source, filtered in a friendly form or Notion's own. */
         QueryInput: {
@@ -1435,6 +1465,8 @@ export interface components {
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id, when it has exactly one data source. */
             database_id?: components["schemas"]["NotionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description A second key that must match too. */
             external_id?: components["schemas"]["UniqueKey"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
@@ -1451,7 +1483,17 @@ export interface components {
              * @enum {string}
              */
             action: "created" | "updated" | "unchanged";
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
             page: components["schemas"]["CompactPage"];
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         UpsertResultEnvelope: {
@@ -2223,7 +2265,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageResultEnvelope"];
+                    "application/json": components["schemas"]["PageWriteResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */
@@ -2289,7 +2331,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageResultEnvelope"];
+                    "application/json": components["schemas"]["PageWriteResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

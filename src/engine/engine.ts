@@ -128,7 +128,9 @@ export class Engine {
     measure: (result: unknown) => number,
     audit: OpenAuditRow,
   ): Promise<Outcome<OperationId>> {
-    const key = idempotencyKeyOf(ctx.idempotencyKey, input);
+    // A dry run writes nothing, so it neither claims nor replays an idempotency key.
+    const dryRun = input.dry_run === true;
+    const key = dryRun ? null : idempotencyKeyOf(ctx.idempotencyKey, input);
     const claim = key
       ? await claimKey(
           this.services.idempotency,
@@ -177,7 +179,7 @@ export class Engine {
     await claim?.complete(200, { ok: true, result });
     await audit.finish({
       success: true,
-      summary: ctx.audit.summary ?? operationId,
+      summary: `${dryRun ? 'dry run (nothing written): ' : ''}${ctx.audit.summary ?? operationId}`,
       notionIds: [...notionIdsIn(result, ctx.audit.notionIds)],
       connectionId: ctx.audit.connectionId,
       method: ctx.audit.method,

@@ -1,7 +1,7 @@
 /**
  * The server `instructions` a client receives at initialize: how the tools it is actually given fit together. Built
  * from the listed tools of one view (a toolset choice, read-only mode), so a sentence never names a tool the client
- * cannot call. The shared arguments (connection_id, idempotency_key) are described here once, with the spec's own
+ * cannot call. The shared arguments (connection_id, idempotency_key, dry_run, create_options) are described here once, with the spec's own
  * words, instead of in every tool's schema.
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -72,6 +72,9 @@ export function instructionsFor(listed: readonly Tool[], shared: Readonly<Record
   if (argumentOf(listed, 'idempotency_key') && shared.idempotency_key) {
     const said = shared.idempotency_key;
     parts.push(`Writes take idempotency_key, a ${said.charAt(0).toLowerCase()}${said.slice(1)}`);
+  }
+  for (const name of ['dry_run', 'create_options']) {
+    if (argumentOf(listed, name) && shared[name]) parts.push(`${name} (where a tool takes it): ${shared[name]}`);
   }
   if (argumentOf(listed, 'connection_id')) {
     parts.push(

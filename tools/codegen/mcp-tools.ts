@@ -93,11 +93,11 @@ const ANY_VALUE: Schema = {
 };
 
 /**
- * Arguments every Notion call or every write takes: where one carries the shared description (the most frequent
+ * Arguments many tools take (connection, retry key, dry run, new select options): where one carries the shared description (the most frequent
  * one), the server instructions say it once instead of each tool repeating it; a tool whose argument means
  * something else (audit_list filters by connection_id) keeps its own description.
  */
-export const SHARED_ARGUMENTS = ['connection_id', 'idempotency_key'] as const;
+export const SHARED_ARGUMENTS = ['connection_id', 'idempotency_key', 'dry_run', 'create_options'] as const;
 
 /** The most frequent description of an argument across the tools' full input schemas. */
 export function sharedDescription(inputs: readonly Schema[], name: string): string | undefined {

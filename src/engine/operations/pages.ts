@@ -7,12 +7,12 @@ import { APIResponseError, type Client, type PageObjectResponse } from '@notionh
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
+import { dryRunAnswer, previewPage, type WouldSend } from '../dry-run.ts';
 import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
 import {
   buildPropertyValues,
-  type CompactPage,
-  compactPage,
+  type DataSourceSchema,
   type NotionPropertyValues,
   textToRichText,
 } from '../properties/index.ts';
@@ -38,20 +38,35 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
     );
   }
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
+  const markdownRequest = (pageId: string): WouldSend[] =>
+    input.content_markdown
+      ? [
+          {
+            method: 'PATCH',
+            path: `/v1/pages/${pageId}/markdown`,
+            body: { type: 'insert_content', insert_content: { content: input.content_markdown } },
+          },
+        ]
+      : [];
   let created: PageObjectResponse;
   if (inDataSource) {
-    created = await services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
+    const outcome = await services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
       const properties = await buildPropertyValues(
         input.properties ?? {},
         schema,
         valueOptionsFor(services.dataSources, connection, input),
       );
-      return (await connection.notion().pages.create({
-        parent: { type: 'data_source_id', data_source_id: id },
-        properties,
-        ...icon,
-      })) as PageObjectResponse;
+      const body = { parent: { type: 'data_source_id' as const, data_source_id: id }, properties, ...icon };
+      if (input.dry_run === true) {
+        ctx.audit.summary = `would create a row in data source ${id}`;
+        const { page, changes } = await previewPage(connection, null, properties, schema);
+        const sent = [{ method: 'POST', path: '/v1/pages', body }, ...markdownRequest('{new page}')];
+        return { preview: { page, ...dryRunAnswer(sent, changes) } };
+      }
+      return { created: (await connection.notion().pages.create(body)) as PageObjectResponse };
     });
+    if (outcome.preview) return outcome.preview;
+    created = outcome.created!;
   } else {
     if (input.properties) {
       throw new GatewayError('validation_failed', 'A sub-page has only a title: pass title, not properties.', {
@@ -59,6 +74,20 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
       });
     }
     const parentId = input.parent_page_id;
+    if (input.dry_run === true) {
+      if (parentId) {
+        // The same check as the real run: the parent must be a page shared with the connection.
+        await withIdKind(connection, parentId, 'page', 'parent_page_id', () =>
+          connection.notion().pages.retrieve({ page_id: parentId }),
+        );
+      }
+      const properties = { title: { title: textToRichText(input.title ?? '') } } as NotionPropertyValues;
+      const parent = parentId ? { type: 'page_id', page_id: parentId } : { type: 'workspace', workspace: true };
+      ctx.audit.summary = `would create a page under ${parentId ?? 'the workspace'}`;
+      const { page, changes } = await previewPage(connection, null, properties, null);
+      const sent = [{ method: 'POST', path: '/v1/pages', body: { parent, properties, ...icon } }];
+      return { page, ...dryRunAnswer([...sent, ...markdownRequest('{new page}')], changes) };
+    }
     created = parentId
       ? await subPage(connection, parentId, input.title ?? '', icon)
       : await workspacePage(connection, input.title ?? '', icon);
@@ -138,14 +167,47 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
     client.pages.retrieve({ page_id: id }),
   )) as PageObjectResponse;
   ctx.audit.summary = `changed page ${id}`;
+  const dry = input.dry_run === true;
+  const sent: WouldSend[] = [];
+  let built: NotionPropertyValues = {};
+  let schema: DataSourceSchema | null = null;
   if (input.properties && Object.keys(input.properties).length > 0) {
     const parent = page.parent as { type: string; data_source_id?: string };
     const properties = parent.data_source_id
-      ? await services.dataSources.withSchema(connection, { data_source_id: parent.data_source_id }, ({ schema }) =>
-          buildPropertyValues(input.properties!, schema, valueOptionsFor(services.dataSources, connection, input)),
-        )
+      ? await services.dataSources.withSchema(connection, { data_source_id: parent.data_source_id }, (source) => {
+          schema = source.schema;
+          return buildPropertyValues(
+            input.properties!,
+            source.schema,
+            valueOptionsFor(services.dataSources, connection, input),
+          );
+        })
       : titleOnly(input.properties, page);
-    page = (await client.pages.update({ page_id: id, properties })) as PageObjectResponse;
+    built = properties;
+    if (dry) sent.push({ method: 'PATCH', path: `/v1/pages/${id}`, body: { properties } });
+    else page = (await client.pages.update({ page_id: id, properties })) as PageObjectResponse;
+  }
+  if (dry) {
+    ctx.audit.summary = `would change page ${id}`;
+    if (input.in_trash !== undefined)
+      sent.push({ method: 'PATCH', path: `/v1/pages/${id}`, body: { in_trash: input.in_trash } });
+    if (input.append_markdown !== undefined)
+      sent.push({
+        method: 'PATCH',
+        path: `/v1/pages/${id}/markdown`,
+        body: { type: 'insert_content', insert_content: { content: input.append_markdown } },
+      });
+    else if (input.replace_markdown !== undefined)
+      sent.push({
+        method: 'PATCH',
+        path: `/v1/pages/${id}/markdown`,
+        body: {
+          type: 'replace_content',
+          replace_content: { new_str: input.replace_markdown, allow_deleting_content: true },
+        },
+      });
+    const preview = await previewPage(connection, page, built, schema, { in_trash: input.in_trash });
+    return { page: preview.page, ...dryRunAnswer(sent, preview.changes) };
   }
   if (input.in_trash !== undefined) {
     page = (await client.pages.update({ page_id: id, in_trash: input.in_trash })) as PageObjectResponse;

@@ -16,6 +16,7 @@ import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import type { OperationContext } from '../context.ts';
 import type { ResolvedDataSource } from '../data-sources.ts';
+import { dryRunAnswer, previewPage } from '../dry-run.ts';
 import { titleOf } from '../notion-objects.ts';
 import {
   buildFilter,
@@ -177,6 +178,38 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     // Concurrent upserts of one key wait for each other (across replicas on PostgreSQL): no duplicate rows.
     return services.locks.withLock(`upsert:${connectionId}:${source.id}:${uniqueKey}`, async () => {
       const existing = await findRow(client, source, keys, desired, uniqueKey, ctx, services);
+      const dry = input.dry_run === true;
+      if (!existing && dry) {
+        const { page, changes } = await previewPage(connection, null, desired, source.schema);
+        const blocks = input.content_blocks ?? [];
+        return {
+          action: 'created' as const,
+          page,
+          ...dryRunAnswer(
+            [
+              {
+                method: 'POST',
+                path: '/v1/pages',
+                body: {
+                  parent: { type: 'data_source_id', data_source_id: source.id },
+                  properties: desired,
+                  ...(blocks.length > 0 ? { children: blocks } : {}),
+                },
+              },
+              ...(input.content_markdown
+                ? [
+                    {
+                      method: 'PATCH',
+                      path: '/v1/pages/{new page}/markdown',
+                      body: { type: 'insert_content', insert_content: { content: input.content_markdown } },
+                    },
+                  ]
+                : []),
+            ],
+            changes,
+          ),
+        };
+      }
       if (!existing) {
         const created = await createRow(connection.notion, source.id, desired, input);
         await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
@@ -187,7 +220,22 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         Object.entries(desired).filter(([name, value]) => !sameValue(value, existing.properties[name])),
       ) as NotionPropertyValues;
       if (Object.keys(changed).length === 0) {
-        return { action: 'unchanged' as const, page: await compactWithTitles(connection, existing) };
+        return {
+          action: 'unchanged' as const,
+          page: await compactWithTitles(connection, existing),
+          ...(dry ? dryRunAnswer([], {}) : {}),
+        };
+      }
+      if (dry) {
+        const { page, changes } = await previewPage(connection, existing, changed, source.schema);
+        return {
+          action: 'updated' as const,
+          page,
+          ...dryRunAnswer(
+            [{ method: 'PATCH', path: `/v1/pages/${existing.id}`, body: { properties: changed } }],
+            changes,
+          ),
+        };
       }
       const updated = await client.pages.update({ page_id: existing.id, properties: changed });
       return {

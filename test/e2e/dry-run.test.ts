@@ -1,0 +1,167 @@
+/**
+ * dry_run on notion_upsert, notion_page_create and notion_page_update, over REST and MCP against the sandbox: the
+ * input is checked as for the real run, the answer says what would be sent and each property before → after,
+ * Notion sees reads only, no idempotency key is used up and one audit row says it was a dry run.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
+import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import { api, type RunningGateway } from '../support/gateway.ts';
+import { reseed, type Stack, startStack } from '../support/stack.ts';
+
+let stack: Stack;
+let sandbox: Sandbox;
+let demo: DemoWorkspace;
+let gateway: RunningGateway;
+let mcp: Client;
+
+beforeAll(async () => {
+  stack = await startStack({ toolsets: 'core,rows,pages' });
+  ({ sandbox, gateway } = stack);
+  mcp = stack.mcp!;
+});
+
+afterAll(async () => stack?.close());
+
+beforeEach(async () => {
+  demo = await reseed(sandbox);
+  sandbox.clearRequestLog();
+});
+
+const PATHS = {
+  notion_upsert: '/v1/upsert',
+  notion_page_create: '/v1/pages',
+  notion_page_update: '/v1/pages/update',
+} as const;
+
+async function call(surface: 'rest' | 'mcp', tool: keyof typeof PATHS, args: Record<string, unknown>) {
+  if (surface === 'rest') {
+    const res = await api(gateway.url)('POST', PATHS[tool], args);
+    return { result: res.json.result, error: res.json.error, requestId: res.json.meta.request_id as string };
+  }
+  const res = await mcp.callTool({ name: tool, arguments: args });
+  if (res.isError) return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error };
+  return { result: res.structuredContent as any, error: null, requestId: (res._meta as any)?.request_id as string };
+}
+
+/** Only reads reached Notion: GETs and data-source queries. */
+function expectNoNotionWrite() {
+  const writes = sandbox.requestLog().filter((e) => e.method !== 'GET' && !e.path.endsWith('/query'));
+  expect(writes).toEqual([]);
+}
+
+async function auditOf(requestId: string) {
+  const rows = await api(gateway.url)('GET', `/v1/audit?request_id=${requestId}`);
+  return rows.json.result.entries as Array<{ operation: string; summary: string; success: boolean }>;
+}
+
+describe.each(['rest', 'mcp'] as const)('dry runs over %s', (surface) => {
+  it('an upsert of an existing row shows each property before → after and writes nothing', async () => {
+    const args = {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: 'Build landing page' },
+      properties: { Hours: 99, Done: true },
+      dry_run: true,
+      idempotency_key: `dry-upsert-${surface}`,
+    };
+    const rows = await api(gateway.url)('POST', '/v1/query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Name: 'Build landing page' },
+    });
+    const row = rows.json.result.rows[0];
+    expect(row).toBeDefined();
+    sandbox.clearRequestLog();
+    const { result, error, requestId } = await call(surface, 'notion_upsert', args);
+    expect(error).toBeNull();
+    expect(result).toMatchObject({ action: 'updated', dry_run: true });
+    expect(result.changes).toEqual({
+      Hours: { before: row.properties.Hours, after: 99 },
+      Done: { before: row.properties.Done, after: true },
+    });
+    expect(result.would_send).toEqual([
+      {
+        method: 'PATCH',
+        path: `/v1/pages/${row.id}`,
+        body: { properties: expect.objectContaining({ Hours: { number: 99 } }) },
+      },
+    ]);
+    expect(result.page.id).toBe(row.id);
+    expectNoNotionWrite();
+    const audit = await auditOf(requestId!);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ operation: 'notion_upsert', success: true });
+    expect(audit[0]?.summary).toMatch(/^dry run/);
+    // The same idempotency key then runs for real: the dry run did not use it up.
+    const real = await call(surface, 'notion_upsert', { ...args, dry_run: false });
+    expect(real.error).toBeNull();
+    expect(real.result.action).toBe('updated');
+    expect(real.result.dry_run).toBeUndefined();
+    expect(real.result.page.properties).toMatchObject({ Hours: 99, Done: true });
+  });
+
+  it('an upsert of a new row and a row create answer what would be sent, with no row made', async () => {
+    const upsert = await call(surface, 'notion_upsert', {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: `Dry ${surface}` },
+      properties: { Hours: 3, Tags: ['backend'] },
+      dry_run: true,
+    });
+    expect(upsert.error).toBeNull();
+    expect(upsert.result).toMatchObject({ action: 'created', dry_run: true });
+    expect(upsert.result.changes).toMatchObject({
+      Hours: { before: null, after: 3 },
+      Tags: { before: null, after: ['backend'] },
+    });
+    expect(upsert.result.would_send[0]).toMatchObject({ method: 'POST', path: '/v1/pages' });
+    const create = await call(surface, 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: `Dry create ${surface}`, Hours: 4 },
+      dry_run: true,
+    });
+    expect(create.error).toBeNull();
+    expect(create.result).toMatchObject({ dry_run: true, page: { title: `Dry create ${surface}` } });
+    expect(create.result.changes).toMatchObject({ Hours: { before: null, after: 4 } });
+    expect(create.result.would_send[0].body.properties.Hours).toEqual({ number: 4 });
+    expectNoNotionWrite();
+    const rows = await api(gateway.url)('POST', '/v1/query', {
+      data_source_id: demo.tasks.dataSourceId,
+      filter: { Name: { contains: 'Dry' } },
+    });
+    expect(rows.json.result.rows).toEqual([]);
+  });
+
+  it('a dry run is checked as the real run: a bad value is refused the same way', async () => {
+    const bad = { data_source_id: demo.tasks.dataSourceId, properties: { Name: 'X', Hours: 'lots' } };
+    const dry = await call(surface, 'notion_page_create', { ...bad, dry_run: true });
+    const real = await call(surface, 'notion_page_create', bad);
+    expect(dry.error.code).toBe(real.error.code);
+    expect(dry.error.code).not.toBe('internal_error');
+    expectNoNotionWrite();
+  });
+
+  it('a page update shows before → after for its properties and the trash, and writes nothing', async () => {
+    const pageId = demo.tasks.pageIds[0]!;
+    const before = (await api(gateway.url)('POST', '/v1/pages/get', { page_id: pageId })).json.result.page;
+    sandbox.clearRequestLog();
+    const { result, error, requestId } = await call(surface, 'notion_page_update', {
+      page_id: pageId,
+      properties: { Hours: 42 },
+      in_trash: true,
+      dry_run: true,
+    });
+    expect(error).toBeNull();
+    expect(result.dry_run).toBe(true);
+    expect(result.changes).toEqual({
+      Hours: { before: before.properties.Hours, after: 42 },
+      in_trash: { before: false, after: true },
+    });
+    expect(result.would_send.map((r: any) => r.method)).toEqual(['PATCH', 'PATCH']);
+    expectNoNotionWrite();
+    const after = (await api(gateway.url)('POST', '/v1/pages/get', { page_id: pageId })).json.result.page;
+    expect(after.properties.Hours).toBe(before.properties.Hours);
+    expect(after.in_trash).toBeUndefined();
+    const audit = await auditOf(requestId!);
+    expect(audit.map((a) => a.summary)).toEqual([expect.stringMatching(/^dry run/)]);
+  });
+});
