@@ -582,6 +582,8 @@ export interface components {
             connection_id: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description A dry run: nothing was sent to Notion. */
+            dry_run: boolean;
             /** Format: int32 */
             duration_ms: number | null;
             error_code: string | null;

@@ -97,6 +97,7 @@ export class Engine {
         operation: operationId,
         connectionId: connection?.summary.connection_id ?? null,
         jobId: call.jobId ?? null,
+        dryRun: input.dry_run === true,
         summary: `${operationId} (running)`,
       },
       call.logger,

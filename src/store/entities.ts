@@ -66,6 +66,8 @@ export const AuditLogEntity = defineEntity({
     principal: p.text(),
     duration_ms: p.integer().nullable(),
     job_id: p.uuid().nullable(),
+    /** The write was a dry run: checked and previewed, nothing sent to Notion. */
+    dry_run: p.boolean().default(false),
   },
   checks: [
     { name: 'audit_log_actor_check', expression: `"actor" in ('chatgpt_action', 'chatgpt_mcp', 'operator', 'job')` },

@@ -153,6 +153,8 @@ export interface AuditEntry {
   errorCode?: string | null;
   durationMs?: number | null;
   jobId?: string | null;
+  /** A dry run: checked and previewed, nothing written to Notion. */
+  dryRun?: boolean;
 }
 
 /** What a write's audit row holds before it runs: the outcome is filled in by `finish`. */
@@ -210,6 +212,7 @@ export function createAuditRepository(fork: Fork): AuditRepository {
       error_code: entry.errorCode ?? null,
       duration_ms: entry.durationMs ?? null,
       job_id: entry.jobId ?? null,
+      dry_run: entry.dryRun ?? false,
       created_at: new Date(),
     });
     await em.flush();

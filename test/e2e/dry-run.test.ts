@@ -53,7 +53,7 @@ function expectNoNotionWrite() {
 
 async function auditOf(requestId: string) {
   const rows = await api(gateway.url)('GET', `/v1/audit?request_id=${requestId}`);
-  return rows.json.result.entries as Array<{ operation: string; summary: string; success: boolean }>;
+  return rows.json.result.entries as Array<{ operation: string; summary: string; success: boolean; dry_run: boolean }>;
 }
 
 describe.each(['rest', 'mcp'] as const)('dry runs over %s', (surface) => {
@@ -90,7 +90,7 @@ describe.each(['rest', 'mcp'] as const)('dry runs over %s', (surface) => {
     expectNoNotionWrite();
     const audit = await auditOf(requestId!);
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ operation: 'notion_upsert', success: true });
+    expect(audit[0]).toMatchObject({ operation: 'notion_upsert', success: true, dry_run: true });
     expect(audit[0]?.summary).toMatch(/^dry run/);
     // The same idempotency key then runs for real: the dry run did not use it up.
     const real = await call(surface, 'notion_upsert', { ...args, dry_run: false });
@@ -98,6 +98,7 @@ describe.each(['rest', 'mcp'] as const)('dry runs over %s', (surface) => {
     expect(real.result.action).toBe('updated');
     expect(real.result.dry_run).toBeUndefined();
     expect(real.result.page.properties).toMatchObject({ Hours: 99, Done: true });
+    expect((await auditOf(real.requestId!)).map((a) => a.dry_run)).toEqual([false]);
   });
 
   it('an upsert of a new row and a row create answer what would be sent, with no row made', async () => {

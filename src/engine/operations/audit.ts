@@ -42,6 +42,7 @@ const toEntry = (row: AuditRow): Entry => ({
   error_code: row.error_code ?? null,
   duration_ms: row.duration_ms ?? null,
   job_id: row.job_id ?? null,
+  dry_run: row.dry_run === true,
   created_at: row.created_at.toISOString(),
 });
 

@@ -5,6 +5,7 @@ import { Migration20261201000000_oauth_server } from './Migration20261201000000_
 import { Migration20261201000001_jobs } from './Migration20261201000001_jobs.ts';
 import { Migration20261202000000_notion_pace } from './Migration20261202000000_notion_pace.ts';
 import { Migration20261203125000_sse_relay } from './Migration20261203125000_sse_relay.ts';
+import { Migration20261203126000_audit_dry_run } from './Migration20261203126000_audit_dry_run.ts';
 
 /**
  * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201000001_jobs', class: Migration20261201000001_jobs },
   { name: 'Migration20261202000000_notion_pace', class: Migration20261202000000_notion_pace },
   { name: 'Migration20261203125000_sse_relay', class: Migration20261203125000_sse_relay },
+  { name: 'Migration20261203126000_audit_dry_run', class: Migration20261203126000_audit_dry_run },
 ];
