@@ -1174,7 +1174,7 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The page's body as Markdown. */
             content_markdown?: string;
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
             /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];
@@ -1229,7 +1229,7 @@ export interface components {
             append_markdown?: string;
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -1429,7 +1429,7 @@ export interface components {
             }[];
             /** @description Body of a created page as Markdown. */
             content_markdown?: string;
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
             /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
             data_source_id?: components["schemas"]["NotionId"];

@@ -9,13 +9,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
 import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
-import {
-  buildPropertyValues,
-  type CompactPage,
-  compactPage,
-  type NotionPropertyValues,
-  textToRichText,
-} from '../properties/index.ts';
+import { buildPropertyValues, type NotionPropertyValues, textToRichText } from '../properties/index.ts';
 import { compactWithTitles } from '../related-titles.ts';
 import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
