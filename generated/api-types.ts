@@ -1213,7 +1213,7 @@ export interface components {
             properties?: {
                 [key: string]: unknown;
             };
-            /** @description A row: `default` or a template id. */
+            /** @description A row: `default`, or a template's id or name. */
             template?: string;
             /** @description Title of a sub-page. */
             title?: string;
@@ -1470,7 +1470,7 @@ export interface components {
             properties?: {
                 [key: string]: unknown;
             };
-            /** @description New row only: `default` or a template id. */
+            /** @description New row only: `default`, or a template's id or name. */
             template?: string;
             unique: components["schemas"]["UniqueKey"];
         };

@@ -4,7 +4,7 @@
  */
 import { APIResponseError, type Client, type CreatePageParameters } from '@notionhq/client';
 import { GatewayError } from '../shared/errors.ts';
-import { idFromField } from './notion-objects.ts';
+import { pageIdOf } from './properties/index.ts';
 
 export interface TemplateInfo {
   id: string;
@@ -16,17 +16,38 @@ export interface TemplateInfo {
 export const wantsTemplate = (raw: string | undefined): boolean =>
   raw !== undefined && raw.trim() !== '' && raw.trim().toLowerCase() !== 'none';
 
-/** Notion's `template` parameter for `template` (`none` / absent → nothing). */
-export function templateParam(raw: string | undefined): { template?: CreatePageParameters['template'] } {
+export type TemplateParam = { template?: CreatePageParameters['template'] };
+
+/**
+ * Notion's `template` parameter for `template`: absent / `none` → nothing, `default`, a template id or URL, or a
+ * template's name (looked up among the data source's templates: none or several with it → a precise error).
+ */
+export async function resolveTemplate(
+  client: Client,
+  dataSourceId: string,
+  raw: string | undefined,
+): Promise<TemplateParam> {
   if (!wantsTemplate(raw)) return {};
   const v = raw!.trim();
   if (v.toLowerCase() === 'default') return { template: { type: 'default' } };
-  return {
-    template: {
-      type: 'template_id',
-      template_id: idFromField(v, 'template', '`none`, `default` or a template id (notion_data_source_get lists them)'),
-    },
-  };
+  const id = pageIdOf(v);
+  if (id) return { template: { type: 'template_id', template_id: id } };
+  const templates = await listTemplates(client, dataSourceId);
+  const named = templates.filter((t) => t.name.trim().toLowerCase() === v.toLowerCase());
+  if (named.length === 1) return { template: { type: 'template_id', template_id: named[0]!.id } };
+  if (named.length > 1) {
+    throw new GatewayError(
+      'ambiguous_match',
+      `template: ${named.length} templates are named "${v}"; pass one's id.`,
+      { pointer: '/template', field: 'template', candidates: named },
+      409,
+    );
+  }
+  throw new GatewayError(
+    'validation_failed',
+    `template: this data source has no template named "${v}"; pass default, none, or one of its templates.`,
+    { pointer: '/template', field: 'template', expected: 'none, default, or a template id or name', templates },
+  );
 }
 
 /** A template gives the page its body: refuses a body given alongside it. */

@@ -174,6 +174,25 @@ describe.each(['rest', 'mcp'] as const)('over %s', (surface) => {
     expect(after).toBe(before);
   });
 
+  it('takes a template by name; an unknown name is refused on /template, listing the templates', async () => {
+    const byName = await run(surface, 'notion_upsert', {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: 'Export to CSV' },
+      template: 'feature',
+    });
+    expect(byName.error).toBeNull();
+    expect(byName.result.page.properties).toMatchObject({ Name: 'Export to CSV', Hours: 8 });
+    const { error } = await run(surface, 'notion_upsert', {
+      data_source_id: demo.tasks.dataSourceId,
+      unique: { property: 'Name', value: 'x' },
+      template: 'Bug reports',
+    });
+    expect(error.code).toBe('validation_failed');
+    expect(error.details.pointer).toBe('/template');
+    expect(error.message).toContain('no template named "Bug reports"');
+    expect(error.details.templates.map((t: any) => t.name)).toEqual(['Bug report', 'Feature']);
+  });
+
   it('refuses a template with a body, and on a sub-page', async () => {
     const withBody = await run(surface, 'notion_page_create', {
       data_source_id: demo.tasks.dataSourceId,

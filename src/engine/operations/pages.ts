@@ -11,7 +11,7 @@ import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
 import { buildPropertyValues, compactPage, type NotionPropertyValues, textToRichText } from '../properties/index.ts';
 import { compactWithTitles } from '../related-titles.ts';
-import { refuseBodyWithTemplate, templateParam, wantsTemplate, withTemplateErrors } from '../templates.ts';
+import { refuseBodyWithTemplate, resolveTemplate, wantsTemplate, withTemplateErrors } from '../templates.ts';
 import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -43,7 +43,6 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
     );
   }
   refuseBodyWithTemplate(input.template, { content_markdown: input.content_markdown || undefined });
-  const template = templateParam(input.template);
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
   let created: PageObjectResponse;
   if (inDataSource) {
@@ -54,6 +53,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
         valueOptionsFor(services.dataSources, connection, input),
       );
       const client = connection.notion();
+      const template = await resolveTemplate(client, id, input.template);
       return (await withTemplateErrors(client, id, input.template, () =>
         client.pages.create({
           parent: { type: 'data_source_id', data_source_id: id },

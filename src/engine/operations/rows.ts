@@ -32,7 +32,13 @@ import {
   sameValue,
 } from '../properties/index.ts';
 import { compactWithTitles, relatedTitles } from '../related-titles.ts';
-import { refuseBodyWithTemplate, templateParam, wantsTemplate, withTemplateErrors } from '../templates.ts';
+import {
+  refuseBodyWithTemplate,
+  resolveTemplate,
+  type TemplateParam,
+  wantsTemplate,
+  withTemplateErrors,
+} from '../templates.ts';
 import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -164,7 +170,6 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     content_blocks: input.content_blocks,
     content_markdown: input.content_markdown || undefined,
   });
-  const template = templateParam(input.template);
   const ignored = wantsTemplate(input.template)
     ? { template_ignored: 'The row already existed: a template applies only to a row being created.' }
     : {};
@@ -187,6 +192,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     return services.locks.withLock(`upsert:${connectionId}:${source.id}:${uniqueKey}`, async () => {
       const existing = await findRow(client, source, keys, desired, uniqueKey, ctx, services);
       if (!existing) {
+        const template = await resolveTemplate(client, source.id, input.template);
         const created = await withTemplateErrors(client, source.id, input.template, () =>
           createRow(connection.notion, source.id, desired, input, template),
         );
@@ -260,7 +266,7 @@ async function createRow(
   dataSourceId: string,
   properties: NotionPropertyValues,
   input: { content_blocks?: Record<string, unknown>[]; content_markdown?: string },
-  template: ReturnType<typeof templateParam> = {},
+  template: TemplateParam = {},
 ): Promise<PageObjectResponse> {
   const blocks = (input.content_blocks ?? []) as never[];
   const created = await notion().pages.create({
