@@ -9,7 +9,7 @@ import { GatewayError } from '../../shared/errors.ts';
 import type { ResolvedConnection } from '../context.ts';
 import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
-import { buildPropertyValues, compactPage, type NotionPropertyValues, textToRichText } from '../properties/index.ts';
+import { buildPropertyValues, type NotionPropertyValues, textToRichText } from '../properties/index.ts';
 import { compactWithTitles } from '../related-titles.ts';
 import { refuseBodyWithTemplate, resolveTemplate, wantsTemplate, withTemplateErrors } from '../templates.ts';
 import { valueOptionsFor } from '../value-options.ts';
