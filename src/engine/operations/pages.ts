@@ -11,6 +11,7 @@ import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
 import { buildPropertyValues, type NotionPropertyValues, textToRichText } from '../properties/index.ts';
 import { compactWithTitles } from '../related-titles.ts';
+import { refuseBodyWithTemplate, resolveTemplate, wantsTemplate, withTemplateErrors } from '../templates.ts';
 import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -31,6 +32,17 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
       { pointer: '/parent_page_id' },
     );
   }
+  if (wantsTemplate(input.template) && !inDataSource) {
+    throw new GatewayError(
+      'validation_failed',
+      'template: only a row of a data source starts from a template; pass data_source_id.',
+      {
+        pointer: '/template',
+        field: 'template',
+      },
+    );
+  }
+  refuseBodyWithTemplate(input.template, { content_markdown: input.content_markdown || undefined });
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
   let created: PageObjectResponse;
   if (inDataSource) {
@@ -40,11 +52,16 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
         schema,
         valueOptionsFor(services.dataSources, connection, input),
       );
-      return (await connection.notion().pages.create({
-        parent: { type: 'data_source_id', data_source_id: id },
-        properties,
-        ...icon,
-      })) as PageObjectResponse;
+      const client = connection.notion();
+      const template = await resolveTemplate(client, id, input.template);
+      return (await withTemplateErrors(client, id, input.template, () =>
+        client.pages.create({
+          parent: { type: 'data_source_id', data_source_id: id },
+          properties,
+          ...icon,
+          ...template,
+        }),
+      )) as PageObjectResponse;
     });
   } else {
     if (input.properties) {

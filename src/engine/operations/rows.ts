@@ -32,6 +32,13 @@ import {
   sameValue,
 } from '../properties/index.ts';
 import { compactWithTitles, relatedTitles } from '../related-titles.ts';
+import {
+  refuseBodyWithTemplate,
+  resolveTemplate,
+  type TemplateParam,
+  wantsTemplate,
+  withTemplateErrors,
+} from '../templates.ts';
 import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -159,6 +166,13 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
       },
     );
   }
+  refuseBodyWithTemplate(input.template, {
+    content_blocks: input.content_blocks,
+    content_markdown: input.content_markdown || undefined,
+  });
+  const ignored = wantsTemplate(input.template)
+    ? { template_ignored: 'The row already existed: a template applies only to a row being created.' }
+    : {};
   const connection = connectionOf(ctx);
   const client = connection.notion();
   return services.dataSources.withSchema(connection, input, async (source) => {
@@ -178,7 +192,10 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     return services.locks.withLock(`upsert:${connectionId}:${source.id}:${uniqueKey}`, async () => {
       const existing = await findRow(client, source, keys, desired, uniqueKey, ctx, services);
       if (!existing) {
-        const created = await createRow(connection.notion, source.id, desired, input);
+        const template = await resolveTemplate(client, source.id, input.template);
+        const created = await withTemplateErrors(client, source.id, input.template, () =>
+          createRow(connection.notion, source.id, desired, input, template),
+        );
         await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
         await services.upsertKeys.setPage(connectionId, source.id, uniqueKey, created.id);
         return { action: 'created' as const, page: await compactWithTitles(connection, created) };
@@ -187,12 +204,13 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         Object.entries(desired).filter(([name, value]) => !sameValue(value, existing.properties[name])),
       ) as NotionPropertyValues;
       if (Object.keys(changed).length === 0) {
-        return { action: 'unchanged' as const, page: await compactWithTitles(connection, existing) };
+        return { action: 'unchanged' as const, page: await compactWithTitles(connection, existing), ...ignored };
       }
       const updated = await client.pages.update({ page_id: existing.id, properties: changed });
       return {
         action: 'updated' as const,
         page: await compactWithTitles(connection, isFullPage(updated) ? updated : existing),
+        ...ignored,
       };
     });
   });
@@ -248,11 +266,13 @@ async function createRow(
   dataSourceId: string,
   properties: NotionPropertyValues,
   input: { content_blocks?: Record<string, unknown>[]; content_markdown?: string },
+  template: TemplateParam = {},
 ): Promise<PageObjectResponse> {
   const blocks = (input.content_blocks ?? []) as never[];
   const created = await notion().pages.create({
     parent: { type: 'data_source_id', data_source_id: dataSourceId },
     properties,
+    ...template,
     ...(blocks.length > 0 ? { children: blocks.slice(0, BLOCKS_PER_APPEND) } : {}),
   });
   // Notion takes 100 blocks per request: the rest follows in batches.
