@@ -138,6 +138,31 @@ describe('GET /metrics', () => {
     expect(value((await scrape()).values, key) - value(before, key)).toBe(1);
   });
 
+  it('counts pace waits per connection', async () => {
+    // Burst 1 at 600 a minute: of three reads sent at once, one goes at once and two wait for their turn.
+    const paced = await startGateway({
+      NOTION_TOKEN,
+      NOTION_BASE_URL: sandbox.url,
+      NOTION_RATE_LIMIT_PER_MINUTE: '600',
+      NOTION_RATE_BURST: '1',
+    });
+    try {
+      const pacedCall = api(paced.url);
+      const pacedId = (await pacedCall('GET', '/v1/connections')).json.result.connections[0].connection_id as string;
+      const key = `gateway_notion_pace_waits_total{connection_id="${pacedId}"}`;
+      const before = (await scrape()).values;
+      const reads = await Promise.all(
+        [1, 2, 3].map(() => pacedCall('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users/me' })),
+      );
+      expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+      const { values } = await scrape();
+      expect(value(values, key) - value(before, key)).toBe(2);
+      expect(value(values, `gateway_notion_pace_wait_seconds_total{connection_id="${pacedId}"}`)).toBeGreaterThan(0);
+    } finally {
+      await paced.close();
+    }
+  });
+
   it('answers a 401 envelope without the operator token, or with another one', async () => {
     for (const token of [null, 'not-the-token-at-all']) {
       const res = await api(gateway.url, token)('GET', '/metrics');
