@@ -881,9 +881,9 @@ export interface components {
         DataSourceGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
+            /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description Or a database id, when it has exactly one data source. */
+            /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
         };
         /** @description A data source's schema as the gateway shows it. */
@@ -905,13 +905,18 @@ export interface components {
             ok: true;
             result: components["schemas"]["DataSourceSchema"];
         };
+        DataSourceTemplate: {
+            id: string;
+            is_default: boolean;
+            name: string;
+        };
         /** @description Changes to a data source's schema: add or change properties, rename (`{"name": "New"}`), remove (`null`). */
         DataSourceUpdateInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
+            /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description Or a database id, when it has exactly one data source. */
+            /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -921,6 +926,26 @@ export interface components {
             };
             /** @description New title of the data source. */
             title?: string;
+        };
+        /** @description The schema and the data source's templates. */
+        DataSourceView: {
+            data_source_id: string;
+            database_id: string | null;
+            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
+            properties: {
+                [key: string]: unknown;
+            };
+            templates: components["schemas"]["DataSourceTemplate"][];
+            title: string;
+            url: string | null;
+        };
+        /** @description The envelope every successful response uses. */
+        DataSourceViewEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["DataSourceView"];
         };
         ErrorBody: {
             code: components["schemas"]["ErrorCode"];
@@ -1176,11 +1201,11 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description The page's body as Markdown. */
             content_markdown?: string;
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
+            /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description Or a database id, when it has exactly one data source. */
+            /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description true: check everything and answer what would be sent and changed; nothing is written. */
             dry_run?: boolean;
@@ -1188,11 +1213,13 @@ export interface components {
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             parent_page_id?: components["schemas"]["NotionId"];
-            /** @description A row's property values in the friendly format (as notion_upsert takes them). */
+            /** @description A row's values in the friendly format (as notion_upsert). */
             properties?: {
                 [key: string]: unknown;
             };
-            /** @description Title of a sub-page (a row's title is one of its properties). */
+            /** @description A row: `default`, or a template's id or name. */
+            template?: string;
+            /** @description Title of a sub-page. */
             title?: string;
         };
         PageGetInput: {
@@ -1233,7 +1260,7 @@ export interface components {
             append_markdown?: string;
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
             /** @description true: check everything and answer what would be sent and changed; nothing is written. */
             dry_run?: boolean;
@@ -1243,7 +1270,7 @@ export interface components {
             in_trash?: boolean;
             /** @description Page id or notion.so URL. */
             page_id: string;
-            /** @description Property values in the friendly format (rows of a data source; a sub-page has only `title`). */
+            /** @description Friendly property values (a sub-page has only `title`). */
             properties?: {
                 [key: string]: unknown;
             };
@@ -1280,9 +1307,9 @@ export interface components {
         QueryInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
+            /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description Or a database id, when it has exactly one data source. */
+            /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description `{"Status": "Done", "Due": {"before": "2026-02-01"}}` (properties ANDed; a bare value is equals, or contains for lists), or Notion's native filter. */
             filter?: {
@@ -1446,7 +1473,7 @@ export interface components {
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
-            /** @description Property name, e.g. `Name` (the title) or `External ID`. */
+            /** @description Property name, e.g. `External ID`. */
             property: string;
             /** @description Its value as text (a number as digits). */
             value: string;
@@ -1455,17 +1482,17 @@ export interface components {
         UpsertInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Body of a created page as Notion blocks. */
+            /** @description Body of a new page as Notion blocks. */
             content_blocks?: {
                 [key: string]: unknown;
             }[];
-            /** @description Body of a created page as Markdown. */
+            /** @description Body of a new page as Markdown. */
             content_markdown?: string;
-            /** @description true: a select value that is not an option yet becomes one (default: refused with the closest options). */
+            /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it): rows live in a data source, inside a database. */
+            /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
-            /** @description Or a database id, when it has exactly one data source. */
+            /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description true: check everything and answer what would be sent and changed; nothing is written. */
             dry_run?: boolean;
@@ -1477,6 +1504,8 @@ export interface components {
             properties?: {
                 [key: string]: unknown;
             };
+            /** @description New row only: `default`, or a template's id or name. */
+            template?: string;
             unique: components["schemas"]["UniqueKey"];
         };
         UpsertResult: {
@@ -1492,6 +1521,8 @@ export interface components {
             /** @description true: nothing was written (the page is a preview). */
             dry_run?: boolean;
             page: components["schemas"]["CompactPage"];
+            /** @description Why `template` was not applied. */
+            template_ignored?: string;
             /** @description The Notion writes a real run would send: `{method, path, body}`. */
             would_send?: {
                 [key: string]: unknown;
@@ -1908,7 +1939,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                    "application/json": components["schemas"]["DataSourceViewEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

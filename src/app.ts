@@ -30,9 +30,10 @@ import { NotionClients } from './notion/client.ts';
 import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
+import { addScrapeSource, exposition } from './shared/metrics.ts';
 import { createKeyLocks } from './store/locks.ts';
 import { openJobQueue, openOnFirstJob } from './store/queue.ts';
-import { createGatekeeper } from './transport/auth.ts';
+import { bearerMatcher, createGatekeeper } from './transport/auth.ts';
 import { errorHandler, requestContext } from './transport/context.ts';
 import { baseUrlFor } from './transport/hosts.ts';
 import { createHttpServer } from './transport/server.ts';
@@ -250,6 +251,28 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   deliverRelayed = mcp.deliverRelayed;
 
+  // Prometheus metrics (src/shared/metrics.ts), for the operator only: `Authorization: Bearer <ACTION_API_TOKEN>`.
+  // Queue depth and age and the open SSE sessions are read when scraped (two counts and one indexed row).
+  const removeScrapeSource = addScrapeSource({
+    sseSessions: () => mcp.sseSessionCount(),
+    async jobs() {
+      const stats = await store.jobs.queueStats();
+      const age = stats.oldestQueuedAt ? Math.max(0, (Date.now() - stats.oldestQueuedAt.getTime()) / 1000) : 0;
+      return { queued: stats.queued, running: stats.running, oldestQueuedAgeSeconds: age };
+    },
+  });
+  const isOperator = bearerMatcher(apiToken);
+  router.get('/metrics', async (ctx) => {
+    if (!isOperator(ctx.get('Authorization'))) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new GatewayError('unauthorized', "Send the operator's API token as `Authorization: Bearer <token>`.");
+    }
+    const { contentType, body } = await exposition();
+    ctx.set('Content-Type', contentType);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = body;
+  });
+
   // In-flight requests, so a shutdown can wait for them; while draining, each answer closes its connection.
   const inFlight = { count: 0, settled: null as (() => void) | null };
   app.use(async (ctx, next) => {
@@ -299,6 +322,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
      */
     async close() {
       clearInterval(purgeTimer);
+      removeScrapeSource();
       lifecycle.draining = true;
       const listening = server;
       if (listening) {

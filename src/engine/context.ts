@@ -2,6 +2,7 @@ import type { Client } from '@notionhq/client';
 import type { Logger } from 'pino';
 import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection-types.ts';
 import type { NotionClients } from '../notion/client.ts';
+import type { MetricsTransport } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
@@ -29,6 +30,10 @@ export interface CallContext {
   measure?: (result: unknown) => number;
   /** Set when a job step runs the operation (audited with the job id). */
   jobId?: string;
+  /** The surface a request came through, for /metrics; set by adapters only (nested and job calls are not counted). */
+  transport?: MetricsTransport;
+  /** Filled in by the engine for the request's access log line: the operation and the connection it ran on. */
+  trace?: { operation?: string; connectionId?: string };
 }
 
 /** A connection resolved by the pipeline before the operation runs. */

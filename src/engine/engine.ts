@@ -11,6 +11,7 @@
 import { operationPolicies } from '../../generated/operations.ts';
 import { toGatewayError } from '../notion/errors.ts';
 import { GatewayError } from '../shared/errors.ts';
+import { idempotentReplaysTotal, requestDuration, requestsTotal } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
 import type { CallContext, EngineServices, OperationContext, ResolvedConnection } from './context.ts';
 import { hooks, type OperationHooks, operations } from './operations/index.ts';
@@ -38,10 +39,20 @@ export class Engine {
 
   /** Runs an operation through the request path. Throws only GatewayError; anything else becomes `internal_error`. */
   async invoke<Op extends OperationId>(operationId: Op, input: Input<Op>, call: CallContext): Promise<Outcome<Op>> {
+    const started = performance.now();
+    let status = 'ok';
+    if (call.trace && !call.trace.operation) call.trace.operation = operationId;
     try {
       return (await this.#run(operationId, input as Record<string, unknown>, call)) as Outcome<Op>;
     } catch (error) {
-      throw this.#gatewayError(error, operationId, call);
+      const mapped = this.#gatewayError(error, operationId, call);
+      status = mapped.code;
+      throw mapped;
+    } finally {
+      if (call.transport) {
+        requestsTotal.inc({ operation: operationId, transport: call.transport, status });
+        requestDuration.observe({ operation: operationId }, (performance.now() - started) / 1000);
+      }
     }
   }
 
@@ -53,8 +64,9 @@ export class Engine {
   async #run(
     operationId: OperationId,
     input: Record<string, unknown>,
-    call: CallContext,
+    request: CallContext,
   ): Promise<Outcome<OperationId>> {
+    let call = request;
     const policy = operationPolicies[operationId];
     const operation = operations[operationId] as unknown as AnyOperation;
     const opHooks = hooks[operationId] as OperationHooks<OperationId> | undefined;
@@ -64,6 +76,13 @@ export class Engine {
       policy.connection === 'required'
         ? await this.#resolveConnection(call.principal, input.connection_id, call.actor === 'job')
         : null;
+    // Every log line of this call says which operation, for whom and on which connection.
+    const connectionId = connection?.summary.connection_id;
+    call = {
+      ...call,
+      logger: call.logger.child({ operation: operationId, connection_id: connectionId }),
+    };
+    if (connectionId && call.trace && call.trace.operation === operationId) call.trace.connectionId = connectionId;
     if (writes && this.services.settings.readOnly) {
       throw new GatewayError(
         'read_only',
@@ -79,7 +98,14 @@ export class Engine {
       connection,
       audit: { notionIds: new Set() },
       // An operation made of other operations (bulk) runs each through this same path.
-      invoke: (op, opInput, overrides = {}) => this.invoke(op, opInput, { ...call, measure: undefined, ...overrides }),
+      invoke: (op, opInput, overrides = {}) =>
+        this.invoke(op, opInput, {
+          ...call,
+          logger: request.logger,
+          measure: undefined,
+          transport: undefined,
+          ...overrides,
+        }),
     };
 
     if (!writes) {
@@ -148,6 +174,7 @@ export class Engine {
       : null;
 
     if (claim?.kind === 'replay') {
+      idempotentReplaysTotal.inc({ operation: operationId });
       const stored = claim.outcome;
       await audit.finish({
         success: stored.ok,

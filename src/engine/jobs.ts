@@ -78,11 +78,17 @@ export class JobRunner {
       attempts: job.attempts + 1,
     });
     if (!started) return; // cancelled meanwhile
+    const principal = principalOfJob(job);
     const call: CallContext = {
       requestId: `job-${jobId}`,
       actor: 'job',
-      principal: principalOfJob(job),
-      logger: this.#logger.child({ job_id: jobId }),
+      principal,
+      logger: this.#logger.child({
+        job_id: jobId,
+        request_id: `job-${jobId}`,
+        principal: principal.id,
+        connection_id: job.connection_id,
+      }),
       jobId,
     };
     try {

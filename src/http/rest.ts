@@ -114,7 +114,7 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
         ...(c.request.params as object),
       };
       const idempotencyKey = ctx.get('Idempotency-Key') || undefined;
-      const call = { ...callContext(ctx, 'chatgpt_action'), idempotencyKey };
+      const call = { ...callContext(ctx, 'chatgpt_action', 'rest'), idempotencyKey };
       const { result, replayed } = await engine.invoke(operationId, input as never, call);
       ctx.status = 200;
       if (replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -191,7 +191,7 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): McpRo
       ctx.body = rpcError(ctx, refused.id, ErrorCode.InvalidParams, refused.message);
       return;
     }
-    const { transport, release } = pool.acquire(toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp'));
+    const { transport, release } = pool.acquire(toolsFor(ctx), () => callContext(ctx, 'chatgpt_mcp', 'mcp'));
     try {
       const answer = await transport.exchange(ctx.req.headers, body);
       ctx.status = answer.status;
@@ -216,13 +216,22 @@ export function mountMcpRoutes(router: Router, options: McpRoutesOptions): McpRo
   router.get('/sse', guard, authenticate, async (ctx) => {
     const boundTo = (ctx.state as RequestState).principal ?? null;
     const transport = new SSEServerTransport('/messages', ctx.res);
-    const sessionLogger = logger.child({ sse_session: transport.sessionId });
+    const sessionLogger = logger.child({ sse_session: transport.sessionId, principal: (boundTo ?? OPERATOR).id });
     const principal = boundTo ?? OPERATOR;
     const server = createMcpServer(
       engine,
       toolsFor(ctx),
       // Each call on a long-lived SSE session gets its own request id.
-      () => ({ requestId: randomUUID(), actor: 'chatgpt_mcp', principal, logger: sessionLogger }),
+      () => {
+        const requestId = randomUUID();
+        return {
+          requestId,
+          actor: 'chatgpt_mcp',
+          principal,
+          logger: sessionLogger.child({ request_id: requestId }),
+          transport: 'sse',
+        };
+      },
       version,
     );
     const sessionId = transport.sessionId;

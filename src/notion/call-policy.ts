@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../shared/errors.ts';
+import { notionRateLimitedTotal, notionRequestsTotal, notionRetriesTotal } from '../shared/metrics.ts';
 import { classifyNotionCall, type RouteKind } from './allowlist.ts';
 import type { Pacer } from './pacer.ts';
 
@@ -126,7 +127,14 @@ function outcomeUnknown(method: string, reason: string, details: Record<string, 
 /** A `fetch` for the SDK that applies the policy above to every request of one connection. */
 export function createPolicyFetch(options: CallPolicyOptions) {
   const log = options.logger?.child({ component: 'notion-call-policy' });
+  const labels = { connection_id: options.paceKey || 'none' };
+  // The SDK re-sends a request with the same headers object: seeing it again is the SDK's retry (429, 529, 5xx).
+  const sent = new WeakSet<object>();
   return async function policyFetch(...[url, init = {}]: FetchArgs): Promise<NotionResponse> {
+    if (init.headers) {
+      if (sent.has(init.headers)) notionRetriesTotal.inc(labels);
+      else sent.add(init.headers);
+    }
     const method = (init.method ?? 'GET').toUpperCase();
     const target = new URL(url);
     const path = target.pathname;
@@ -136,6 +144,8 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       let response: NotionResponse;
       // One deadline for the whole attempt, headers and body.
       const signal = AbortSignal.timeout(options.timeoutMs);
+      if (attempt > 0) notionRetriesTotal.inc(labels);
+      notionRequestsTotal.inc(labels);
       try {
         response = await send(target, method, init, signal);
       } catch (error) {
@@ -155,6 +165,7 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       }
 
       if (response.status === 429) {
+        notionRateLimitedTotal.inc(labels);
         const body = await readJson(response);
         if (body.rate_limit_reason === 'public_api_request_blocked') {
           throw new GatewayError(

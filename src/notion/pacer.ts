@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../shared/errors.ts';
+import { paceRefusedTotal, paceWaitSeconds, paceWaitsTotal } from '../shared/metrics.ts';
 
 export interface Pacer {
   /**
@@ -58,10 +59,25 @@ export function createPacer(
   };
 
   async function take(key: string, started: number, background: boolean): Promise<void> {
+    let waitedMs = 0;
+    try {
+      await turn(key, started, background, (ms) => {
+        waitedMs += ms;
+      });
+    } finally {
+      if (waitedMs > 0) {
+        paceWaitsTotal.inc({ connection_id: key });
+        paceWaitSeconds.inc({ connection_id: key }, waitedMs / 1000);
+      }
+    }
+  }
+
+  async function turn(key: string, started: number, background: boolean, waited: (ms: number) => void) {
     for (;;) {
       // A job step steps aside while interactive requests of its connection wait (its own wait is not counted).
       if (background && (waiting.get(key) ?? 0) > 0) {
         await sleep(25);
+        waited(25);
         started += 25;
         continue;
       }
@@ -73,6 +89,7 @@ export function createPacer(
         const waitMs = Math.max(1, rejection.msBeforeNext);
         if (Date.now() - started + waitMs > settings.maxWaitMs) {
           const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+          paceRefusedTotal.inc({ connection_id: key });
           throw new GatewayError(
             'rate_limited',
             `This connection is at its Notion pace (${settings.perMinute} requests a minute); retry in ${retryAfter} s.`,
@@ -80,6 +97,7 @@ export function createPacer(
           );
         }
         await sleep(waitMs);
+        waited(waitMs);
       }
     }
   }

@@ -408,6 +408,8 @@ export interface JobRepository {
   list(query?: { principal?: string; connectionId?: string; status?: JobStatus; limit?: number }): Promise<JobRow[]>;
   /** Whether any job is queued or running (work a restarted process must take up). */
   hasUnfinished(): Promise<boolean>;
+  /** Queue depth and age for /metrics: counts by status and the oldest queued job's creation time. */
+  queueStats(): Promise<{ queued: number; running: number; oldestQueuedAt: Date | null }>;
 }
 
 export function createJobRepository(fork: Fork): JobRepository {
@@ -463,6 +465,15 @@ export function createJobRepository(fork: Fork): JobRepository {
     },
     async hasUnfinished() {
       return (await fork().count(JobEntity, { status: { $in: ['queued', 'running'] } })) > 0;
+    },
+    async queueStats() {
+      const em = fork();
+      const [queued, running, oldest] = await Promise.all([
+        em.count(JobEntity, { status: 'queued' }),
+        em.count(JobEntity, { status: 'running' }),
+        em.findOne(JobEntity, { status: 'queued' }, { orderBy: { created_at: 'asc' }, fields: ['id', 'created_at'] }),
+      ]);
+      return { queued, running, oldestQueuedAt: oldest?.created_at ?? null };
     },
   };
 }

@@ -46,7 +46,10 @@ export interface Gatekeeper {
 export async function requirePrincipal(gatekeeper: Gatekeeper, ctx: Context, audience: Audience): Promise<Principal> {
   const principal = await gatekeeper.authenticate(ctx, audience);
   if (!principal) throw gatekeeper.refuse(ctx, audience);
-  (ctx.state as RequestState).principal = principal;
+  const state = ctx.state as RequestState;
+  state.principal = principal;
+  // From here on every log line of the request (the access log included) names who is calling.
+  state.logger = state.logger.child({ principal: principal.id });
   return principal;
 }
 

@@ -7,12 +7,15 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Actor, CallContext } from '../engine/context.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
+import type { MetricsTransport } from '../shared/metrics.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
 
 export interface RequestState {
   requestId: string;
   logger: Logger;
   principal?: Principal;
+  /** The operation this request ran and its connection, filled in by the engine (src/engine/context.ts `trace`). */
+  trace: { operation?: string; connectionId?: string };
 }
 
 const state = (ctx: Context) => ctx.state as RequestState;
@@ -27,13 +30,22 @@ export function requestContext(logger: Logger) {
     const started = performance.now();
     state(ctx).requestId = requestId;
     state(ctx).logger = logger.child({ request_id: requestId });
+    state(ctx).trace = {};
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } finally {
       // The path only: query strings can carry OAuth codes and cursors, which do not belong in logs.
+      const { trace } = state(ctx);
       state(ctx).logger.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+          operation: trace.operation,
+          connection_id: trace.connectionId,
+        },
         'request',
       );
     }
@@ -92,11 +104,13 @@ export function closeIfBodyUnread(ctx: Context): void {
   });
 }
 
-export function callContext(ctx: Context, actor: Actor): CallContext {
+export function callContext(ctx: Context, actor: Actor, transport?: MetricsTransport): CallContext {
   return {
     requestId: requestIdOf(ctx),
     actor,
     principal: state(ctx).principal ?? OPERATOR,
     logger: state(ctx).logger,
+    transport,
+    trace: state(ctx).trace,
   };
 }

@@ -76,7 +76,7 @@ describe('docker-compose.yml', () => {
     const services = serviceBlocks();
     expect(services.get('balancer')).toContain(`- "\${PORT:-8080}:\${PORT:-8080}"`);
     expect(services.get('api')).not.toMatch(/^ {4}ports:/m);
-    expect(services.get('api')).toMatch(/^ {4}healthcheck:\n {6}test: .*\/health/m);
+    expect(services.get('api')).toMatch(/^ {4}healthcheck:\n {6}test:[\s\S]*?\/health/m);
     const healthcheck = dockerfile.slice(dockerfile.indexOf('HEALTHCHECK'));
     expect(healthcheck).toContain('process.env.PORT');
     expect(healthcheck).not.toMatch(/127\.0\.0\.1:8080/);

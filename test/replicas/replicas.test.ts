@@ -112,7 +112,7 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
     const config = join(dir, 'haproxy.cfg');
     writeFileSync(
       config,
-      [
+      `${[
         'defaults',
         '  mode http',
         '  timeout connect 2s',
@@ -133,7 +133,7 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
         // Which replica answered (tests only): its index.
         '  http-response set-header x-served-by %[srv_id]',
         ...replicas.map((r, i) => `  server r${i + 1} 127.0.0.1:${r.port} id ${i + 1} check`),
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const valid = spawnSync('haproxy', ['-c', '-q', '-f', config], { encoding: 'utf8' });
     expect(valid.status, valid.stderr).toBe(0);

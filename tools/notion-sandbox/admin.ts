@@ -70,6 +70,14 @@ export function adminHandler(sb: () => Sandbox) {
         return ok(s.addWorkspace(body as { token: string; id?: string; name?: string }));
       case 'GET /__sandbox/routes':
         return ok({ routes: s.routes() });
+      case 'POST /__sandbox/templates':
+        // {page_id, is_default?, token?}: an existing page of a data source becomes one of its templates.
+        s.addTemplate({
+          pageId: String(body.page_id ?? ''),
+          isDefault: body.is_default === true,
+          token: typeof body.token === 'string' ? body.token : undefined,
+        });
+        return ok();
       case 'POST /__sandbox/snapshot':
         s.save();
         return ok();

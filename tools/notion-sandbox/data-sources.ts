@@ -3,7 +3,7 @@
 import { checkIcon, databaseParentJson } from './databases-shared.ts';
 import { notFound, validation } from './errors.ts';
 import { pageJson } from './pages.ts';
-import { buildProperty, finishSchema, type SchemaCtx, schemaJson, TITLE_ID } from './properties.ts';
+import { buildProperty, finishSchema, pageTitle, type SchemaCtx, schemaJson, TITLE_ID } from './properties.ts';
 import { compileFilter, compileSorts } from './query.ts';
 import { toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
@@ -165,7 +165,9 @@ export function runQuery(ctx: Ctx, ds: DataSourceRec, body: Untrusted<QueryDataS
   const sort = compileSorts(ctx.ws, ds, body.sorts);
   const trashed = body.in_trash === true || body.archived === true;
   return Object.values(ctx.ws.content.pages)
-    .filter((p) => p.parent.type === 'data_source_id' && p.parent.id === ds.id && p.in_trash === trashed)
+    .filter(
+      (p) => p.parent.type === 'data_source_id' && p.parent.id === ds.id && p.in_trash === trashed && !p.is_template,
+    )
     .filter(filter)
     .sort(sort);
 }
@@ -268,8 +270,15 @@ export const dataSourceRoutes = [
     method: 'GET',
     template: '/v1/data_sources/:data_source_id/templates',
     handler: (ctx): ListDataSourceTemplatesResponse => {
-      requireDataSource(ctx, ctx.params.data_source_id);
-      return { templates: [], has_more: false, next_cursor: null };
+      const ds = requireDataSource(ctx, ctx.params.data_source_id);
+      const name = ctx.query.get('name')?.toLowerCase();
+      const all = (ds.templates ?? [])
+        .map((id) => ctx.ws.content.pages[id])
+        .filter((p): p is PageRec => p !== undefined && !p.in_trash)
+        .map((p) => ({ id: p.id, name: pageTitle(ctx.ws, p), is_default: ds.default_template === p.id }))
+        .filter((t) => !name || t.name.toLowerCase().includes(name));
+      const page = paginate(all, (t) => t.id, ctx.query.get('start_cursor'), ctx.query.get('page_size'));
+      return { templates: page.results, has_more: page.has_more, next_cursor: page.next_cursor };
     },
   },
 ] as const satisfies readonly Route[];

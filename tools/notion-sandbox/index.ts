@@ -19,7 +19,7 @@ import { dataSourceRoutes } from './data-sources.ts';
 import { databaseRoutes } from './databases.ts';
 import { markdownRoutes } from './markdown.ts';
 import { oauthRoutes } from './oauth.ts';
-import { pageRoutes } from './pages.ts';
+import { markTemplate, pageRoutes } from './pages.ts';
 import { Router } from './router.ts';
 import { searchRoutes } from './search.ts';
 import { createSandboxServer } from './server.ts';
@@ -86,6 +86,11 @@ export interface Sandbox {
   snapshot(): StoreState;
   /** Writes the snapshot file now (no-op without options.snapshotFile). */
   save(): void;
+  /**
+   * Makes an existing page of a data source one of its templates (listed by GET /v1/data_sources/:id/templates,
+   * applied by POST /v1/pages with `template`); `isDefault` makes it the default. `token` picks the workspace.
+   */
+  addTemplate(t: { pageId: string; isDefault?: boolean; token?: string }): void;
   /** The default token of the first workspace — handy for tests. */
   token: string;
 }
@@ -169,6 +174,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     faults: () => control.faults.map((f) => ({ ...f })),
     routes: () => router.list(),
+    addTemplate: (t) => {
+      const found = store.workspaceForToken(t.token ?? wsOpts[0]!.token);
+      if (!found) throw new Error('addTemplate: unknown token.');
+      markTemplate(found.ws, t.pageId, t.isDefault === true);
+      store.save();
+    },
     snapshot: () => structuredClone(store.state),
     save: () => store.save(),
   };

@@ -17,7 +17,7 @@ import type {
   Untrusted,
   UpdatePageParameters,
 } from './sdk.ts';
-import type { PageRec, ParentRef, Workspace } from './store.ts';
+import type { BlockRec, PageRec, ParentRef, Workspace } from './store.ts';
 import { partialUser } from './users.ts';
 import { describe, isObject, newId, noDashes, normalizeId, paginate as paginateItems, tick } from './util.ts';
 
@@ -238,18 +238,89 @@ function checkIconCover(
   );
 }
 
+/**
+ * Resolves body.template (Notion-Version 2025-09-03): `none` or absent → null; `default` → the data source's default
+ * template; `template_id` → that template of the parent data source. Anything else is a validation_error.
+ */
+function resolveTemplate(ctx: Ctx, raw: unknown, parent: ParentRef, hasChildren: boolean): PageRec | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObject(raw)) throw validation(`body.template should be an object, instead was ${describe(raw)}.`);
+  if (raw.type === 'none') return null;
+  if (raw.type !== 'default' && raw.type !== 'template_id')
+    throw validation(
+      `body.template.type should be \`"none"\`, \`"default"\`, or \`"template_id"\`, instead was ${describe(raw.type)}.`,
+    );
+  if (parent.type !== 'data_source_id')
+    throw validation(
+      'body.template: a template applies only to a page created in a data source (parent.data_source_id).',
+    );
+  if (hasChildren) throw validation('body.children: children cannot be given together with a template.');
+  const ds = ctx.ws.content.dataSources[parent.id]!;
+  const live = (id: string | null | undefined): PageRec | undefined => {
+    const p = id ? ctx.ws.content.pages[id] : undefined;
+    return p && !p.in_trash && (ds.templates ?? []).includes(p.id) ? p : undefined;
+  };
+  if (raw.type === 'default') {
+    const p = live(ds.default_template);
+    if (!p) throw validation(`body.template: data source ${ds.id} has no default template.`);
+    return p;
+  }
+  const id = normalizeId(raw.template_id);
+  if (!id)
+    throw validation(`body.template.template_id should be a valid uuid, instead was ${describe(raw.template_id)}.`);
+  const p = live(id);
+  if (!p) throw validation(`body.template.template_id: ${id} is not a template of data source ${ds.id}.`);
+  return p;
+}
+
+/** Copies a container's block tree (not its child pages) under another container. */
+function copyBlocks(ws: Workspace, fromId: string, to: { kind: 'page' | 'block'; id: string }, userId: string): void {
+  const t = tick();
+  const ids: string[] = [];
+  for (const id of ws.content.children[fromId] ?? []) {
+    const b = ws.content.blocks[id];
+    if (!b || b.in_trash) continue;
+    const copy = {
+      ...structuredClone(b),
+      id: newId(),
+      parent: to.kind === 'page' ? { type: 'page_id', id: to.id } : { type: 'block_id', id: to.id },
+      created_time: t,
+      last_edited_time: t,
+      created_by: userId,
+      last_edited_by: userId,
+    } satisfies BlockRec;
+    ws.content.blocks[copy.id] = copy;
+    ids.push(copy.id);
+    copyBlocks(ws, b.id, { kind: 'block', id: copy.id }, userId);
+  }
+  if (ids.length) ws.content.children[to.id] = [...(ws.content.children[to.id] ?? []), ...ids];
+}
+
+/** Makes a page of a data source one of its templates (the admin API's seeding door; Notion has no API for it). */
+export function markTemplate(ws: Workspace, pageId: string, isDefault: boolean): void {
+  const id = normalizeId(pageId);
+  const page = id ? ws.content.pages[id] : undefined;
+  if (!page) throw notFound(pageId, 'page');
+  if (page.parent.type !== 'data_source_id') throw validation(`page ${page.id} is not in a data source.`);
+  const ds = ws.content.dataSources[page.parent.id]!;
+  page.is_template = true;
+  ds.templates = [...(ds.templates ?? []).filter((x) => x !== page.id), page.id];
+  if (isDefault) ds.default_template = page.id;
+}
+
 export function createPage(ctx: Ctx, body: Untrusted<CreatePageParameters>): PageRec {
   const parent = resolvePageParent(ctx, body.parent);
   const children = body.children ?? body.content;
   if (children !== undefined)
     validateAndCountChildren(children, body.children !== undefined ? 'body.children' : 'body.content');
+  const template = resolveTemplate(ctx, body.template, parent, Array.isArray(children) && children.length > 0);
   const t = tick();
   const page: PageRec = {
     id: newId(),
     parent,
-    props: {},
-    icon: checkIconCover(body.icon, 'icon') ?? null,
-    cover: checkIconCover(body.cover, 'cover') ?? null,
+    props: template ? templateProps(ctx.ws, template) : {},
+    icon: checkIconCover(body.icon, 'icon') ?? template?.icon ?? null,
+    cover: checkIconCover(body.cover, 'cover') ?? template?.cover ?? null,
     in_trash: false,
     is_locked: false,
     created_time: t,
@@ -267,7 +338,16 @@ export function createPage(ctx: Ctx, body: Untrusted<CreatePageParameters>): Pag
   if (Array.isArray(children) && children.length) {
     insertChildren(ctx.ws, { kind: 'page', id: page.id }, children, ctx.tok.botId, null, 'body.children');
   }
+  // Notion applies a template's content asynchronously; the sandbox applies it before answering.
+  if (template) copyBlocks(ctx.ws, template.id, { kind: 'page', id: page.id }, ctx.tok.botId);
   return page;
+}
+
+/** A template's property values for a new page; unique ids are numbered afresh. */
+function templateProps(ws: Workspace, template: PageRec): PageRec['props'] {
+  const ds = template.parent.type === 'data_source_id' ? ws.content.dataSources[template.parent.id] : undefined;
+  const skip = new Set((ds?.properties ?? []).filter((p) => p.type === 'unique_id').map((p) => p.id));
+  return Object.fromEntries(Object.entries(structuredClone(template.props)).filter(([id]) => !skip.has(id)));
 }
 
 function detach(ws: Workspace, page: PageRec): void {

@@ -66,6 +66,7 @@ export const searchRoutes = [
       const hits: Hit[] = [];
       if (kind !== 'data_source') {
         for (const p of Object.values(c.pages)) {
+          if (p.is_template) continue;
           hits.push({
             id: p.id,
             kind: 'page',

@@ -43,6 +43,8 @@ export interface PageRec {
   last_edited_time: string;
   created_by: string;
   last_edited_by: string;
+  /** A data source template: listed by GET /v1/data_sources/:id/templates, never by queries or search. */
+  is_template?: boolean;
 }
 
 export interface BlockRec {
@@ -82,6 +84,9 @@ export interface DataSourceRec {
   last_edited_by: string;
   /** Next number per unique_id property id. */
   counters: Record<string, number>;
+  /** Template page ids in order; `default_template` is one of them (Notion allows one default). */
+  templates?: string[];
+  default_template?: string | null;
 }
 
 export interface DatabaseRec {

@@ -17,6 +17,7 @@ import {
   textToRichText,
 } from '../properties/index.ts';
 import { compactWithTitles } from '../related-titles.ts';
+import { refuseBodyWithTemplate, resolveTemplate, wantsTemplate, withTemplateErrors } from '../templates.ts';
 import { valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -37,6 +38,17 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
       { pointer: '/parent_page_id' },
     );
   }
+  if (wantsTemplate(input.template) && !inDataSource) {
+    throw new GatewayError(
+      'validation_failed',
+      'template: only a row of a data source starts from a template; pass data_source_id.',
+      {
+        pointer: '/template',
+        field: 'template',
+      },
+    );
+  }
+  refuseBodyWithTemplate(input.template, { content_markdown: input.content_markdown || undefined });
   const icon = input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {};
   const markdownRequest = (pageId: string): WouldSend[] =>
     input.content_markdown
@@ -56,14 +68,25 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
         schema,
         valueOptionsFor(services.dataSources, connection, input),
       );
-      const body = { parent: { type: 'data_source_id' as const, data_source_id: id }, properties, ...icon };
+      const client = connection.notion();
+      const template = await resolveTemplate(client, id, input.template);
+      const body = {
+        parent: { type: 'data_source_id' as const, data_source_id: id },
+        properties,
+        ...icon,
+        ...template,
+      };
       if (input.dry_run === true) {
         ctx.audit.summary = `would create a row in data source ${id}`;
         const { page, changes } = await previewPage(connection, null, properties, schema);
         const sent = [{ method: 'POST', path: '/v1/pages', body }, ...markdownRequest('{new page}')];
         return { preview: { page, ...dryRunAnswer(sent, changes) } };
       }
-      return { created: (await connection.notion().pages.create(body)) as PageObjectResponse };
+      return {
+        created: (await withTemplateErrors(client, id, input.template, () =>
+          client.pages.create(body as never),
+        )) as PageObjectResponse,
+      };
     });
     if (outcome.preview) return outcome.preview;
     created = outcome.created!;

@@ -33,6 +33,13 @@ import {
   sameValue,
 } from '../properties/index.ts';
 import { compactWithTitles, relatedTitles } from '../related-titles.ts';
+import {
+  refuseBodyWithTemplate,
+  resolveTemplate,
+  type TemplateParam,
+  wantsTemplate,
+  withTemplateErrors,
+} from '../templates.ts';
 import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -160,6 +167,13 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
       },
     );
   }
+  refuseBodyWithTemplate(input.template, {
+    content_blocks: input.content_blocks,
+    content_markdown: input.content_markdown || undefined,
+  });
+  const ignored = wantsTemplate(input.template)
+    ? { template_ignored: 'The row already existed: a template applies only to a row being created.' }
+    : {};
   const connection = connectionOf(ctx);
   const client = connection.notion();
   return services.dataSources.withSchema(connection, input, async (source) => {
@@ -179,39 +193,43 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     return services.locks.withLock(`upsert:${connectionId}:${source.id}:${uniqueKey}`, async () => {
       const existing = await findRow(client, source, keys, desired, uniqueKey, ctx, services);
       const dry = input.dry_run === true;
-      if (!existing && dry) {
-        const { page, changes } = await previewPage(connection, null, desired, source.schema);
-        const blocks = input.content_blocks ?? [];
-        return {
-          action: 'created' as const,
-          page,
-          ...dryRunAnswer(
-            [
-              {
-                method: 'POST',
-                path: '/v1/pages',
-                body: {
-                  parent: { type: 'data_source_id', data_source_id: source.id },
-                  properties: desired,
-                  ...(blocks.length > 0 ? { children: blocks } : {}),
-                },
-              },
-              ...(input.content_markdown
-                ? [
-                    {
-                      method: 'PATCH',
-                      path: '/v1/pages/{new page}/markdown',
-                      body: { type: 'insert_content', insert_content: { content: input.content_markdown } },
-                    },
-                  ]
-                : []),
-            ],
-            changes,
-          ),
-        };
-      }
       if (!existing) {
-        const created = await createRow(connection.notion, source.id, desired, input);
+        const template = await resolveTemplate(client, source.id, input.template);
+        if (dry) {
+          const { page, changes } = await previewPage(connection, null, desired, source.schema);
+          const blocks = input.content_blocks ?? [];
+          return {
+            action: 'created' as const,
+            page,
+            ...dryRunAnswer(
+              [
+                {
+                  method: 'POST',
+                  path: '/v1/pages',
+                  body: {
+                    parent: { type: 'data_source_id', data_source_id: source.id },
+                    properties: desired,
+                    ...(blocks.length > 0 ? { children: blocks } : {}),
+                    ...template,
+                  },
+                },
+                ...(input.content_markdown
+                  ? [
+                      {
+                        method: 'PATCH',
+                        path: '/v1/pages/{new page}/markdown',
+                        body: { type: 'insert_content', insert_content: { content: input.content_markdown } },
+                      },
+                    ]
+                  : []),
+              ],
+              changes,
+            ),
+          };
+        }
+        const created = await withTemplateErrors(client, source.id, input.template, () =>
+          createRow(connection.notion, source.id, desired, input, template),
+        );
         await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
         await services.upsertKeys.setPage(connectionId, source.id, uniqueKey, created.id);
         return { action: 'created' as const, page: await compactWithTitles(connection, created) };
@@ -223,6 +241,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         return {
           action: 'unchanged' as const,
           page: await compactWithTitles(connection, existing),
+          ...ignored,
           ...(dry ? dryRunAnswer([], {}) : {}),
         };
       }
@@ -231,6 +250,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         return {
           action: 'updated' as const,
           page,
+          ...ignored,
           ...dryRunAnswer(
             [{ method: 'PATCH', path: `/v1/pages/${existing.id}`, body: { properties: changed } }],
             changes,
@@ -241,6 +261,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
       return {
         action: 'updated' as const,
         page: await compactWithTitles(connection, isFullPage(updated) ? updated : existing),
+        ...ignored,
       };
     });
   });
@@ -296,11 +317,13 @@ async function createRow(
   dataSourceId: string,
   properties: NotionPropertyValues,
   input: { content_blocks?: Record<string, unknown>[]; content_markdown?: string },
+  template: TemplateParam = {},
 ): Promise<PageObjectResponse> {
   const blocks = (input.content_blocks ?? []) as never[];
   const created = await notion().pages.create({
     parent: { type: 'data_source_id', data_source_id: dataSourceId },
     properties,
+    ...template,
     ...(blocks.length > 0 ? { children: blocks.slice(0, BLOCKS_PER_APPEND) } : {}),
   });
   // Notion takes 100 blocks per request: the rest follows in batches.

@@ -13,10 +13,11 @@ import {
   type DataSourceSchema,
   textToRichText,
 } from '../properties/index.ts';
+import { listTemplates } from '../templates.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
-type SchemaView = Output<'notion_data_source_get'>;
+type SchemaView = Output<'notion_data_source_update'>;
 
 function view(source: DataSourceObjectResponse): SchemaView {
   const parent = source.parent as { database_id?: string };
@@ -52,7 +53,9 @@ export const notion_database_create: Operation<'notion_database_create'> = async
 
 export const notion_data_source_get: Operation<'notion_data_source_get'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
-  return view(await retrieve(connection, await services.dataSources.dataSourceIdOf(connection, input)));
+  const id = await services.dataSources.dataSourceIdOf(connection, input);
+  const [source, templates] = await Promise.all([retrieve(connection, id), listTemplates(connection.notion(), id)]);
+  return { ...view(source), templates };
 };
 
 export const notion_data_source_update: Operation<'notion_data_source_update'> = async (input, ctx, services) => {
