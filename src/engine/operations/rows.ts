@@ -3,6 +3,7 @@
  * update by a unique key, never a duplicate) and notion_link (relations by property name). Values go through the
  * property builder (src/engine/properties) both ways.
  */
+
 import {
   type Client,
   collectPaginatedAPI,
@@ -14,6 +15,7 @@ import {
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { allSettledOrThrow } from '../../shared/settle.ts';
 import type { OperationContext } from '../context.ts';
 import type { ResolvedDataSource } from '../data-sources.ts';
 import { dryRunAnswer, previewPage } from '../dry-run.ts';
@@ -384,7 +386,7 @@ async function relationIds(client: Client, page: PageObjectResponse, name: strin
 
 export const notion_link: Operation<'notion_link'> = async (input, ctx) => {
   const client = connectionOf(ctx).notion();
-  const [fromId, toId] = await Promise.all([
+  const [fromId, toId] = await allSettledOrThrow([
     pageIdFromRef(client, input.from.id, 'from.id'),
     pageIdFromRef(client, input.to.id, 'to.id'),
   ]);

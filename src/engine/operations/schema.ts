@@ -2,8 +2,10 @@
  * Databases and data-source schemas in the friendly schema format (src/engine/properties): create a database with
  * its one data source, read a schema, change it. What comes back is the schema as notion_upsert and notion_query read it.
  */
+
 import type { DataSourceObjectResponse } from '@notionhq/client';
 import { GatewayError } from '../../shared/errors.ts';
+import { allSettledOrThrow } from '../../shared/settle.ts';
 import type { ResolvedConnection } from '../context.ts';
 import { plainText, urlOf } from '../notion-objects.ts';
 import {
@@ -54,7 +56,10 @@ export const notion_database_create: Operation<'notion_database_create'> = async
 export const notion_data_source_get: Operation<'notion_data_source_get'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const id = await services.dataSources.dataSourceIdOf(connection, input);
-  const [source, templates] = await Promise.all([retrieve(connection, id), listTemplates(connection.notion(), id)]);
+  const [source, templates] = await allSettledOrThrow([
+    retrieve(connection, id),
+    listTemplates(connection.notion(), id),
+  ]);
   return { ...view(source), templates };
 };
 
