@@ -9,6 +9,7 @@ import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { api, type RunningGateway } from '../support/gateway.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
+import { operationCaller, type Surface } from '../support/surfaces.ts';
 
 let stack: Stack;
 let sandbox: Sandbox;
@@ -29,21 +30,11 @@ beforeEach(async () => {
   sandbox.clearRequestLog();
 });
 
-const PATHS = {
-  notion_upsert: '/v1/upsert',
-  notion_page_create: '/v1/pages',
-  notion_page_update: '/v1/pages/update',
-} as const;
-
-async function call(surface: 'rest' | 'mcp', tool: keyof typeof PATHS, args: Record<string, unknown>) {
-  if (surface === 'rest') {
-    const res = await api(gateway.url)('POST', PATHS[tool], args);
-    return { result: res.json.result, error: res.json.error, requestId: res.json.meta.request_id as string };
-  }
-  const res = await mcp.callTool({ name: tool, arguments: args });
-  if (res.isError) return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error };
-  return { result: res.structuredContent as any, error: null, requestId: (res._meta as any)?.request_id as string };
-}
+const call = (
+  surface: Surface,
+  tool: 'notion_upsert' | 'notion_page_create' | 'notion_page_update',
+  args: Record<string, unknown>,
+) => operationCaller(gateway.url, mcp)(surface, tool, args);
 
 /** Only reads reached Notion: GETs and data-source queries. */
 function expectNoNotionWrite() {

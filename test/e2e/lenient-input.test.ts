@@ -9,6 +9,7 @@ import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { api, type RunningGateway } from '../support/gateway.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
+import { operationCaller, type Surface } from '../support/surfaces.ts';
 
 let stack: Stack;
 let sandbox: Sandbox;
@@ -28,34 +29,9 @@ beforeEach(async () => {
   demo = await reseed(sandbox);
 });
 
-type Surface = 'rest' | 'mcp';
-const routes: Record<string, string> = {
-  notion_query: '/v1/query',
-  notion_upsert: '/v1/upsert',
-  notion_link: '/v1/link',
-  notion_request: '/v1/notion/request',
-  notion_read: '/v1/notion/read',
-  notion_page_create: '/v1/pages',
-  notion_page_update: '/v1/pages/update',
-  notion_page_get: '/v1/pages/get',
-};
-
 /** One operation through either surface: the result, or the error body. */
-async function run(
-  surface: Surface,
-  tool: string,
-  args: Record<string, unknown>,
-): Promise<{ result: any; error: any; meta: any }> {
-  if (surface === 'rest') {
-    const res = await api(gateway.url)('POST', routes[tool]!, args);
-    return { result: res.json.result, error: res.json.error, meta: res.json.meta };
-  }
-  const res = await mcp.callTool({ name: tool, arguments: args });
-  if (res.isError) {
-    return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error, meta: null };
-  }
-  return { result: res.structuredContent, error: null, meta: res._meta };
-}
+const run = (surface: Surface, tool: string, args: Record<string, unknown>) =>
+  operationCaller(gateway.url, mcp)(surface, tool, args);
 
 describe('MCP: object and array arguments sent as JSON strings', () => {
   it('parses a JSON-string object argument, validates it as the object and says so in _meta', async () => {

@@ -10,6 +10,7 @@ import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
 import { api, type RunningGateway } from '../support/gateway.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
+import { operationCaller, type Surface } from '../support/surfaces.ts';
 
 let stack: Stack;
 let sandbox: Sandbox;
@@ -29,27 +30,9 @@ beforeEach(async () => {
   demo = await reseed(sandbox);
 });
 
-type Surface = 'rest' | 'mcp';
-const routes: Record<string, string> = {
-  notion_query: '/v1/query',
-  notion_upsert: '/v1/upsert',
-  notion_link: '/v1/link',
-};
-
 /** One operation through either surface: the result, or the error body. */
-async function run(
-  surface: Surface,
-  tool: string,
-  args: Record<string, unknown>,
-): Promise<{ result: any; error: any }> {
-  if (surface === 'rest') {
-    const res = await api(gateway.url)('POST', routes[tool]!, args);
-    return { result: res.json.result, error: res.json.error };
-  }
-  const res = await mcp.callTool({ name: tool, arguments: args });
-  if (res.isError) return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error };
-  return { result: res.structuredContent, error: null };
-}
+const run = (surface: Surface, tool: string, args: Record<string, unknown>) =>
+  operationCaller(gateway.url, mcp)(surface, tool, args);
 
 const pageCreates = () => sandbox.requestLog().filter((e) => e.method === 'POST' && e.path === '/v1/pages').length;
 const notionWrites = () =>

@@ -9,8 +9,9 @@ import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
-import { api, type RunningGateway } from '../support/gateway.ts';
+import type { RunningGateway } from '../support/gateway.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
+import { operationCaller } from '../support/surfaces.ts';
 
 let stack: Stack;
 let sandbox: Sandbox;
@@ -64,25 +65,8 @@ beforeEach(async () => {
   await seedTemplates();
 });
 
-const routes: Record<string, string> = {
-  notion_upsert: '/v1/upsert',
-  notion_page_create: '/v1/pages',
-  notion_data_source_get: '/v1/data_sources/get',
-};
-
-async function run(
-  surface: 'rest' | 'mcp',
-  tool: string,
-  args: Record<string, unknown>,
-): Promise<{ result: any; error: any; status?: number }> {
-  if (surface === 'rest') {
-    const res = await api(gateway.url)('POST', routes[tool]!, args);
-    return { result: res.json?.result, error: res.json?.error, status: res.status };
-  }
-  const res = await mcp.callTool({ name: tool, arguments: args });
-  if (res.isError) return { result: null, error: JSON.parse((res.content as Array<{ text: string }>)[0]!.text).error };
-  return { result: res.structuredContent, error: null };
-}
+const run = (surface: 'rest' | 'mcp', tool: string, args: Record<string, unknown>) =>
+  operationCaller(gateway.url, mcp)(surface, tool, args);
 
 /** The page's body as the text of its blocks, read from Notion (the sandbox). */
 async function bodyOf(pageId: string): Promise<string[]> {
