@@ -1,15 +1,7 @@
-/**
- * The consent page in a real headless browser (Debian's chromium driven by playwright-core): an MCP client's
- * authorization request (dynamically registered client, PKCE S256, resource = the MCP URL) → "Connect Notion" →
- * Notion's consent (the sandbox) → the workspace list → "Add another Notion workspace" → pick one → Allow → the
- * client's redirect with a code, exchanged for a token that reaches only the chosen workspace. Accessibility is
- * checked the way assistive technology sees the page: roles and accessible names, labels, lang, the error alert.
- */
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
+import { authorizationRequest, type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REDIRECT = 'http://localhost:6274/oauth/callback';
@@ -37,30 +29,7 @@ describe.skipIf(missing && !process.env.CI)('consent page in headless Chromium',
   });
 
   it('signs in through Notion, adds a workspace, grants one, and the token reaches only that one', async () => {
-    const registration = await fetch(`${world.url}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_name: 'Inspector Test',
-        redirect_uris: [REDIRECT],
-        token_endpoint_auth_method: 'none',
-      }),
-    });
-    expect(registration.status).toBe(201);
-    const { client_id } = (await registration.json()) as { client_id: string };
-    const verifier = randomBytes(32).toString('base64url');
-    const authorize = new URL(`${world.url}/oauth/authorize`);
-    for (const [k, v] of Object.entries({
-      client_id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'notion',
-      state: 'browser-state',
-      resource: `${world.url}/mcp`,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }))
-      authorize.searchParams.set(k, v);
+    const { client_id, verifier, authorize } = await authorizationRequest(world.url, 'Inspector Test', REDIRECT);
 
     const context = await browser.newContext();
     const page = await context.newPage();

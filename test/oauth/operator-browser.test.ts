@@ -1,14 +1,7 @@
-/**
- * Developer Mode's operator sign-in in a real headless browser (Debian's chromium, playwright-core), on a gateway with
- * OAUTH=on and no Notion public integration: the sign-in page (accessible names, the error alert), a wrong password
- * refused, the right one → the operator's connections → tick one → Allow → the client's redirect with a code whose
- * token reaches only that connection.
- */
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_PASSWORD, type OperatorWorld, startOperatorWorld } from '../support/oauth.ts';
+import { authorizationRequest, OPERATOR_PASSWORD, type OperatorWorld, startOperatorWorld } from '../support/oauth.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REDIRECT = 'http://localhost:6274/oauth/callback';
@@ -35,30 +28,7 @@ describe.skipIf(missing && !process.env.CI)('operator sign-in in headless Chromi
   });
 
   it('refuses a wrong password, signs in with the right one, grants one connection', async () => {
-    const registration = await fetch(`${world.url}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_name: 'ChatGPT Test',
-        redirect_uris: [REDIRECT],
-        token_endpoint_auth_method: 'none',
-      }),
-    });
-    expect(registration.status).toBe(201);
-    const { client_id } = (await registration.json()) as { client_id: string };
-    const verifier = randomBytes(32).toString('base64url');
-    const authorize = new URL(`${world.url}/oauth/authorize`);
-    for (const [k, v] of Object.entries({
-      client_id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'notion',
-      state: 'browser-state',
-      resource: `${world.url}/mcp`,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }))
-      authorize.searchParams.set(k, v);
+    const { client_id, verifier, authorize } = await authorizationRequest(world.url, 'ChatGPT Test', REDIRECT);
 
     const context = await browser.newContext();
     const page = await context.newPage();

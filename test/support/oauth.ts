@@ -2,6 +2,7 @@
  * A gateway with its OAuth 2.1 authorization server on (OAUTH=on), signing users in through the Notion sandbox's
  * OAuth, plus a small cookie-keeping browser for driving the consent pages without a real browser.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { API_TOKEN, type RunningGateway, startGateway } from './gateway.ts';
@@ -213,4 +214,32 @@ export async function startOperatorWorld(
       await sandbox.close();
     },
   };
+}
+
+/**
+ * Registers a public client (dynamic registration, PKCE) for `redirectUri` and builds its authorization request for
+ * the MCP resource, as ChatGPT or the Inspector would: what a browser test then opens.
+ */
+export async function authorizationRequest(baseUrl: string, clientName: string, redirectUri: string) {
+  const registration = await fetch(`${baseUrl}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: clientName, redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }),
+  });
+  if (registration.status !== 201) throw new Error(`registration answered ${registration.status}`);
+  const { client_id } = (await registration.json()) as { client_id: string };
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${baseUrl}/oauth/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'notion',
+    state: 'browser-state',
+    resource: `${baseUrl}/mcp`,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }))
+    authorize.searchParams.set(k, v);
+  return { client_id, verifier, authorize };
 }
