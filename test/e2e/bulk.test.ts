@@ -9,6 +9,7 @@ import type { Sandbox } from '../../tools/notion-sandbox/index.ts';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { expectError } from '../support/contract.ts';
 import { api, type RunningGateway, startGateway } from '../support/gateway.ts';
+import { expectEachRowOnce } from '../support/rows.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
 
 let stack: Stack;
@@ -268,13 +269,6 @@ describe('bulk limits and failures', () => {
     expect(res.json.result.results.filter((r: any) => !r.ok).map((r: any) => r.error)).toEqual([]);
     expect(res.json.result.succeeded).toBe(50);
     sandbox.clearFaults();
-    const rows = await api(gateway.url)('POST', '/v1/query', {
-      data_source_id: demo.tasks.dataSourceId,
-      filter: { Name: { starts_with: 'Storm' } },
-      page_size: 100,
-    });
-    const names = rows.json.result.rows.map((r: any) => r.title);
-    expect(names).toHaveLength(50);
-    expect(new Set(names).size).toBe(50);
+    await expectEachRowOnce(gateway.url, demo.tasks.dataSourceId, 'Storm', 50);
   });
 });

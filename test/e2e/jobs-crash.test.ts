@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
 import { API_TOKEN, api, TEST_ENCRYPTION_KEYS } from '../support/gateway.ts';
+import { expectEachRowOnce } from '../support/rows.ts';
 
 const root = join(import.meta.dirname, '../..');
 let sandbox: Sandbox;
@@ -116,13 +117,6 @@ describe('a job after SIGKILL', () => {
     expect(pageCreates() - createsBefore).toBeLessThanOrEqual(41);
 
     sandbox.setLatency(0);
-    const rows = await call('POST', '/v1/query', {
-      data_source_id: demo.tasks.dataSourceId,
-      filter: { Name: { starts_with: 'Crash' } },
-      page_size: 100,
-    });
-    const names = rows.json.result.rows.map((r: any) => r.title);
-    expect(names).toHaveLength(40);
-    expect(new Set(names).size).toBe(40);
+    await expectEachRowOnce(`http://127.0.0.1:${port}`, demo.tasks.dataSourceId, 'Crash', 40);
   });
 });

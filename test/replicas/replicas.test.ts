@@ -16,6 +16,7 @@ import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbo
 import { createTestDatabase, testDatabaseUrl } from '../support/db.ts';
 import { API_TOKEN, api, TEST_ENCRYPTION_KEYS } from '../support/gateway.ts';
 import { connectMcp } from '../support/mcp.ts';
+import { expectEachRowOnce } from '../support/rows.ts';
 
 const root = join(import.meta.dirname, '../..');
 const serverUrl = testDatabaseUrl();
@@ -248,14 +249,7 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
     }
     expect(job.status).toBe('succeeded');
     expect(job.counts).toMatchObject({ done: 30, succeeded: 30, failed: 0 });
-    const rows = await call('POST', '/v1/query', {
-      data_source_id: demo.tasks.dataSourceId,
-      filter: { Name: { starts_with: 'Replica' } },
-      page_size: 100,
-    });
-    const names = rows.json.result.rows.map((r: any) => r.title);
-    expect(names).toHaveLength(30);
-    expect(new Set(names).size).toBe(30);
+    await expectEachRowOnce(balancerUrl, demo.tasks.dataSourceId, 'Replica', 30);
 
     await start(runner);
     await balancedAgain();
