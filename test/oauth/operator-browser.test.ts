@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizationRequest, OPERATOR_PASSWORD, type OperatorWorld, startOperatorWorld } from '../support/oauth.ts';
+import {
+  authorizationRequest,
+  OPERATOR_PASSWORD,
+  type OperatorWorld,
+  startOperatorWorld,
+  workspacesReachedWith,
+} from '../support/oauth.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REDIRECT = 'http://localhost:6274/oauth/callback';
@@ -68,37 +74,8 @@ describe.skipIf(missing && !process.env.CI)('operator sign-in in headless Chromi
     expect(code).toBeTruthy();
     await context.close();
 
-    const token = await fetch(`${world.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: code!,
-        redirect_uri: REDIRECT,
-        client_id,
-        code_verifier: verifier,
-        resource: `${world.url}/mcp`,
-      }),
-    });
-    expect(token.status).toBe(200);
-    const { access_token } = (await token.json()) as { access_token: string };
-    const listed = await fetch(`${world.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${access_token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'connections_list', arguments: {} },
-      }),
-    });
-    const body = (await listed.json()) as {
-      result: { structuredContent: { connections: { workspace_name: string }[] } };
-    };
-    expect(body.result.structuredContent.connections.map((c) => c.workspace_name)).toEqual(['Studio']);
+    expect(await workspacesReachedWith(world.url, { code: code!, client_id, verifier, redirectUri: REDIRECT })).toEqual(
+      ['Studio'],
+    );
   }, 60_000);
 });

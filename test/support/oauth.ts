@@ -243,3 +243,42 @@ export async function authorizationRequest(baseUrl: string, clientName: string, 
     authorize.searchParams.set(k, v);
   return { client_id, verifier, authorize };
 }
+
+/** Exchanges an authorization code (PKCE) for an access token and lists, over MCP, the workspaces the token reaches. */
+export async function workspacesReachedWith(
+  baseUrl: string,
+  grant: { code: string; client_id: string; verifier: string; redirectUri: string },
+): Promise<string[]> {
+  const token = await fetch(`${baseUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: grant.code,
+      redirect_uri: grant.redirectUri,
+      client_id: grant.client_id,
+      code_verifier: grant.verifier,
+      resource: `${baseUrl}/mcp`,
+    }),
+  });
+  if (token.status !== 200) throw new Error(`token endpoint answered ${token.status}: ${await token.text()}`);
+  const { access_token } = (await token.json()) as { access_token: string };
+  const listed = await fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${access_token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'connections_list', arguments: {} },
+    }),
+  });
+  const body = (await listed.json()) as {
+    result: { structuredContent: { connections: { workspace_name: string }[] } };
+  };
+  return body.result.structuredContent.connections.map((c) => c.workspace_name);
+}
