@@ -264,6 +264,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/files/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file and attach it
+         * @description Uploads a file (a URL Notion copies, or base64) and attaches it to a page: media block, files property, icon or cover.
+         */
+        post: operations["notion_file_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -969,6 +989,76 @@ export interface components {
             ok: false;
             result: null;
         };
+        FileAttached: {
+            attach: components["schemas"]["FileAttachment"];
+            block_id?: string;
+            page_id: string;
+            property?: string;
+        };
+        /**
+         * @description Where an uploaded file goes on the page.
+         * @enum {string}
+         */
+        FileAttachment: "block" | "property" | "icon" | "cover";
+        /** @description Upload a file to Notion from a URL (Notion copies it) or inline base64, and attach it to a page in the same call. */
+        FileUploadInput: {
+            /** @description Default `block`. */
+            attach?: components["schemas"]["FileAttachment"];
+            /** @description Default: by content type. */
+            block_type?: components["schemas"]["MediaBlockType"];
+            caption?: string;
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Default: from the filename. */
+            content_type?: string;
+            /** @description The bytes, base64 (needs filename). */
+            data_base64?: string;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description Default: from the URL. */
+            filename?: string;
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Page to attach it to (without: attach within an hour yourself). */
+            page_id?: string;
+            /** @description attach property: its name. */
+            property?: string;
+            /** @description attach property: replace its files. */
+            replace?: boolean;
+            /** @description https URL Notion copies the file from; or data_base64. */
+            url?: string;
+        };
+        FileUploadResult: {
+            attached?: components["schemas"]["FileAttached"];
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            file_upload?: components["schemas"]["FileUploadSummary"];
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        FileUploadResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["FileUploadResult"];
+        };
+        FileUploadSummary: {
+            /** Format: int64 */
+            content_length: number | null;
+            content_type: string | null;
+            filename: string | null;
+            id: string;
+            /** @description `uploaded`, or `pending` while Notion still imports the URL. */
+            status: string;
+        };
         HealthResult: {
             /** @enum {string} */
             status: "ok";
@@ -1105,6 +1195,8 @@ export interface components {
             ok: true;
             result: components["schemas"]["LinkResult"];
         };
+        /** @enum {string} */
+        MediaBlockType: "image" | "file" | "pdf" | "audio" | "video";
         Meta: {
             /** @description True when this is the stored result of an earlier request with the same idempotency_key: nothing ran again. */
             idempotent_replay?: boolean;
@@ -2016,6 +2108,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_file_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileUploadInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

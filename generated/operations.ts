@@ -15,6 +15,7 @@ export const operationPolicies = {
   notion_data_source_get: { writes: false, connection: 'required', tool: 'notion_data_source_get' },
   notion_data_source_update: { writes: true, connection: 'required', tool: 'notion_data_source_update' },
   notion_database_create: { writes: true, connection: 'required', tool: 'notion_database_create' },
+  notion_file_upload: { writes: true, connection: 'required', tool: 'notion_file_upload' },
   notion_job_cancel: { writes: true, connection: 'none', tool: 'notion_job_cancel' },
   notion_job_get: { writes: false, connection: 'none', tool: 'notion_job_get' },
   notion_job_list: { writes: false, connection: 'none', tool: 'notion_job_list' },
