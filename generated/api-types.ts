@@ -60,6 +60,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store a file from a URL on a page
+         * @description Stores a file from an https URL on a page (Notion imports a copy): media block, files property, icon or cover. notion_file_upload with a url.
+         */
+        post: operations["assets_url"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -592,6 +612,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The REST door for the URL case: the same as notion_file_upload with a url. */
+        AssetUrlInput: {
+            /** @description Default `block`. */
+            attach?: components["schemas"]["FileAttachment"];
+            /** @description Default: by content type. */
+            block_type?: components["schemas"]["MediaBlockType"];
+            caption?: string;
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Default: from the filename. */
+            content_type?: string;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description Default: from the URL. */
+            filename?: string;
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Page to attach it to (without: attach within an hour yourself). */
+            page_id?: string;
+            /** @description attach property: its name. */
+            property?: string;
+            /** @description attach property: replace its files. */
+            replace?: boolean;
+            /** @description https URL Notion copies the file from. */
+            url: string;
+        };
         /** @description One write, as the audit log keeps it. */
         AuditEntry: {
             /**
@@ -1739,6 +1785,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    assets_url: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetUrlInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadResultEnvelope"];
+                };
             };
             /** @description An unexpected error response. */
             default: {

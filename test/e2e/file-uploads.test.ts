@@ -221,6 +221,23 @@ describe('large, late and oversize files', () => {
   });
 });
 
+describe('POST /v1/assets/url (seed §4.7)', () => {
+  it('stores a file from a URL on a page, as notion_file_upload with a url does', async () => {
+    const res = await stack.call('POST', '/v1/assets/url', { url: `${filesUrl}/specs/brief.pdf`, page_id: pageId });
+    expect(res.status).toBe(200);
+    expect(res.json.result).toMatchObject({
+      file_upload: { status: 'uploaded', filename: 'brief.pdf' },
+      attached: { page_id: pageId, attach: 'block' },
+    });
+    const block = (await notion.blocks.retrieve({ block_id: res.json.result.attached.block_id })) as any;
+    expect(block.type).toBe('pdf');
+    const missing = await stack.call('POST', '/v1/assets/url', { page_id: pageId });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error).toMatchObject({ code: 'validation_failed' });
+    expect(JSON.stringify(missing.json.error)).toContain('url');
+  });
+});
+
 describe('the proxy and uploads', () => {
   it('creates an external_url upload through notion_request, and points the bytes route at notion_file_upload', async () => {
     const created = await operationCaller(stack.gateway.url, mcp)('mcp', 'notion_request', {

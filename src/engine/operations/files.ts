@@ -310,3 +310,6 @@ export const notion_file_upload: Operation<'notion_file_upload'> = async (input,
   }
   return result;
 };
+
+/** Seed §4.7's `POST /v1/assets/url`: the URL case of notion_file_upload, as its own REST route. */
+export const assets_url: Operation<'assets_url'> = (input, ctx, services) => notion_file_upload(input, ctx, services);
