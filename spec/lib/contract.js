@@ -43,6 +43,10 @@ export const $decorators = {
       tool(context.program, target, name, toolset, title, connection, { readOnly: false, ...hints });
       engine(context.program, target, true, connection);
     },
+    exactlyOneMember(context, target) {
+      setExtension(context.program, target, 'minProperties', 1);
+      setExtension(context.program, target, 'maxProperties', 1);
+    },
     browserOnly(context, target) {
       setExtension(context.program, target, 'x-http-only', true);
       setExtension(context.program, target, 'x-openai-isConsequential', false);
