@@ -46,20 +46,36 @@ function compileTypeSpec(): { full: OpenApiDocument; actions: OpenApiDocument } 
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-/** The x-engine policy of every engine operation as a typed constant: what the engine pipeline reads at run time. */
+/**
+ * The x-engine policy of every engine operation as typed constants: what the engine pipeline reads at run time, and
+ * which names a bulk op may be given (each bulk op's operationId and its aliases).
+ */
 function operationPolicies(doc: OpenApiDocument): string {
-  const entries = operationsOf(doc)
-    .filter(({ op }) => op['x-engine'])
-    .map(({ op }) => {
-      const { writes, connection } = op['x-engine']!;
-      const tool = op['x-mcp']?.tool ?? null;
-      return `  ${op.operationId}: { writes: ${writes}, connection: '${connection}', tool: ${tool ? `'${tool}'` : 'null'} },`;
-    })
-    .sort();
+  const engineOps = operationsOf(doc)
+    .map(({ op }) => op)
+    .filter((op) => op['x-engine'])
+    .sort((a, b) => a.operationId.localeCompare(b.operationId));
+  const entries = engineOps.map((op) => {
+    const { writes, connection, bulk } = op['x-engine']!;
+    const tool = op['x-mcp']?.tool ?? null;
+    const bulkUse = bulk ? `{ calls: ${bulk.calls}, naturallyIdempotent: ${bulk.naturallyIdempotent} }` : 'null';
+    return `  ${op.operationId}: { writes: ${writes}, connection: '${connection}', tool: ${tool ? `'${tool}'` : 'null'}, bulk: ${bulkUse} },`;
+  });
+  // The short aliases first: they are what a caller is shown first in a bulk's list of op names.
+  const bulkOps = engineOps.filter((op) => op['x-engine']!.bulk);
+  const bulkNames = [
+    ...bulkOps.flatMap((op) => op['x-engine']!.bulk!.aliases.map((alias) => [alias, op.operationId])),
+    ...bulkOps.map((op) => [op.operationId, op.operationId]),
+  ].map(([name, operationId]) => `  '${name}': '${operationId}',`);
   return [
-    '/** How the engine pipeline treats each operation (x-engine in spec/services.tsp). */',
+    '/** How the engine pipeline treats each operation (x-engine: spec/lib/contract.tsp, per operation in spec/services/). */',
     'export const operationPolicies = {',
     ...entries,
+    '} as const;',
+    '',
+    '/** The names a bulk op may be given, by the operation they run (x-engine.bulk: its operationId and its aliases). */',
+    'export const bulkOpNames = {',
+    ...bulkNames,
     '} as const;',
     '',
   ].join('\n');
