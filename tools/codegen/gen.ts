@@ -3,10 +3,11 @@
  * `npm run gen:check`: regenerate in memory and fail on any difference with the committed generated/ files.
  *
  * Steps: compile TypeSpec into a temp dir → normalise both OpenAPI documents (see normalise.ts) → check the rules
- * every operation must follow (see rules.ts) → derive the MCP tool definitions and the TypeScript types.
+ * every operation must follow (see rules.ts) → derive the MCP tool definitions (and one snapshot per tool under
+ * generated/mcp-tools/) and the TypeScript types.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { astToString, default as openapiTS } from 'openapi-typescript';
@@ -98,24 +99,49 @@ async function generate(): Promise<Map<string, string>> {
     ['mcp-tools.json', json({ tools: mcp.tools })],
     ['mcp-validation.json', json(mcp.validation)],
     ['api-types.ts', `${banner}${types}`],
+    // One snapshot per tool (as github-mcp-server's __toolsnaps__): a schema change is a small diff named after its
+    // tool. What it lists, and the full input schema the server validates its arguments against.
+    ...mcp.tools.map(
+      (tool) =>
+        [
+          `${SNAPSHOTS}/${tool.name}.json`,
+          json({ ...tool, validatedInputSchema: mcp.validation.inputs[tool.name] }),
+        ] as const,
+    ),
   ]);
+}
+
+/** generated/mcp-tools/: nothing else is written there, so a file no tool has any more is stale. */
+const SNAPSHOTS = 'mcp-tools';
+
+function snapshotFiles(): string[] {
+  const dir = join(generatedDir, SNAPSHOTS);
+  return existsSync(dir) ? readdirSync(dir).map((name) => `${SNAPSHOTS}/${name}`) : [];
 }
 
 async function main() {
   const check = process.argv.includes('--check');
   const files = await generate();
+  const leftOver = snapshotFiles().filter((name) => !files.has(name));
   if (!check) {
+    mkdirSync(join(generatedDir, SNAPSHOTS), { recursive: true });
+    for (const name of leftOver) rmSync(join(generatedDir, name));
     for (const [name, content] of files) writeFileSync(join(generatedDir, name), content);
-    console.log(`generated/: ${[...files.keys()].join(', ')}`);
+    const snapshots = [...files.keys()].filter((name) => name.startsWith(`${SNAPSHOTS}/`)).length;
+    const others = [...files.keys()].filter((name) => !name.startsWith(`${SNAPSHOTS}/`));
+    console.log(`generated/: ${others.join(', ')}, ${SNAPSHOTS}/ (${snapshots} tools)`);
     return;
   }
-  const stale = [...files].filter(([name, content]) => {
-    try {
-      return readFileSync(join(generatedDir, name), 'utf8') !== content;
-    } catch {
-      return true;
-    }
-  });
+  const stale = [
+    ...[...files].filter(([name, content]) => {
+      try {
+        return readFileSync(join(generatedDir, name), 'utf8') !== content;
+      } catch {
+        return true;
+      }
+    }),
+    ...leftOver.map((name) => [name, ''] as const),
+  ];
   if (stale.length > 0) {
     console.error(`generated/ is out of date with spec/: ${stale.map(([n]) => n).join(', ')}. Run \`npm run gen\`.`);
     process.exit(1);
