@@ -49,6 +49,7 @@ type StartedJob = KindAndArgs<JobStart>;
 
 /** The kind and args a stored job was started with: the contract checked them then, against the same union. */
 const startedJob = (job: JobRow) => ({ kind: job.kind, args: job.args }) as StartedJob;
+
 const EXPORT_MAX_PAGES = 200;
 
 export const principalOfJob = (job: JobRow): Principal =>
