@@ -767,6 +767,28 @@ export interface components {
             mode: "stop_on_error" | "continue_on_error";
             ops: components["schemas"]["BulkOp"][];
         };
+        /** @description Up to 1,000 writes in order, as notion_bulk runs them. */
+        BulkJobArgs: {
+            /**
+             * @description Stop at the first failure, or run every op.
+             * @default stop_on_error
+             * @enum {string}
+             */
+            mode: "stop_on_error" | "continue_on_error";
+            ops: components["schemas"]["BulkOp"][];
+        };
+        BulkJobStart: {
+            args: components["schemas"]["BulkJobArgs"];
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `bulk`: args `{ops, mode}` as notion_bulk (≤ 1,000 ops) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "bulk";
+        };
         /** @description One write of a bulk. */
         BulkOp: {
             /** @description Its arguments, as that tool takes them. `"$ops[0].page.id"` (also inside a longer string) is that value of an earlier op's result. */
@@ -1035,6 +1057,32 @@ export interface components {
             ok: false;
             result: null;
         };
+        /** @description A data source's rows (`data_source_id` or `database_id`), or a page tree as Markdown (`page_id`): exactly one. */
+        ExportJobArgs: {
+            /** @description Data source id (notion_search finds it). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or a database id with one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /**
+             * Format: int32
+             * @description How deep under page_id sub-pages are followed (default 2).
+             */
+            depth?: number;
+            /** @description Export this page and its sub-pages as Markdown. */
+            page_id?: components["schemas"]["NotionId"];
+        };
+        ExportJobStart: {
+            args: components["schemas"]["ExportJobArgs"];
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `export`: `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "export";
+        };
         FileAttached: {
             attach: components["schemas"]["FileAttachment"];
             block_id?: string;
@@ -1186,21 +1234,8 @@ export interface components {
             /** Format: int32 */
             total: number;
         };
-        /** @description Long work in the background: it survives a restart and never writes twice. */
-        JobStartInput: {
-            args: {
-                [key: string]: unknown;
-            };
-            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
-            connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
-            idempotency_key?: string;
-            /**
-             * @description Its args: `bulk` `{ops, mode}` as notion_bulk (≤ 1,000 ops); `export` `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown); `os_plan_apply` `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`; `migration` `{data_source_id, steps, dry_run?}`.
-             * @enum {string}
-             */
-            kind: "bulk" | "export" | "os_plan_apply" | "migration";
-        };
+        /** @description Long work in the background: it survives a restart and never writes twice. Its args depend on its kind. */
+        JobStartInput: components["schemas"]["BulkJobStart"] | components["schemas"]["ExportJobStart"] | components["schemas"]["PlanJobStart"] | components["schemas"]["MigrationJobStart"];
         LinkedPage: {
             id: string;
             title?: string;
@@ -1266,6 +1301,70 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["MetaResult"];
+        };
+        /** @description Ordered steps over one data source (`data_source_id` or `database_id`). */
+        MigrationJobArgs: {
+            /** @description Data source id (notion_search finds it). */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or a database id with one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /** @description Count what each step would change; write nothing. */
+            dry_run?: boolean;
+            steps: components["schemas"]["MigrationStep"][];
+        };
+        MigrationJobStart: {
+            args: components["schemas"]["MigrationJobArgs"];
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `migration`: `{data_source_id, steps, dry_run?}` (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "migration";
+        };
+        /** @description One step: exactly one of its members. A `where` is a friendly filter as notion_query takes it. */
+        MigrationStep: {
+            /** @description Matching rows to the trash. */
+            archive?: {
+                where: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description A new property of this type, the values converted into it, then swapped in under the old name. */
+            change_type?: {
+                property: string;
+                to: {
+                    [key: string]: unknown;
+                };
+            };
+            copy_values?: {
+                from: string;
+                to: string;
+                where?: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description Matching rows to another data source. */
+            move?: {
+                to_data_source_id: components["schemas"]["NotionId"];
+                where?: {
+                    [key: string]: unknown;
+                };
+            };
+            rename_property?: {
+                from: string;
+                to: string;
+            };
+            set_values?: {
+                values: {
+                    [key: string]: unknown;
+                };
+                where?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description A Notion object id: a UUID with or without dashes. */
         NotionId: string;
@@ -1446,6 +1545,58 @@ export interface components {
             /** @enum {boolean} */
             ok: true;
             result: components["schemas"]["PageWriteResult"];
+        };
+        PlanDatabase: {
+            /** @description Unique in the plan; a relation's `target` may name it. */
+            key: string;
+            /** @description Property name → friendly schema (as notion_database_create takes it). */
+            properties: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            title: string;
+        };
+        /** @description A declarative workspace under one root page, applied like `terraform apply`. */
+        PlanJobArgs: {
+            databases?: components["schemas"]["PlanDatabase"][];
+            /** @description Answer the diff without writing. */
+            dry_run?: boolean;
+            pages?: components["schemas"]["PlanPage"][];
+            /** @description Names the plan: applying the same key again applies only the difference. */
+            plan_key: string;
+            /** @description Remove properties the plan no longer has (default: delete nothing). */
+            prune?: boolean;
+            /** @description The page everything of the plan is created under. */
+            root_page_id: components["schemas"]["NotionId"];
+            rows?: components["schemas"]["PlanRow"][];
+        };
+        PlanJobStart: {
+            args: components["schemas"]["PlanJobArgs"];
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `os_plan_apply`: `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}` (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "os_plan_apply";
+        };
+        PlanPage: {
+            content_markdown?: string;
+            key: string;
+            title: string;
+        };
+        /** @description A row upserted into one of the plan's databases. */
+        PlanRow: {
+            /** @description The key of a database of this plan. */
+            database: string;
+            /** @description Friendly property values, as notion_upsert takes them. */
+            properties?: {
+                [key: string]: unknown;
+            };
+            unique: components["schemas"]["UniqueKey"];
         };
         /** @description Rows of a data source, filtered in a friendly form or Notion's own. */
         QueryInput: {

@@ -3,9 +3,14 @@
 // so the documents tools/codegen reads are the same. tools/codegen/rules.ts still checks every operation.
 import { setExtension } from '@typespec/openapi';
 
-function engine(program, target, writes, connection) {
+function engine(program, target, writes, connection, bulk) {
   setExtension(program, target, 'x-openai-isConsequential', writes);
-  setExtension(program, target, 'x-engine', { writes, connection });
+  setExtension(program, target, 'x-engine', { writes, connection, ...(bulk ? { bulk: bulkUse(bulk) } : {}) });
+}
+
+/** x-engine.bulk with its members in one order (the documents are compared byte for byte). */
+function bulkUse({ calls, naturallyIdempotent, aliases }) {
+  return { calls, naturallyIdempotent, aliases: aliases ?? [] };
 }
 
 // A tool reaches Notion exactly when it needs a connection; without one it only touches the gateway's own records.
@@ -39,9 +44,13 @@ export const $decorators = {
       });
       engine(context.program, target, false, connection);
     },
-    writeTool(context, target, name, toolset, title, connection, hints) {
+    writeTool(context, target, name, toolset, title, connection, { bulk, ...hints }) {
       tool(context.program, target, name, toolset, title, connection, { readOnly: false, ...hints });
-      engine(context.program, target, true, connection);
+      engine(context.program, target, true, connection, bulk);
+    },
+    exactlyOneMember(context, target) {
+      setExtension(context.program, target, 'minProperties', 1);
+      setExtension(context.program, target, 'maxProperties', 1);
     },
     browserOnly(context, target) {
       setExtension(context.program, target, 'x-http-only', true);

@@ -43,6 +43,8 @@ export interface McpExtension {
 export interface EngineExtension {
   writes: boolean;
   connection: 'required' | 'none';
+  /** The write may be an op of notion_bulk and bulk jobs (BulkUse in spec/lib/contract.tsp). */
+  bulk?: { calls: number; naturallyIdempotent: boolean; aliases: string[] };
 }
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;

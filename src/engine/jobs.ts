@@ -12,10 +12,10 @@ import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { JobRepository, JobRow, OsStateRepository } from '../store/repositories.ts';
 import type { CallContext } from './context.ts';
-import { type Migration, runMigration } from './migrations.ts';
+import { runMigration } from './migrations.ts';
 import { type OpResult, planOps, runOps } from './operations/bulk.ts';
-import { applyPlan, type Plan } from './plans.ts';
-import type { Input, OperationId, Outcome } from './types.ts';
+import { applyPlan } from './plans.ts';
+import type { Input, Model, OperationId, Outcome } from './types.ts';
 
 /** An operation run with the job's call context. */
 type Invoke = <Op extends OperationId>(operationId: Op, input: Input<Op>) => Promise<Outcome<Op>>;
@@ -41,7 +41,15 @@ export interface JobOutputState {
   cursor?: string | null;
 }
 
-export const MAX_JOB_OPS = 1_000;
+/** What notion_job_start takes: one model per kind (JobStartInput in spec/models/jobs.tsp). */
+export type JobStart = Input<'notion_job_start'>;
+/** A job's kind and its args, typed by that kind. */
+type KindAndArgs<J> = J extends { kind: infer K; args: infer A } ? { kind: K; args: A } : never;
+type StartedJob = KindAndArgs<JobStart>;
+
+/** The kind and args a stored job was started with: the contract checked them then, against the same union. */
+const startedJob = (job: JobRow) => ({ kind: job.kind, args: job.args }) as StartedJob;
+
 const EXPORT_MAX_PAGES = 200;
 
 export const principalOfJob = (job: JobRow): Principal =>
@@ -92,10 +100,11 @@ export class JobRunner {
       jobId,
     };
     try {
-      if (job.kind === 'bulk') await this.#bulk(started, call);
-      else if (job.kind === 'export') await this.#export(started, call);
-      else if (job.kind === 'os_plan_apply') await this.#plan(started, call);
-      else if (job.kind === 'migration') await this.#migration(started, call);
+      const start = startedJob(started);
+      if (start.kind === 'bulk') await this.#bulk(started, start.args, call);
+      else if (start.kind === 'export') await this.#export(started, start.args, call);
+      else if (start.kind === 'os_plan_apply') await this.#plan(started, start.args, call);
+      else if (start.kind === 'migration') await this.#migration(started, start.args, call);
       else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
       await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
     } catch (error) {
@@ -119,8 +128,7 @@ export class JobRunner {
     if (!(await this.#save(jobId, progress, output))) throw new JobCancelled();
   }
 
-  async #bulk(job: JobRow, call: CallContext): Promise<void> {
-    const input = job.args as Pick<Input<'notion_bulk'>, 'ops' | 'mode'>;
+  async #bulk(job: JobRow, input: Model<'BulkJobArgs'>, call: CallContext): Promise<void> {
     const plan = planOps(input);
     const done = ((job.output as JobOutputState | null)?.items ?? []) as unknown as OpResult[];
     const counts = (results: OpResult[]): JobProgress => ({
@@ -168,26 +176,25 @@ export class JobRunner {
     await this.#save(job.id, { done, total: done, succeeded: done, failed: 0 }, { items: items(report) });
   }
 
-  #plan(job: JobRow, call: CallContext): Promise<void> {
+  #plan(job: JobRow, plan: Model<'PlanJobArgs'>, call: CallContext): Promise<void> {
     return this.#stepped(
       job,
       call,
-      (steps) => applyPlan(job.args as Plan, { ...steps, osState: this.#store.osState, locks: this.#store.locks }),
+      (steps) => applyPlan(plan, { ...steps, osState: this.#store.osState, locks: this.#store.locks }),
       (result) => [result as unknown as Record<string, unknown>],
     );
   }
 
-  #migration(job: JobRow, call: CallContext): Promise<void> {
+  #migration(job: JobRow, migration: Model<'MigrationJobArgs'>, call: CallContext): Promise<void> {
     return this.#stepped(
       job,
       call,
-      (steps) => runMigration(job.args as Migration, steps),
+      (steps) => runMigration(migration, steps),
       (reports) => reports as unknown as Record<string, unknown>[],
     );
   }
 
-  async #export(job: JobRow, call: CallContext): Promise<void> {
-    const args = job.args as { data_source_id?: string; database_id?: string; page_id?: string; depth?: number };
+  async #export(job: JobRow, args: Model<'ExportJobArgs'>, call: CallContext): Promise<void> {
     const state = (job.output as JobOutputState | null) ?? { items: [] };
     const invoke: Invoke = (op, input) => this.#engine.invoke(op, input, call);
     if (args.page_id) {

@@ -13,25 +13,13 @@
  */
 import { GatewayError } from '../shared/errors.ts';
 import type { CompactPage } from './properties/index.ts';
-import type { Input, OperationId, Outcome } from './types.ts';
+import type { Input, Model, OperationId, Outcome } from './types.ts';
 
 type Invoke = <Op extends OperationId>(operationId: Op, input: Input<Op>) => Promise<Outcome<Op>>;
 type Filter = Record<string, unknown>;
 
-export type MigrationStep =
-  | { rename_property: { from: string; to: string } }
-  | { set_values: { where?: Filter; values: Record<string, unknown> } }
-  | { copy_values: { from: string; to: string; where?: Filter } }
-  | { change_type: { property: string; to: Record<string, unknown> } }
-  | { archive: { where: Filter } }
-  | { move: { where?: Filter; to_data_source_id: string } };
-
-export interface Migration {
-  data_source_id?: string;
-  database_id?: string;
-  steps: MigrationStep[];
-  dry_run?: boolean;
-}
+/** A migration job's args (MigrationJobArgs in spec/models/jobs.tsp: its shape is checked when the job starts). */
+export type Migration = Model<'MigrationJobArgs'>;
 
 export interface StepReport {
   step: number;
@@ -40,29 +28,12 @@ export interface StepReport {
   changes: number;
 }
 
-const KINDS = ['rename_property', 'set_values', 'copy_values', 'change_type', 'archive', 'move'] as const;
-
+/** What the schema cannot say: which data source (one of two optional ids). */
 export function checkMigration(migration: Migration): void {
   if (!migration.data_source_id && !migration.database_id) {
     throw new GatewayError('validation_failed', 'A migration needs data_source_id (or database_id).', {
       pointer: '/args',
     });
-  }
-  if (!Array.isArray(migration.steps) || migration.steps.length === 0) {
-    throw new GatewayError('validation_failed', 'A migration needs steps: at least one.', { pointer: '/args/steps' });
-  }
-  for (const [i, step] of migration.steps.entries()) {
-    const kinds = Object.keys(step ?? {});
-    if (kinds.length !== 1 || !KINDS.includes(kinds[0] as (typeof KINDS)[number])) {
-      throw new GatewayError(
-        'validation_failed',
-        `steps[${i}] must be one of ${KINDS.join(', ')}, e.g. {"archive": {"where": {"Done": true}}}.`,
-        {
-          pointer: `/args/steps/${i}`,
-          valid_choices: [...KINDS],
-        },
-      );
-    }
   }
 }
 
@@ -142,22 +113,25 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
   };
 
   for (const [index, step] of migration.steps.entries()) {
-    if ('rename_property' in step) {
-      if (!dry) await schema(index, { [step.rename_property.from]: { name: step.rename_property.to } });
-      else renamed.set(step.rename_property.to, current(step.rename_property.from));
+    // The schema lets exactly one member through (MigrationStep is @exactlyOneMember).
+    if (step.rename_property) {
+      const { from, to } = step.rename_property;
+      if (!dry) await schema(index, { [from]: { name: to } });
+      else renamed.set(to, current(from));
       reports.push({ step: index, kind: 'rename_property', changes: 1 });
-    } else if ('set_values' in step) {
-      const matched = await rows(ctx, dataSourceId, where(step.set_values.where));
-      if (!dry) await updateRows(index, matched, () => step.set_values.values);
+    } else if (step.set_values) {
+      const { where: filter, values } = step.set_values;
+      const matched = await rows(ctx, dataSourceId, where(filter));
+      if (!dry) await updateRows(index, matched, () => values);
       reports.push({ step: index, kind: 'set_values', changes: matched.length });
-    } else if ('copy_values' in step) {
+    } else if (step.copy_values) {
       const { from, to, where: filter } = step.copy_values;
       const matched = (await rows(ctx, dataSourceId, where(filter))).filter(
         (p) => p.properties[current(from)] !== undefined,
       );
       if (!dry) await updateRows(index, matched, (p) => ({ [to]: friendly(p.properties[from]) }));
       reports.push({ step: index, kind: 'copy_values', changes: matched.length });
-    } else if ('change_type' in step) {
+    } else if (step.change_type) {
       // A new property of the new type, the values converted into it, the old one removed, the new one renamed.
       const { property, to } = step.change_type;
       const temporary = `${property} (${String(to.type)})`;
@@ -181,7 +155,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
         );
       }
       reports.push({ step: index, kind: 'change_type', changes: withValue.length });
-    } else if ('archive' in step) {
+    } else if (step.archive) {
       const matched = await rows(ctx, dataSourceId, where(step.archive.where));
       if (!dry) {
         for (const page of matched) {
@@ -193,8 +167,9 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
         }
       }
       reports.push({ step: index, kind: 'archive', changes: matched.length });
-    } else {
-      const matched = await rows(ctx, dataSourceId, where(step.move.where));
+    } else if (step.move) {
+      const { where: filter, to_data_source_id } = step.move;
+      const matched = await rows(ctx, dataSourceId, where(filter));
       if (!dry) {
         for (const page of matched) {
           await write(
@@ -203,7 +178,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
               ...connection,
               method: 'POST',
               path: `/v1/pages/${page.id}/move`,
-              body: { parent: { type: 'data_source_id', data_source_id: step.move.to_data_source_id } },
+              body: { parent: { type: 'data_source_id', data_source_id: to_data_source_id } },
             } as never,
             `m${index}:${page.id}`,
           );

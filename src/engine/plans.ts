@@ -12,25 +12,12 @@ import { normaliseUuid } from '../shared/ids.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { OsStateRepository } from '../store/repositories.ts';
 import type { FriendlyPropertySchema } from './properties/index.ts';
-import type { Input, OperationId, Outcome } from './types.ts';
+import type { Input, Model, OperationId, Outcome } from './types.ts';
 
 type Invoke = <Op extends OperationId>(operationId: Op, input: Input<Op>) => Promise<Outcome<Op>>;
 
-export interface PlanDatabase {
-  key: string;
-  title: string;
-  properties: Record<string, Record<string, unknown>>;
-}
-
-export interface Plan {
-  plan_key: string;
-  root_page_id: string;
-  databases?: PlanDatabase[];
-  pages?: Array<{ key: string; title: string; content_markdown?: string }>;
-  rows?: Array<{ database: string; unique: { property: string; value: string }; properties?: Record<string, unknown> }>;
-  prune?: boolean;
-  dry_run?: boolean;
-}
+/** An os_plan_apply job's args (PlanJobArgs in spec/models/jobs.tsp: its shape is checked when the job starts). */
+export type Plan = Model<'PlanJobArgs'>;
 
 interface PlanState {
   databases: Record<string, { database_id: string; data_source_id: string }>;
@@ -54,14 +41,12 @@ export interface PlanDiff {
 /** Properties that point at other databases wait for the second pass, when every database of the plan exists. */
 const LINKED_TYPES = new Set(['relation', 'rollup', 'formula']);
 
-function checkPlan(plan: Plan): void {
-  if (typeof plan.plan_key !== 'string' || plan.plan_key === '' || typeof plan.root_page_id !== 'string') {
-    throw new GatewayError('validation_failed', 'A plan needs plan_key and root_page_id.', { pointer: '/args' });
-  }
+/** What the schema cannot say: database keys are unique, and every row names one of them. */
+export function checkPlan(plan: Plan): void {
   const keys = new Set<string>();
   for (const [i, db] of (plan.databases ?? []).entries()) {
-    if (!db.key || keys.has(db.key)) {
-      throw new GatewayError('validation_failed', `databases[${i}].key must be present and unique.`, {
+    if (keys.has(db.key)) {
+      throw new GatewayError('validation_failed', `databases[${i}].key "${db.key}" is used twice; keys are unique.`, {
         pointer: `/args/databases/${i}/key`,
       });
     }
@@ -134,8 +119,6 @@ function covers(have: Record<string, unknown>, want: Record<string, unknown>): b
   }
   return true;
 }
-
-export { checkPlan };
 
 export interface PlanContext {
   invoke: Invoke;

@@ -2,13 +2,14 @@
  * Engine types derived from the generated contract: an operation's input is its JSON body merged with its path and
  * query parameters (one object, as MCP tools take it), its output is the envelope's `result`.
  */
-import type { operations } from '../../generated/api-types.ts';
+import type { components, operations } from '../../generated/api-types.ts';
+import type { operationPolicies } from '../../generated/operations.ts';
 
-/** Operations answered by HTTP glue (browser redirects of the Notion OAuth flow, src/http/oauth.ts), not the engine. */
-export type HttpOnlyOperationId = 'oauth_start' | 'oauth_callback';
+/** The engine's operations: those the contract gives an x-engine policy. */
+export type OperationId = keyof typeof operationPolicies;
 
-/** Every other operation of the contract is an engine operation. */
-export type OperationId = Exclude<keyof operations, HttpOnlyOperationId>;
+/** The others are answered by HTTP glue (browser redirects of the Notion OAuth flow, src/http/oauth.ts). */
+export type HttpOnlyOperationId = Exclude<keyof operations, OperationId>;
 
 type BodyOf<Op extends keyof operations> = operations[Op] extends {
   requestBody: { content: { 'application/json': infer Body } };
@@ -28,6 +29,9 @@ type ParamsOf<Op extends keyof operations> = (operations[Op]['parameters'] exten
     : unknown);
 
 export type Input<Op extends OperationId> = BodyOf<Op> & ParamsOf<Op>;
+
+/** A named model of the contract (spec/models), as the generated types spell it. */
+export type Model<Name extends keyof components['schemas']> = components['schemas'][Name];
 
 export type Output<Op extends OperationId> = operations[Op]['responses'][200]['content']['application/json'] extends {
   result: infer Result;

@@ -11,6 +11,8 @@ export interface ValidationIssue {
   location: 'body' | 'query' | 'path' | 'arguments';
   pointer: string;
   message: string;
+  /** The values (or property names) that would have been accepted there. */
+  valid_choices?: string[];
 }
 
 /** `locate` splits an ajv instancePath into where the value lives and its pointer inside that place. */
@@ -26,10 +28,40 @@ export function issuesFromAjv(
         if (params.missingProperty === 'requestBody')
           return { location, pointer: '', message: 'a JSON body is required' };
         return { location, pointer: `${pointer}/${params.missingProperty}`, message: 'is required' };
-      case 'additionalProperties':
-        return { location, pointer: `${pointer}/${params.additionalProperty}`, message: 'is not a known property' };
-      case 'enum':
-        return { location, pointer, message: `must be one of: ${(params.allowedValues as unknown[]).join(', ')}` };
+      case 'additionalProperties': {
+        // The schema (ajv's verbose errors) names the properties that exist: a short list is worth saying.
+        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        const hint = known.length > 0 && known.length <= 8 ? `; use one of: ${known.join(', ')}` : '';
+        return {
+          location,
+          pointer: `${pointer}/${params.additionalProperty}`,
+          message: `is not a known property${hint}`,
+          ...(known.length > 0 ? { valid_choices: known } : {}),
+        };
+      }
+      case 'enum': {
+        const allowed = (params.allowedValues as unknown[]).map(String);
+        return { location, pointer, message: `must be one of: ${allowed.join(', ')}`, valid_choices: allowed };
+      }
+      case 'discriminator': {
+        // A union's tag (a job's `kind`) that names no branch: the branches say which values exist.
+        const tag = String(params.tag);
+        const branches = ((e.parentSchema as { oneOf?: unknown[] } | undefined)?.oneOf ?? []) as Array<{
+          properties?: Record<string, { const?: unknown; enum?: unknown[] }>;
+        }>;
+        const values = branches.flatMap((b) => {
+          const member = b.properties?.[tag];
+          return member?.enum ?? (member?.const === undefined ? [] : [member.const]);
+        });
+        const choices = values.length ? `: ${values.join(', ')}` : '';
+        const missing = params.tagValue === undefined;
+        return {
+          location,
+          pointer: `${pointer}/${tag}`,
+          message: missing ? `is required, one of${choices}` : `must be one of${choices}`,
+          valid_choices: values.map(String),
+        };
+      }
       default:
         return { location, pointer, message: e.message ?? 'is invalid' };
     }
@@ -43,13 +75,16 @@ export function validationFailed(issues: ValidationIssue[]): GatewayError {
   return new GatewayError('validation_failed', `Invalid request: ${where} ${first?.message ?? 'is invalid'}${more}.`, {
     pointer: first?.pointer ?? '',
     location: first?.location ?? 'body',
+    ...(first?.valid_choices ? { valid_choices: first.valid_choices } : {}),
     errors: issues,
   });
 }
 
 /** The validator both surfaces use: JSON Schema 2020-12 (OpenAPI 3.1) with the formats the contract emits. */
 export function createAjv(options: Options = {}): Ajv2020 {
-  const ajv = new Ajv2020({ ...options, strict: false, allErrors: true });
+  // discriminator: a union (job kinds) is checked against the branch its tag names, so errors point into that one;
+  // verbose: an error carries its schema, so a bad tag can be answered with the values that exist.
+  const ajv = new Ajv2020({ ...options, strict: false, allErrors: true, discriminator: true, verbose: true });
   addFormats.default(ajv);
   // OpenAPI's numeric formats only describe the size of a number; `type` and min/max already constrain it.
   for (const name of ['int32', 'int64', 'float', 'double'])

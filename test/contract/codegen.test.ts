@@ -27,9 +27,12 @@ describe('gen:check', () => {
     expect(genCheck()).toContain('generated/ matches spec/');
   });
 
-  it('fails when a description changed in spec/ without regenerating', () => {
+  it('fails when a description changed in spec/ without regenerating, naming the tool', () => {
     const file = join(copy, 'spec/services/notion.tsp');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('Search Notion by title', 'Search Notion by its title'));
+    const edited = readFileSync(file, 'utf8')
+      .replace('Search Notion by title', 'Search Notion by its title')
+      .replace('Finds pages and data sources by title.', 'Finds pages and data sources by their title.');
+    writeFileSync(file, edited);
     let failure = '';
     try {
       genCheck();
@@ -38,5 +41,17 @@ describe('gen:check', () => {
     }
     expect(failure).toContain('generated/ is out of date with spec/');
     expect(failure).toContain('openapi.actions.json');
+    expect(failure).toContain('mcp-tools/notion_search.json'); // its tool's own snapshot names the change
+  });
+
+  it('fails on a tool snapshot no tool has any more', () => {
+    writeFileSync(join(copy, 'generated/mcp-tools/notion_gone.json'), '{}\n');
+    let failure = '';
+    try {
+      genCheck();
+    } catch (error) {
+      failure = String((error as { stderr?: Buffer }).stderr);
+    }
+    expect(failure).toContain('mcp-tools/notion_gone.json');
   });
 });

@@ -13,6 +13,7 @@
  * no schema without a validation keyword.
  */
 import {
+  flattenUnion,
   inlineRefs,
   type McpExtension,
   type OpenApiDocument,
@@ -35,6 +36,11 @@ export interface McpToolDefinition {
 function fullInputSchemaOf(doc: OpenApiDocument, op: Operation): Schema {
   const bodySchema = op.requestBody?.content['application/json']?.schema;
   const body = bodySchema ? inlineRefs(doc, bodySchema) : { type: 'object', properties: {} };
+  if (Array.isArray(body.oneOf)) {
+    // A union body: each (sealed) branch is checked whole, chosen by its tag.
+    if (op.parameters?.length) throw new Error(`${op.operationId}: a union body cannot take path or query parameters`);
+    return { type: 'object', oneOf: body.oneOf, discriminator: body.discriminator };
+  }
   const properties = { ...(body.properties as Record<string, Schema>) };
   const required = [...((body.required as string[]) ?? [])];
   for (const param of op.parameters ?? []) {
@@ -194,24 +200,28 @@ export interface McpTools {
 export function buildMcpTools(doc: OpenApiDocument): McpTools {
   const flagged = operationsOf(doc)
     .filter(({ op }) => op['x-mcp'])
-    .map((o) => ({ ...o, input: fullInputSchemaOf(doc, o.op) }));
+    .map((o) => {
+      const input = fullInputSchemaOf(doc, o.op);
+      // What is listed of a union is one object (its kinds, and each kind's args as a free object).
+      return { ...o, input, listed: Array.isArray(input.oneOf) ? flattenUnion(input) : input };
+    });
   const shared = Object.fromEntries(
     SHARED_ARGUMENTS.map((name) => [
       name,
       sharedDescription(
-        flagged.map((o) => o.input),
+        flagged.map((o) => o.listed),
         name,
       ),
     ]),
   );
   const built = flagged
-    .map(({ method, path, op, input }) => {
+    .map(({ method, path, op, input, listed }) => {
       const mcp = op['x-mcp'] as McpExtension;
       const tool: McpToolDefinition = {
         name: mcp.tool,
         title: mcp.title,
         description: op.description ?? op.summary ?? '',
-        inputSchema: leanInput(input, shared),
+        inputSchema: leanInput(listed, shared),
         outputSchema: leanOutput(resultSchemaOf(doc, op), 0),
         annotations: { ...mcp.annotations },
         _meta: { operationId: op.operationId, method: method.toUpperCase(), path, toolset: mcp.toolset },

@@ -65,7 +65,12 @@ export function normaliseDocument(input: OpenApiDocument): OpenApiDocument {
       delete obj.unevaluatedProperties;
       obj.additionalProperties = schemaAsBoolean(extra);
     }
-    if (obj.type === 'object' && !('properties' in obj)) obj.properties = {};
+    // A union (oneOf) gets its properties from its branches; elsewhere an object without them trips the Actions editor.
+    if (obj.type === 'object' && !('properties' in obj) && !('oneOf' in obj)) obj.properties = {};
+    // Ajv refuses a discriminator `mapping`; every branch of ours spells its tag as a one-value enum, which says it
+    // (openapi-typescript, which wants it, is given it back: withDiscriminatorMappings).
+    const discriminator = obj.discriminator as { mapping?: unknown } | undefined;
+    if (discriminator && typeof discriminator === 'object') delete discriminator.mapping;
     // `anyOf: [{type: X}, {type: null}]` → `type: [X, "null"]`: same meaning, and no anyOf for Actions to trip on.
     const anyOf = obj.anyOf as unknown[] | undefined;
     if (Array.isArray(anyOf) && anyOf.length === 2) {
@@ -125,4 +130,100 @@ export function inlineRefs(doc: OpenApiDocument, schema: Schema, seen: string[] 
     }
   }
   return out;
+}
+
+/** The one value (or values) a union branch's tag property allows. */
+function tagValues(schema: Schema | undefined, where: string): string[] {
+  if (typeof schema?.const === 'string') return [schema.const];
+  if (Array.isArray(schema?.enum)) return schema.enum as string[];
+  throw new Error(`${where}: a union branch's tag must be a string literal`);
+}
+
+/**
+ * A discriminated union (`oneOf` + `discriminator`) as one object, for the readers that take no combinators (the
+ * Actions importer, an MCP client's listing): its tag lists every branch's value with each branch's description,
+ * a member the branches share unchanged stays, one that varies (each kind's `args`) is a free object. The server
+ * still validates the union itself (openapi.full.json, mcp-validation.json).
+ */
+export function flattenUnion(union: Schema, resolve: (schema: Schema) => Schema = (s) => s): Schema {
+  const tag = (union.discriminator as { propertyName?: string } | undefined)?.propertyName;
+  if (!tag || !Array.isArray(union.oneOf)) throw new Error('flattenUnion: not a discriminated union');
+  const branches = (union.oneOf as Schema[]).map(resolve);
+  const members = (b: Schema) => (b.properties ?? {}) as Record<string, Schema>;
+  const names = [...new Set(branches.flatMap((b) => Object.keys(members(b))))];
+  const properties: Record<string, Schema> = {};
+  for (const name of names) {
+    const variants = branches.map((b) => members(b)[name]);
+    const descriptions = [...new Set(variants.map((v) => v?.description).filter((d) => typeof d === 'string'))];
+    const description = descriptions.length > 0 ? { description: descriptions.join('; ') } : {};
+    if (name === tag) {
+      properties[name] = { type: 'string', enum: variants.flatMap((v) => tagValues(v, tag)), ...description };
+    } else if (variants.every((v) => v && JSON.stringify(v) === JSON.stringify(variants[0]))) {
+      properties[name] = variants[0]!;
+    } else if (variants.every((v) => v && resolve(v).type === 'object')) {
+      // The tag's description says what each kind's object holds.
+      properties[name] = { type: 'object', additionalProperties: true, properties: {} };
+    } else {
+      throw new Error(`flattenUnion: member ${name} varies between the branches and is not always an object`);
+    }
+  }
+  const required = names.filter((n) => branches.every((b) => ((b.required as string[]) ?? []).includes(n)));
+  const sealed = branches.every((b) => b.additionalProperties === false);
+  return {
+    type: 'object',
+    required,
+    properties,
+    ...(union.description === undefined ? {} : { description: union.description }),
+    ...(sealed ? { additionalProperties: false } : {}),
+  };
+}
+
+/** Names of the component schemas `node` reaches, following `$ref`s. */
+function reachableSchemas(doc: OpenApiDocument, node: unknown, seen = new Set<string>()): Set<string> {
+  walk(node, (obj) => {
+    const ref = obj.$ref;
+    if (typeof ref !== 'string' || !ref.startsWith('#/components/schemas/')) return;
+    const name = ref.slice('#/components/schemas/'.length);
+    if (seen.has(name)) return;
+    seen.add(name);
+    reachableSchemas(doc, doc.components.schemas[name], seen);
+  });
+  return seen;
+}
+
+/**
+ * The Actions document: ChatGPT's importer takes no oneOf/anyOf/allOf in a request body, so every discriminated
+ * union becomes one object (flattenUnion); the branches nothing references any more are dropped.
+ */
+export function flattenUnionsForActions(input: OpenApiDocument): OpenApiDocument {
+  const doc = structuredClone(input);
+  const schemas = doc.components.schemas;
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (schema.discriminator && Array.isArray(schema.oneOf))
+      schemas[name] = flattenUnion(schema, (s) => resolveRef(doc, s));
+  }
+  const used = reachableSchemas(doc, { paths: doc.paths, security: doc.components.securitySchemes });
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
+  return doc;
+}
+
+/**
+ * openapi-typescript types a union branch's tag by the discriminator's `mapping`, else by the branch's schema name
+ * (`kind: "BulkJobStart"`): the copy it reads gets the mapping back from each branch's one-value tag.
+ */
+export function withDiscriminatorMappings(input: OpenApiDocument): OpenApiDocument {
+  const doc = structuredClone(input);
+  walk(doc, (obj) => {
+    const discriminator = obj.discriminator as { propertyName?: string; mapping?: Record<string, string> } | undefined;
+    if (!discriminator?.propertyName || !Array.isArray(obj.oneOf)) return;
+    const tag = discriminator.propertyName;
+    discriminator.mapping = Object.fromEntries(
+      (obj.oneOf as Schema[]).flatMap((branch) => {
+        const ref = branch.$ref as string;
+        const member = (resolveRef(doc, branch).properties as Record<string, Schema> | undefined)?.[tag];
+        return tagValues(member, tag).map((value) => [value, ref]);
+      }),
+    );
+  });
+  return doc;
 }

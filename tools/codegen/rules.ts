@@ -7,11 +7,14 @@ import { TOOLSETS } from '../../src/contract/openapi.ts';
 import { type EngineExtension, type McpExtension, type OpenApiDocument, operationsOf } from './normalise.ts';
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A bulk op's alias may carry a dot (`notion.request`, the seed's spelling). */
+export const ALIAS_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_ACTIONS_OPERATIONS = 12;
 
 export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocument): void {
   const problems: string[] = [];
   const toolNames = new Set<string>();
+  const bulkNames = new Set<string>();
   const fullOps = new Map(operationsOf(full).map((o) => [o.op.operationId, o]));
 
   for (const { method, path, op } of fullOps.values()) {
@@ -35,6 +38,25 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
       }
     }
     const mcp = op['x-mcp'] as McpExtension | undefined;
+    if (engine?.bulk) {
+      const { calls, naturallyIdempotent, aliases } = engine.bulk;
+      if (!engine.writes || engine.connection !== 'required' || !mcp) {
+        // A bulk runs writes on its own connection, each checked against its tool's full input schema.
+        problems.push(`${where}: only a write tool that needs a connection can be a bulk op (x-engine.bulk)`);
+      }
+      if (!Number.isInteger(calls) || calls < 1) problems.push(`${where}: x-engine.bulk.calls must be an integer ≥ 1`);
+      if (typeof naturallyIdempotent !== 'boolean') {
+        problems.push(`${where}: x-engine.bulk.naturallyIdempotent must be set`);
+      } else if (naturallyIdempotent && mcp?.annotations?.idempotentHint !== true) {
+        problems.push(`${where}: a naturally idempotent bulk op must have idempotentHint: true`);
+      }
+      for (const alias of aliases ?? []) {
+        if (!ALIAS_PATTERN.test(alias)) problems.push(`${where}: bulk alias "${alias}" must match ${ALIAS_PATTERN}`);
+        if (fullOps.has(alias)) problems.push(`${where}: bulk alias "${alias}" is another operation's id`);
+        if (bulkNames.has(alias)) problems.push(`${where}: bulk alias "${alias}" is used twice`);
+        bulkNames.add(alias);
+      }
+    }
     if (!mcp) continue;
     if (op['x-http-only'])
       problems.push(`${where}: an x-http-only operation (a browser redirect) cannot be an MCP tool`);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ValidateFunction } from 'ajv';
+import { bulkOpNames, operationPolicies } from '../../../generated/operations.ts';
 import { GatewayError, toErrorBody } from '../../shared/errors.ts';
 import { createAjv, issuesFromAjv, validationFailed } from '../../shared/validation.ts';
 import type { OperationContext } from '../context.ts';
@@ -15,38 +16,13 @@ import { notionIdsIn } from '../pipeline/audit.ts';
 import type { Input, OperationId, Output } from '../types.ts';
 import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
 
-/** Op names a bulk accepts: the seed's short names and the write operations by id. */
-const OPS: Record<string, OperationId> = {
-  upsert: 'notion_upsert',
-  link: 'notion_link',
-  'notion.request': 'notion_request',
-  notion_request: 'notion_request',
-  notion_upsert: 'notion_upsert',
-  notion_link: 'notion_link',
-  notion_page_create: 'notion_page_create',
-  notion_page_update: 'notion_page_update',
-  notion_database_create: 'notion_database_create',
-  notion_data_source_update: 'notion_data_source_update',
-  notion_blocks_append: 'notion_blocks_append',
-};
-
-/** Notion requests an op usually makes (reads included): what a bulk's duration is estimated from. */
-const CALLS_PER_OP: Partial<Record<OperationId, number>> = {
-  notion_request: 1,
-  notion_upsert: 2,
-  notion_link: 3,
-  notion_page_create: 2,
-  notion_page_update: 2,
-  notion_database_create: 2,
-  notion_data_source_update: 2,
-  notion_blocks_append: 2,
-};
-
 /**
- * Ops that may simply run again after a transient failure, even one where Notion may have written (an upsert finds
- * the row it made, a link sees the relation it set). Other writes are never repeated blindly.
+ * Which writes a bulk may run, under which names, how many Notion requests each usually makes and which may simply
+ * run again after a transient failure: all declared in the contract (x-engine.bulk, generated/operations.ts).
  */
-const NATURALLY_IDEMPOTENT = new Set<OperationId>(['notion_upsert', 'notion_link', 'notion_data_source_update']);
+export type BulkOperationId = (typeof bulkOpNames)[keyof typeof bulkOpNames];
+const OPS: Readonly<Record<string, BulkOperationId>> = bulkOpNames;
+const bulkUse = (operationId: BulkOperationId) => operationPolicies[operationId].bulk;
 const MAX_ATTEMPTS = 4;
 
 const transient = (error: GatewayError) =>
@@ -172,7 +148,7 @@ export function checkOpArgs(
   );
 }
 
-export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>, base = ''): OperationId[] {
+export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>, base = ''): BulkOperationId[] {
   return input.ops.map((op, index) => {
     const operationId = OPS[op.op];
     if (!operationId) {
@@ -196,7 +172,7 @@ export function planOps(input: Pick<Input<'notion_bulk'>, 'ops'>, base = ''): Op
 
 export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services) => {
   const plan = planOps(input);
-  const calls = plan.reduce((sum, op) => sum + (CALLS_PER_OP[op] ?? 2), 0);
+  const calls = plan.reduce((sum, op) => sum + bulkUse(op).calls, 0);
   const seconds = Math.ceil((calls * 60) / services.settings.pacePerMinute);
   if (seconds > SYNC_BUDGET_SECONDS) {
     throw new GatewayError(
@@ -239,11 +215,11 @@ export interface RunOpsOptions {
  */
 export async function runOps(
   input: Pick<Input<'notion_bulk'>, 'ops' | 'mode'>,
-  plan: OperationId[],
+  plan: BulkOperationId[],
   options: RunOpsOptions,
 ): Promise<BulkResult> {
   const results: OpResult[] = [...(options.done ?? [])];
-  const runOp = async (operationId: OperationId, args: Record<string, unknown>, index: number) => {
+  const runOp = async (operationId: BulkOperationId, args: Record<string, unknown>, index: number) => {
     for (let attempt = 0; ; attempt++) {
       const opKey = options.keyPrefix ? `${options.keyPrefix}#${index}${attempt > 0 ? `.${attempt}` : ''}` : undefined;
       try {
@@ -256,7 +232,7 @@ export async function runOps(
         const retry =
           error instanceof GatewayError &&
           transient(error) &&
-          NATURALLY_IDEMPOTENT.has(operationId) &&
+          bulkUse(operationId).naturallyIdempotent &&
           attempt + 1 < MAX_ATTEMPTS;
         if (!retry) throw error;
         await sleep(250 * 2 ** attempt);
