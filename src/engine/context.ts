@@ -4,6 +4,7 @@ import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection
 import type { NotionClients } from '../notion/client.ts';
 import type { MetricsTransport } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
+import type { ValidationIssue } from '../shared/validation.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type {
@@ -32,6 +33,8 @@ export interface CallContext {
   jobId?: string;
   /** The surface a request came through, for /metrics; set by adapters only (nested and job calls are not counted). */
   transport?: MetricsTransport;
+  /** Where a top-level input field came from (REST: path, query or body), for error pointers. Default: arguments. */
+  inputLocation?: (field: string) => ValidationIssue['location'];
   /** Filled in by the engine for the request's access log line: the operation and the connection it ran on. */
   trace?: { operation?: string; connectionId?: string };
 }
