@@ -20,6 +20,7 @@ import { openSecureStore } from './domain/secure-store.ts';
 import { DataSourceCache } from './engine/data-sources.ts';
 import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
+import { PeopleCache } from './engine/people.ts';
 import { homeHtml, homeIndex } from './home.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
@@ -160,6 +161,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     upsertKeys: store.upsertKeys,
     locks,
     dataSources: new DataSourceCache(),
+    people: new PeopleCache(),
     jobs: store.jobs,
     queue,
     limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },

@@ -14,6 +14,7 @@ import type {
   UpsertKeyRepository,
 } from '../store/repositories.ts';
 import type { DataSourceCache } from './data-sources.ts';
+import type { PeopleCache } from './people.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
@@ -93,6 +94,8 @@ export interface EngineServices {
   locks: KeyLocks;
   /** Data-source schemas and database ids read from Notion, per connection (src/engine/data-sources.ts). */
   dataSources: DataSourceCache;
+  /** The people of each connection's workspace, for e-mails in friendly values (src/engine/value-options.ts). */
+  people: PeopleCache;
   jobs: JobRepository;
   /** The durable queue jobs are sent to (null where no queue runs). */
   queue: JobQueue | null;
