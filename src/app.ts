@@ -143,7 +143,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     : null;
   // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them. Embedded, with
   // nothing left to resume, it starts with the first job; on PostgreSQL other processes may hand work over at any time.
-  const openQueue = () => openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
+  const openQueue = () =>
+    openJobQueue(store, {
+      databaseUrl: config.databaseUrl,
+      logger,
+      exclusive: store.driver === 'pglite' ? { unfinishedJobIds: () => store.jobs.unfinishedIds() } : undefined,
+    });
   const queue =
     store.driver === 'pglite' && !(await store.jobs.hasUnfinished()) ? openOnFirstJob(openQueue) : await openQueue();
   const lifecycle = { draining: false };
