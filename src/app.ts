@@ -158,6 +158,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       baseUrl: config.notionBaseUrl,
       timeoutMs: config.notionTimeoutMs,
       maxRetries: config.notionMaxRetries,
+      retryBaseMs: config.notionRetryBaseMs,
       pacer: createPacer(config.notionPace, sharedPace?.limiter),
       logger,
     }),
@@ -173,6 +174,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     settings: {
       readOnly: config.readOnly,
       pacePerMinute: config.notionPace.perMinute,
+      retryBaseMs: config.notionRetryBaseMs,
       idempotency: { ...config.idempotency, waitMs: IDEMPOTENCY_WAIT_MS },
     },
     build,

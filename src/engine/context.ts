@@ -73,6 +73,8 @@ export interface PipelineSettings {
   readOnly: boolean;
   /** Notion requests a minute per connection (NOTION_RATE_LIMIT_PER_MINUTE): how long a bulk would take. */
   pacePerMinute: number;
+  /** NOTION_RETRY_BASE_MS: a bulk retries a naturally idempotent op after this, doubled each attempt. */
+  retryBaseMs: number;
   idempotency: {
     /** How long a stored result replays. */
     ttlMs: number;
