@@ -20,6 +20,7 @@ import { openSecureStore } from './domain/secure-store.ts';
 import { DataSourceCache } from './engine/data-sources.ts';
 import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
+import { PeopleCache } from './engine/people.ts';
 import { homeHtml, homeIndex } from './home.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
@@ -142,7 +143,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     : null;
   // Durable jobs: pg-boss on the same database (src/store/queue.ts); this process also works on them. Embedded, with
   // nothing left to resume, it starts with the first job; on PostgreSQL other processes may hand work over at any time.
-  const openQueue = () => openJobQueue(store, { databaseUrl: config.databaseUrl, logger });
+  const openQueue = () =>
+    openJobQueue(store, {
+      databaseUrl: config.databaseUrl,
+      logger,
+      exclusive: store.driver === 'pglite' ? { unfinishedJobIds: () => store.jobs.unfinishedIds() } : undefined,
+    });
   const queue =
     store.driver === 'pglite' && !(await store.jobs.hasUnfinished()) ? openOnFirstJob(openQueue) : await openQueue();
   const lifecycle = { draining: false };
@@ -152,6 +158,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       baseUrl: config.notionBaseUrl,
       timeoutMs: config.notionTimeoutMs,
       maxRetries: config.notionMaxRetries,
+      retryBaseMs: config.notionRetryBaseMs,
       pacer: createPacer(config.notionPace, sharedPace?.limiter),
       logger,
     }),
@@ -160,6 +167,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     upsertKeys: store.upsertKeys,
     locks,
     dataSources: new DataSourceCache(),
+    people: new PeopleCache(),
     jobs: store.jobs,
     queue,
     limits: {
@@ -170,6 +178,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     settings: {
       readOnly: config.readOnly,
       pacePerMinute: config.notionPace.perMinute,
+      retryBaseMs: config.notionRetryBaseMs,
       idempotency: { ...config.idempotency, waitMs: IDEMPOTENCY_WAIT_MS },
     },
     build,

@@ -2,7 +2,7 @@
  * GET /: what a newcomer (or a browser) finds at the root — where the documents and the MCP endpoints are.
  * JSON by default; a small HTML page when the client prefers text/html.
  */
-import escapeHtml from 'escape-html';
+import Mustache from 'mustache';
 
 export interface HomeIndex {
   name: string;
@@ -43,20 +43,23 @@ const LABELS: Record<keyof HomeIndex['links'], string> = {
   health: 'health check',
 };
 
-export function homeHtml(index: HomeIndex): string {
-  const items = (Object.keys(index.links) as (keyof HomeIndex['links'])[])
-    .map((k) => {
-      const url = escapeHtml(index.links[k]);
-      return `<li><a href="${url}">${url}</a> — ${escapeHtml(LABELS[k])}</li>`;
-    })
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(index.name)}</title></head>
-<body><h1>${escapeHtml(index.name)} ${escapeHtml(index.version)}</h1>
+// Mustache escapes every {{value}}: the page holds no markup from configuration (PUBLIC_BASE_URL, version).
+const HOME = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{name}}</title></head>
+<body><h1>{{name}} {{version}}</h1>
 <ul>
-${items}
+{{#links}}
+<li><a href="{{url}}">{{url}}</a> — {{label}}</li>
+{{/links}}
 </ul>
-<p>${escapeHtml(index.auth)}</p>
+<p>{{auth}}</p>
 </body></html>
 `;
+
+export function homeHtml(index: HomeIndex): string {
+  const links = (Object.keys(index.links) as (keyof HomeIndex['links'])[]).map((k) => ({
+    url: index.links[k],
+    label: LABELS[k],
+  }));
+  return Mustache.render(HOME, { ...index, links });
 }

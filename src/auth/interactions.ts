@@ -17,8 +17,8 @@
  * cannot be finished by another one (no login CSRF through a shared authorize link).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import escapeHtml from 'escape-html';
 import type { Context, Next } from 'koa';
+import Mustache from 'mustache';
 import type Provider from 'oidc-provider';
 import type { InteractionRecord } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -80,15 +80,38 @@ export interface InteractionOptions {
   logger: Logger;
 }
 
-const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#191919}
+// The pages are Mustache templates: every {{value}} is HTML-escaped, so a client_name, workspace name or error
+// message is text, never markup. Triple braces (raw) are not used.
+const LAYOUT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{title}} · Notion Gateway</title><style>body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#191919}
 main{max-width:32rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0002}
 h1{font-size:1.5rem;margin-top:0}fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
 label{margin-left:.4rem}button{font:inherit;padding:.5rem 1rem;margin:.5rem .5rem 0 0;border-radius:6px;border:1px solid #555;background:#fff;cursor:pointer}
 button.primary{background:#191919;color:#fff}[role=alert]{color:#a00;font-weight:600}.muted{color:#555;font-size:.9rem}
-:focus-visible{outline:3px solid #2a6fdb;outline-offset:2px}`;
+:focus-visible{outline:3px solid #2a6fdb;outline-offset:2px}</style></head><body><main>{{> body}}</main></body></html>`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Notion Gateway</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
+const EXPIRED = `<h1>This sign-in has expired</h1><p role="alert">The authorization request is unknown, finished or too old (an hour at most), or was started in another browser.</p><p>Go back to the app you came from and connect again.</p>`;
+
+const ASKING = `<p><strong>{{clientName}}</strong>{{#redirectHost}} <span class="muted">(returns to {{redirectHost}})</span>{{/redirectHost}} asks to read and write your Notion workspaces through this gateway.</p>{{#error}}<p role="alert" id="error">{{error}}</p>{{/error}}`;
+
+const SIGN_IN = `<h1>{{#notionSignIn}}Connect Notion{{/notionSignIn}}{{^notionSignIn}}Sign in{{/notionSignIn}}</h1>{{> asking}}{{#notionSignIn}}<p>Sign in by connecting a Notion workspace. You choose what {{clientName}} may use on the next page.</p>
+<form method="post" action="{{pageUrl}}/notion"><button class="primary" type="submit">Connect Notion</button></form>{{/notionSignIn}}<form method="post" action="{{pageUrl}}/operator"{{#error}} aria-describedby="error"{{/error}}>
+<h2>{{#notionSignIn}}Or sign in as the operator{{/notionSignIn}}{{^notionSignIn}}Operator sign-in{{/notionSignIn}}</h2>
+<p class="muted">This gateway's API token (ACTION_API_TOKEN) or its OPERATOR_PASSWORD. You choose which of its connections {{clientName}} may use on the next page.</p>
+<div><label for="operator-secret">Operator token or password</label></div>
+<div><input type="password" id="operator-secret" name="secret" autocomplete="current-password" required></div>
+<button{{^notionSignIn}} class="primary"{{/notionSignIn}} type="submit">Sign in</button></form>
+<form method="post" action="{{pageUrl}}/confirm"><input type="hidden" name="decision" value="deny"><button type="submit">Cancel</button></form>`;
+
+const CONSENT = `<h1>Allow access to Notion</h1>{{> asking}}
+<form method="post" action="{{pageUrl}}/confirm"{{#error}} aria-describedby="error"{{/error}}>
+<fieldset><legend>Workspaces {{clientName}} may use</legend>{{#workspaces}}<div><input type="checkbox" id="ws-{{index}}" name="connection_id" value="{{id}}"{{#checked}} checked{{/checked}}><label for="ws-{{index}}">{{name}}</label></div>{{/workspaces}}{{^workspaces}}<p>No workspace connected yet.</p>{{/workspaces}}</fieldset>
+<button class="primary" type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
+</form>
+{{#notionSignIn}}<form method="post" action="{{pageUrl}}/notion"><button type="submit">Add another Notion workspace</button></form>{{/notionSignIn}}
+<p class="muted">You can revoke this access at any time from the app, or by removing the workspace's connection.</p>`;
+
+function page(title: string, body: string, view: Record<string, unknown> = {}): string {
+  return Mustache.render(LAYOUT, { ...view, title }, { body, asking: ASKING });
 }
 
 async function readForm(ctx: Context): Promise<URLSearchParams> {
@@ -130,10 +153,7 @@ export function createInteractions(options: InteractionOptions) {
     ctx.status = 400;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = page(
-      'Sign-in expired',
-      '<h1>This sign-in has expired</h1><p role="alert">The authorization request is unknown, finished or too old (an hour at most), or was started in another browser.</p><p>Go back to the app you came from and connect again.</p>',
-    );
+    ctx.body = page('Sign-in expired', EXPIRED);
     return null;
   }
 
@@ -155,42 +175,22 @@ export function createInteractions(options: InteractionOptions) {
     }
     const { accountId, added } = await accountOf(interaction);
     const uid = interaction.uid;
-    const asking = `<p><strong>${escapeHtml(clientName)}</strong>${redirectHost ? ` <span class="muted">(returns to ${escapeHtml(redirectHost)})</span>` : ''} asks to read and write your Notion workspaces through this gateway.</p>`;
-    const alert = error ? `<p role="alert" id="error">${escapeHtml(error)}</p>` : '';
-    let body: string;
-    if (!accountId) {
-      const notion = notionSignIn
-        ? `<p>Sign in by connecting a Notion workspace. You choose what ${escapeHtml(clientName)} may use on the next page.</p>
-<form method="post" action="${pageUrl(uid)}/notion"><button class="primary" type="submit">Connect Notion</button></form>`
-        : '';
-      const operator = `<form method="post" action="${pageUrl(uid)}/operator"${error ? ' aria-describedby="error"' : ''}>
-<h2>${notionSignIn ? 'Or sign in as the operator' : 'Operator sign-in'}</h2>
-<p class="muted">This gateway's API token (ACTION_API_TOKEN) or its OPERATOR_PASSWORD. You choose which of its connections ${escapeHtml(clientName)} may use on the next page.</p>
-<div><label for="operator-secret">Operator token or password</label></div>
-<div><input type="password" id="operator-secret" name="secret" autocomplete="current-password" required></div>
-<button${notionSignIn ? '' : ' class="primary"'} type="submit">Sign in</button></form>`;
-      body = `<h1>${notionSignIn ? 'Connect Notion' : 'Sign in'}</h1>${asking}${alert}${notion}${operator}
-<form method="post" action="${pageUrl(uid)}/confirm"><input type="hidden" name="decision" value="deny"><button type="submit">Cancel</button></form>`;
-    } else {
-      const list = await options.connections.list(userOf(accountId));
-      const preselect = new Set(selected ?? (added.length ? added : list.length === 1 ? [list[0]!.connection_id] : []));
-      const boxes = list
-        .map((c: ConnectionSummary, i) => {
-          const name = c.workspace_name ?? c.workspace_id ?? c.connection_id;
-          return `<div><input type="checkbox" id="ws-${i}" name="connection_id" value="${escapeHtml(c.connection_id)}"${preselect.has(c.connection_id) ? ' checked' : ''}><label for="ws-${i}">${escapeHtml(name)}</label></div>`;
-        })
-        .join('');
-      body = `<h1>Allow access to Notion</h1>${asking}${alert}
-<form method="post" action="${pageUrl(uid)}/confirm"${error ? ' aria-describedby="error"' : ''}>
-<fieldset><legend>Workspaces ${escapeHtml(clientName)} may use</legend>${boxes || '<p>No workspace connected yet.</p>'}</fieldset>
-<button class="primary" type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
-</form>
-${notionSignIn ? `<form method="post" action="${pageUrl(uid)}/notion"><button type="submit">Add another Notion workspace</button></form>` : ''}
-<p class="muted">You can revoke this access at any time from the app, or by removing the workspace's connection.</p>`;
-    }
+    const view = { clientName, redirectHost, error, notionSignIn, pageUrl: pageUrl(uid) };
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = page(accountId ? 'Allow access' : notionSignIn ? 'Connect Notion' : 'Sign in', body);
+    if (!accountId) {
+      ctx.body = page(notionSignIn ? 'Connect Notion' : 'Sign in', SIGN_IN, view);
+      return;
+    }
+    const list = await options.connections.list(userOf(accountId));
+    const preselect = new Set(selected ?? (added.length ? added : list.length === 1 ? [list[0]!.connection_id] : []));
+    const workspaces = list.map((c: ConnectionSummary, index) => ({
+      index,
+      id: c.connection_id,
+      name: c.workspace_name ?? c.workspace_id ?? c.connection_id,
+      checked: preselect.has(c.connection_id),
+    }));
+    ctx.body = page('Allow access', CONSENT, { ...view, workspaces });
   }
 
   async function startNotion(ctx: Context, interaction: InteractionRecord) {

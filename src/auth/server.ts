@@ -12,8 +12,8 @@
  * audience is `PUBLIC_BASE_URL/mcp` (MCP) or `PUBLIC_BASE_URL` (REST). Records live in the database (src/auth/adapter.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import escapeHtml from 'escape-html';
 import type { Context, Next } from 'koa';
+import Mustache from 'mustache';
 import Provider, { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ConnectionService } from '../domain/connections.ts';
@@ -272,6 +272,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   };
 }
 
+// Mustache escapes every {{value}}: nothing from the request reaches the page as markup.
+const ERROR_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p role="alert"><code>{{error}}</code>{{#description}}: {{description}}{{/description}}</p><p>Go back to the app you came from and start again.</p></main></body></html>';
+
 export function errorPage(error: string, description?: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title></head><body><main><h1>Sign-in error</h1><p role="alert"><code>${escapeHtml(error)}</code>${description ? `: ${escapeHtml(description)}` : ''}</p><p>Go back to the app you came from and start again.</p></main></body></html>`;
+  return Mustache.render(ERROR_PAGE, { error, description });
 }

@@ -34,6 +34,7 @@ const schema = {
     NOTION_BASE_URL: { type: 'string', pattern: '^https?://[^/]+$', default: 'https://api.notion.com' },
     NOTION_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
     NOTION_MAX_RETRIES: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+    NOTION_RETRY_BASE_MS: { type: 'integer', minimum: 1, maximum: 10000, default: 250 },
     NOTION_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 1000000, default: 180 },
     NOTION_RATE_BURST: { type: 'integer', minimum: 1, maximum: 1000, default: 3 },
     NOTION_PACE_MAX_WAIT_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 20000 },
@@ -104,6 +105,8 @@ export interface Config {
   notionBaseUrl: string;
   notionTimeoutMs: number;
   notionMaxRetries: number;
+  /** First back-off of a retry without Retry-After, doubled each attempt (NOTION_RETRY_BASE_MS). */
+  notionRetryBaseMs: number;
   /** Pace of Notion requests per connection (src/notion/pacer.ts). */
   notionPace: { perMinute: number; burst: number; maxWaitMs: number };
   readOnly: boolean;
@@ -196,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notionBaseUrl: v.NOTION_BASE_URL,
     notionTimeoutMs: v.NOTION_TIMEOUT_MS,
     notionMaxRetries: v.NOTION_MAX_RETRIES,
+    notionRetryBaseMs: v.NOTION_RETRY_BASE_MS,
     notionPace: {
       perMinute: v.NOTION_RATE_LIMIT_PER_MINUTE,
       burst: v.NOTION_RATE_BURST,

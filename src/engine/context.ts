@@ -4,6 +4,7 @@ import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection
 import type { NotionClients } from '../notion/client.ts';
 import type { MetricsTransport } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
+import type { ValidationIssue } from '../shared/validation.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type {
@@ -13,6 +14,7 @@ import type {
   UpsertKeyRepository,
 } from '../store/repositories.ts';
 import type { DataSourceCache } from './data-sources.ts';
+import type { PeopleCache } from './people.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
@@ -32,6 +34,8 @@ export interface CallContext {
   jobId?: string;
   /** The surface a request came through, for /metrics; set by adapters only (nested and job calls are not counted). */
   transport?: MetricsTransport;
+  /** Where a top-level input field came from (REST: path, query or body), for error pointers. Default: arguments. */
+  inputLocation?: (field: string) => ValidationIssue['location'];
   /** Filled in by the engine for the request's access log line: the operation and the connection it ran on. */
   trace?: { operation?: string; connectionId?: string };
 }
@@ -69,6 +73,8 @@ export interface PipelineSettings {
   readOnly: boolean;
   /** Notion requests a minute per connection (NOTION_RATE_LIMIT_PER_MINUTE): how long a bulk would take. */
   pacePerMinute: number;
+  /** NOTION_RETRY_BASE_MS: a bulk retries a naturally idempotent op after this, doubled each attempt. */
+  retryBaseMs: number;
   idempotency: {
     /** How long a stored result replays. */
     ttlMs: number;
@@ -90,6 +96,8 @@ export interface EngineServices {
   locks: KeyLocks;
   /** Data-source schemas and database ids read from Notion, per connection (src/engine/data-sources.ts). */
   dataSources: DataSourceCache;
+  /** The people of each connection's workspace, for e-mails in friendly values (src/engine/value-options.ts). */
+  people: PeopleCache;
   jobs: JobRepository;
   /** The durable queue jobs are sent to (null where no queue runs). */
   queue: JobQueue | null;

@@ -18,6 +18,7 @@ import { hooks, type OperationHooks, operations } from './operations/index.ts';
 import { notionIdsIn, type OpenAuditRow, openAuditRow } from './pipeline/audit.ts';
 import { claimKey, fingerprint, idempotencyKeyOf, mayHaveWritten, type StoredOutcome } from './pipeline/idempotency.ts';
 import { enforceReadSize } from './pipeline/size.ts';
+import { refuseUnstorableText } from './pipeline/text.ts';
 import type { Input, OperationId, Outcome, Output } from './types.ts';
 
 export type { Outcome } from './types.ts';
@@ -66,6 +67,7 @@ export class Engine {
     input: Record<string, unknown>,
     request: CallContext,
   ): Promise<Outcome<OperationId>> {
+    refuseUnstorableText(input, request);
     let call = request;
     const policy = operationPolicies[operationId];
     const operation = operations[operationId] as unknown as AnyOperation;

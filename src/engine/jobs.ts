@@ -55,14 +55,17 @@ const EXPORT_MAX_PAGES = 200;
 export const principalOfJob = (job: JobRow): Principal =>
   job.principal === OPERATOR.id ? OPERATOR : { id: job.principal, kind: 'user' };
 
+/** What a runner needs of the engine: its operations, and the retry back-off setting. */
+type JobEngine = { invoke: EngineInvoke; services?: { settings: { retryBaseMs: number } } };
+
 export class JobRunner {
-  readonly #engine: { invoke: EngineInvoke };
+  readonly #engine: JobEngine;
   readonly #jobs: JobRepository;
   readonly #store: { osState: OsStateRepository; locks: KeyLocks };
   readonly #logger: Logger;
 
   constructor(
-    engine: { invoke: EngineInvoke },
+    engine: JobEngine,
     store: { jobs: JobRepository; osState: OsStateRepository; locks: KeyLocks },
     logger: Logger,
   ) {
@@ -140,6 +143,7 @@ export class JobRunner {
     const run = await runOps(input, plan, {
       connectionId: job.connection_id,
       keyPrefix: `job:${job.id}`,
+      retryBaseMs: this.#engine.services?.settings.retryBaseMs,
       invoke: (op, opInput, overrides = {}) => this.#engine.invoke(op, opInput, { ...call, ...overrides }),
       done,
       afterOp: (results) =>

@@ -4,53 +4,35 @@
  * source). Every write that takes friendly values (page create and update, upsert) builds them here, so a value that
  * works in one works in all.
  */
-import { isFullPage, type PageObjectResponse, type UserObjectResponse } from '@notionhq/client';
-import { LRUCache } from 'lru-cache';
+import { isFullPage, type PageObjectResponse } from '@notionhq/client';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
 import type { ResolvedConnection } from './context.ts';
 import type { DataSourceCache } from './data-sources.ts';
 import { titleOf } from './notion-objects.ts';
+import type { PeopleCache, Person } from './people.ts';
 import { type DataSourceSchema, pageIdOf, type ValueOptions } from './properties/index.ts';
 
-interface Person {
-  id: string;
-  name: string | null;
-  email: string;
-}
-
-const USERS_TTL_MS = 5 * 60_000;
-/** Per connection: the people of its workspace (bots have no e-mail), five minutes at most. */
-const people = new LRUCache<string, Person[]>({ max: 1_000, ttl: USERS_TTL_MS });
-
-async function peopleOf(connection: ResolvedConnection, fresh = false): Promise<Person[]> {
-  const key = connection.summary.connection_id;
-  const cached = fresh ? undefined : people.get(key);
-  if (cached) return cached;
-  const found: Person[] = [];
-  let cursor: string | undefined;
-  // A workspace lists its users 100 at a time; 10 pages is far beyond any team that assigns people by e-mail.
-  for (let page = 0; page < 10; page++) {
-    const list = await connection.notion().users.list({ page_size: 100, start_cursor: cursor });
-    for (const u of list.results as UserObjectResponse[]) {
-      if (u.type === 'person' && u.person?.email) found.push({ id: u.id, name: u.name ?? null, email: u.person.email });
-    }
-    if (!list.has_more || !list.next_cursor) break;
-    cursor = list.next_cursor;
-  }
-  people.set(key, found);
-  return found;
+/** The engine's look-up caches the friendly values use (EngineServices carries both). */
+export interface LookupCaches {
+  dataSources: DataSourceCache;
+  people: PeopleCache;
 }
 
 /** The user id of an e-mail; an unknown e-mail is refused with the people the connection can see. */
-async function userByEmail(connection: ResolvedConnection, email: string, field: string): Promise<string> {
+async function userByEmail(
+  people: PeopleCache,
+  connection: ResolvedConnection,
+  email: string,
+  field: string,
+): Promise<string> {
   const wanted = email.trim().toLowerCase();
   const match = (list: Person[]) => list.find((p) => p.email.toLowerCase() === wanted);
-  let list = await peopleOf(connection);
+  let list = await people.of(connection);
   let found = match(list);
   // Someone may have joined since the list was cached: one fresh read before refusing.
   if (!found) {
-    list = await peopleOf(connection, true);
+    list = await people.of(connection, true);
     found = match(list);
   }
   if (found) return found.id;
@@ -104,13 +86,13 @@ async function pageByTitle(
 
 /** The value options of a write on `connection`: look-ups on, new select options only when the call asks. */
 export function valueOptionsFor(
-  dataSources: DataSourceCache,
+  { dataSources, people }: LookupCaches,
   connection: ResolvedConnection,
   input: { create_options?: boolean },
 ): ValueOptions {
   return {
     createOptions: input.create_options === true,
-    resolveUser: (email, property) => userByEmail(connection, email, property),
+    resolveUser: (email, property) => userByEmail(people, connection, email, property),
     resolvePage: (title, dataSourceId, property) => pageByTitle(dataSources, connection, title, dataSourceId, property),
   };
 }
@@ -123,7 +105,7 @@ type Filter = Record<string, unknown>;
  * target is turned into one, and an e-mail into a user id (the same look-ups, and errors, as the writes).
  */
 export async function resolveFilterReferences(
-  dataSources: DataSourceCache,
+  caches: LookupCaches,
   connection: ResolvedConnection,
   filter: Filter | undefined,
   schema: DataSourceSchema,
@@ -132,9 +114,7 @@ export async function resolveFilterReferences(
   if (Array.isArray(filter.and)) {
     return {
       ...filter,
-      and: await Promise.all(
-        filter.and.map((f: Filter) => resolveFilterReferences(dataSources, connection, f, schema)),
-      ),
+      and: await Promise.all(filter.and.map((f: Filter) => resolveFilterReferences(caches, connection, f, schema))),
     };
   }
   const name = typeof filter.property === 'string' ? filter.property : undefined;
@@ -145,7 +125,7 @@ export async function resolveFilterReferences(
   const given = condition.contains;
   if (property.type === 'relation' && !normaliseUuid(given)) {
     const target = property.relation.data_source_id;
-    const id = pageIdOf(given) ?? (await pageByTitle(dataSources, connection, given, target, name));
+    const id = pageIdOf(given) ?? (await pageByTitle(caches.dataSources, connection, given, target, name));
     if (!id) {
       throw new GatewayError(
         'invalid_property',
@@ -160,7 +140,7 @@ export async function resolveFilterReferences(
     return { ...filter, relation: { ...condition, contains: id } };
   }
   if (property.type === 'people' && given.includes('@')) {
-    return { ...filter, people: { ...condition, contains: await userByEmail(connection, given, name) } };
+    return { ...filter, people: { ...condition, contains: await userByEmail(caches.people, connection, given, name) } };
   }
   return filter;
 }

@@ -83,7 +83,10 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
     },
   });
 
-  /** After the schema check, for every operation: strings PostgreSQL cannot store are the caller's error, not a 500. */
+  /**
+   * The two x-http-only operations do not run through the engine (which refuses strings PostgreSQL cannot store for
+   * every engine operation): their query is checked here.
+   */
   const checkText = (c: OpenApiContext) => {
     const issues = [
       ...unstorableTextIssues(c.request.params, 'path'),
@@ -106,7 +109,6 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
     const operationId = op.operationId as OperationId;
     if (!Engine.isOperation(operationId)) throw new Error(`The engine has no operation ${operationId}`);
     api.register(operationId, async (c: OpenApiContext, ctx: Context) => {
-      checkText(c);
       const body = c.request.requestBody;
       const input = {
         ...(body && typeof body === 'object' && !Array.isArray(body) ? body : {}),
@@ -114,7 +116,10 @@ export async function createRestAdapter({ document, engine, httpOnly, gatekeeper
         ...(c.request.params as object),
       };
       const idempotencyKey = ctx.get('Idempotency-Key') || undefined;
-      const call = { ...callContext(ctx, 'chatgpt_action', 'rest'), idempotencyKey };
+      const params = c.request.params as object;
+      const query = c.request.query as object;
+      const inputLocation = (field: string) => (field in params ? 'path' : field in query ? 'query' : 'body');
+      const call = { ...callContext(ctx, 'chatgpt_action', 'rest'), idempotencyKey, inputLocation } as const;
       const { result, replayed } = await engine.invoke(operationId, input as never, call);
       ctx.status = 200;
       if (replayed) ctx.set('Idempotent-Replayed', 'true');

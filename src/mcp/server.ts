@@ -23,7 +23,7 @@ import type { CallContext } from '../engine/context.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { OperationId } from '../engine/types.ts';
 import { GatewayError, toErrorBody } from '../shared/errors.ts';
-import { createAjv, issuesFromAjv, unstorableTextIssues, validationFailed } from '../shared/validation.ts';
+import { createAjv, issuesFromAjv, validationFailed } from '../shared/validation.ts';
 import { instructionsFor } from './instructions.ts';
 import { StatelessJsonTransport } from './json-transport.ts';
 
@@ -256,8 +256,6 @@ function buildServer(engine: Engine, binding: Binding, version: string): Server 
       const issues = issuesFromAjv(entry.validate.errors ?? [], (pointer) => ({ location: 'arguments', pointer }));
       return errorResult(validationFailed(issues), ctx.requestId);
     }
-    const textIssues = unstorableTextIssues(args, 'arguments');
-    if (textIssues.length) return errorResult(validationFailed(textIssues), ctx.requestId);
     try {
       const { result, replayed } = await engine.invoke(entry.operationId, args as never, {
         ...ctx,

@@ -34,6 +34,8 @@ export interface CallPolicyOptions {
   timeoutMs: number;
   /** Retries of a read after a failure the SDK does not retry itself. */
   maxRetries: number;
+  /** First back-off without Retry-After, doubled each attempt, capped at 16×, full jitter (default 250 ms). */
+  retryBaseMs?: number;
   logger?: Logger;
 }
 
@@ -108,8 +110,8 @@ function networkFailure(error: unknown, signal: AbortSignal): 'timeout' | 'refus
   return 'network';
 }
 
-/** Exponential back-off with full jitter: 250 ms, 500 ms, 1 s… capped at 4 s. */
-const backoffMs = (attempt: number) => Math.random() * Math.min(4_000, 250 * 2 ** attempt);
+/** Exponential back-off with full jitter: 250 ms, 500 ms, 1 s… capped at 4 s (for the default base of 250 ms). */
+const backoffMs = (attempt: number, baseMs = 250) => Math.random() * Math.min(16 * baseMs, baseMs * 2 ** attempt);
 
 function retryAfterMs(response: NotionResponse): number | null {
   const header = response.headers['retry-after'];
@@ -168,7 +170,7 @@ export function createPolicyFetch(options: CallPolicyOptions) {
         const retryable = kind === 'read' || failure === 'refused';
         if (retryable && attempt < options.maxRetries) {
           log?.info({ method, path, failure, attempt: attempt + 1 }, 'retrying Notion request');
-          await sleep(backoffMs(attempt));
+          await sleep(backoffMs(attempt, options.retryBaseMs));
           continue;
         }
         if (kind === 'write' && failure !== 'refused') throw outcomeUnknown(method, failure, {});
@@ -208,7 +210,7 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       const sdkRetries = method === 'GET' && RETRIED_BY_SDK_ON_GET.has(response.status);
       if (sdkRetries || attempt >= options.maxRetries) return response;
       log?.info({ method, path, status: response.status, attempt: attempt + 1 }, 'retrying Notion read');
-      await sleep(retryAfterMs(response) ?? backoffMs(attempt));
+      await sleep(retryAfterMs(response) ?? backoffMs(attempt, options.retryBaseMs));
     }
   };
 }

@@ -17,6 +17,8 @@ export interface NotionClientOptions {
   /** Per attempt. */
   timeoutMs: number;
   maxRetries: number;
+  /** First back-off of a retry without Retry-After (NOTION_RETRY_BASE_MS); default 250 ms. */
+  retryBaseMs?: number;
   logger: Logger;
   pacer?: Pacer;
 }
@@ -57,6 +59,7 @@ export interface CreateClientOptions {
   baseUrl: string;
   timeoutMs: number;
   maxRetries?: number;
+  retryBaseMs?: number;
   logger?: Logger;
   notionVersion?: string;
   pacer?: Pacer;
@@ -75,6 +78,7 @@ export function createNotionClient(auth: string | undefined, options: CreateClie
   if (auth !== undefined) assertPlausibleNotionToken(auth);
   const log = options.logger?.child({ component: 'notion-sdk' });
   const maxRetries = options.maxRetries ?? 3;
+  const retryBaseMs = options.retryBaseMs ?? 250;
   const pacer = options.paceKey ? (options.pacer ?? UNPACED) : UNPACED;
   return new Client({
     auth,
@@ -82,13 +86,15 @@ export function createNotionClient(auth: string | undefined, options: CreateClie
     // The policy's fetch times out each attempt; the SDK's own timeout only backstops the whole exchange.
     timeoutMs: options.timeoutMs * (maxRetries + 2),
     notionVersion: options.notionVersion,
-    retry: { maxRetries, maxRetryDelayMs: 10_000 },
+    // The SDK's own back-off starts at 4× the policy's (its default: 1 s for the default 250 ms).
+    retry: { maxRetries, initialRetryDelayMs: 4 * retryBaseMs, maxRetryDelayMs: 10_000 },
     fetch: createPolicyFetch({
       pacer,
       paceKey: options.paceKey ?? '',
       background: options.background,
       timeoutMs: options.timeoutMs,
       maxRetries,
+      retryBaseMs,
       logger: options.logger,
     }) as never,
     logLevel: LogLevel.WARN,

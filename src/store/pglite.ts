@@ -20,11 +20,13 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, createBrotliDecompress, constants as zlib } from 'node:zlib';
+import tar from 'tar-stream';
 
 /**
  * `-c` options appended to PGlite's own start parameters (`PGlite.defaultStartParams`: single-user, fsync off, no
@@ -171,71 +173,87 @@ function runExtractor(dir: string): Promise<void> {
   });
 }
 
-// --- a minimal ustar reader/writer: regular files and directories, which is all a PostgreSQL data directory holds.
+// --- the data directory as a tar (tar-stream): regular files and directories, which is all a PostgreSQL data
+// directory holds. Extraction refuses anything else (links, devices), any path that would land outside the target,
+// and sizes beyond the caps, so a tampered template cannot write anywhere but its own directory.
 
-const BLOCK = 512;
-
-function header(name: string, type: '0' | '5', size: number): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar: path too long: ${name}`);
-  const h = Buffer.alloc(BLOCK);
-  h.write(name, 0, 100, 'utf8');
-  h.write(`${(type === '5' ? 0o700 : 0o600).toString(8).padStart(7, '0')}\0`, 100);
-  h.write('0000000\0', 108); // uid
-  h.write('0000000\0', 116); // gid
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136); // mtime: 0, so equal clusters give equal tars
-  h.write('        ', 148); // checksum placeholder (spaces while summing)
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
-/** The directory's contents as a tar (sorted, directories before what they hold, paths relative to `dir`). */
-export function tarDirectory(dir: string): Buffer {
-  const parts: Buffer[] = [];
+/** The directory's contents as a tar (sorted, directories before what they hold, paths relative to `dir`, mtime 0 so
+ * equal clusters give equal tars). */
+export async function tarDirectory(dir: string): Promise<Buffer> {
+  const pack = tar.pack();
+  const collected = (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+    return chunks;
+  })();
   const walk = (rel: string) => {
     for (const name of readdirSync(path.join(dir, rel)).sort()) {
       const relPath = rel ? `${rel}/${name}` : name;
       const full = path.join(dir, relPath);
       const st = statSync(full);
+      const common = { name: relPath, mtime: new Date(0), uid: 0, gid: 0 };
       if (st.isDirectory()) {
-        parts.push(header(relPath, '5', 0));
+        pack.entry({ ...common, type: 'directory', mode: 0o700 });
         walk(relPath);
       } else if (st.isFile()) {
-        const data = readFileSync(full);
-        parts.push(header(relPath, '0', data.length), data);
-        const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
-        if (pad) parts.push(Buffer.alloc(pad));
+        pack.entry({ ...common, type: 'file', mode: 0o600 }, readFileSync(full));
       }
     }
   };
-  walk('');
-  parts.push(Buffer.alloc(BLOCK * 2));
-  return Buffer.concat(parts);
+  try {
+    walk('');
+    pack.finalize();
+  } catch (e) {
+    pack.destroy(e as Error);
+  }
+  return Buffer.concat(await collected);
 }
 
-const field = (h: Buffer, start: number, length: number) => {
-  const raw = h.subarray(start, start + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end === -1 ? length : end).toString('utf8');
-};
+export interface ExtractLimits {
+  /** Largest single file (the 16 MB WAL segment is the template's largest). */
+  maxEntryBytes: number;
+  /** All files together (the template's cluster is ≈ 24 MB). */
+  maxTotalBytes: number;
+  /** Number of entries (the template holds ≈ 400). */
+  maxEntries: number;
+}
+
+const DEFAULT_LIMITS: ExtractLimits = { maxEntryBytes: 64 * 2 ** 20, maxTotalBytes: 512 * 2 ** 20, maxEntries: 20_000 };
+
+/** The entry's path inside `dir`, or an error naming why it is refused. */
+function entryTarget(dir: string, name: string): string {
+  const fail = (why: string) => new Error(`tar: refusing ${JSON.stringify(name)}: ${why}`);
+  if (name.includes('\0')) throw fail('NUL in path');
+  if (path.posix.isAbsolute(name) || path.win32.isAbsolute(name)) throw fail('absolute path');
+  const parts = name.split(/[/\\]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw fail('".." in path');
+  if (parts.length === 0) throw fail('empty path');
+  const target = path.resolve(dir, ...parts);
+  if (!target.startsWith(path.resolve(dir) + path.sep)) throw fail('outside the directory');
+  return target;
+}
 
 /**
- * Extracts a tar made by `tarDirectory()` (or PGlite's `dumpDataDir`) into `dir`, streaming: the ≈ 24 MB cluster is
- * never held whole in memory (it would stay in the gateway's resident memory). Files 0600, directories 0700.
+ * Extracts a tar made by `tarDirectory()` into `dir`, streaming: the ≈ 24 MB cluster is never held whole in memory
+ * (it would stay in the gateway's resident memory). Files 0600, directories 0700, whatever the archive says.
  * Creating a file is what costs (0.2–0.8 ms each on a loaded 2-core VM, ≈ 400 files in the template's cluster): up to
- * `concurrency` files are written at once.
+ * `concurrency` small files are written at once.
  */
-export async function extractTar(source: AsyncIterable<Uint8Array>, dir: string, concurrency = 4): Promise<void> {
+export async function extractTar(
+  source: AsyncIterable<Uint8Array>,
+  dir: string,
+  { concurrency = 4, limits = DEFAULT_LIMITS }: { concurrency?: number; limits?: ExtractLimits } = {},
+): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const extract = tar.extract();
+  const input = Readable.from(source, { objectMode: false });
+  input.once('error', (e) => extract.destroy(e));
+  input.pipe(extract);
   // Small files are collected and written by a pool of `concurrency` writers; a big one (the 16 MB WAL segment) is
   // written piece by piece as it arrives, so it is never buffered whole.
   const writing = new Set<Promise<void>>();
-  const pool = async (target: string, chunks: Uint8Array[]) => {
+  let failure: unknown = null;
+  const write = async (target: string, chunks: Uint8Array[]) => {
     const handle = await open(target, 'w', 0o600);
     try {
       for (const chunk of chunks) await handle.write(chunk);
@@ -243,76 +261,50 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, dir: string,
       await handle.close();
     }
   };
-  type Entry = {
-    target: string;
-    remaining: number;
-    padding: number;
-    chunks: Uint8Array[];
-    handle: FileHandle | null;
-  };
-  let entry: Entry | null = null;
-  let pending: Buffer = Buffer.alloc(0);
-  let ended = false;
-  let failure: unknown = null;
+  let total = 0;
+  let entries = 0;
   try {
-    for await (const chunk of source) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
-      while (!ended) {
-        if (entry) {
-          const take = Math.min(entry.remaining, pending.length);
-          if (take > 0) {
-            const piece = pending.subarray(0, take);
-            if (entry.handle) await entry.handle.write(piece);
-            else entry.chunks.push(piece);
-          }
-          entry.remaining -= take;
-          pending = pending.subarray(take);
-          if (entry.remaining > 0 || pending.length < entry.padding) break;
-          pending = pending.subarray(entry.padding);
-          if (entry.handle) {
-            await entry.handle.close();
-          } else {
-            const task: Promise<void> = pool(entry.target, entry.chunks)
-              .catch((e: unknown) => {
-                failure ??= e;
-              })
-              .finally(() => writing.delete(task));
-            writing.add(task);
-            if (writing.size >= concurrency) await Promise.race(writing);
-          }
-          entry = null;
-          continue;
-        }
-        if (pending.length < BLOCK) break;
-        const h = pending.subarray(0, BLOCK);
-        pending = pending.subarray(BLOCK);
-        const name = field(h, 0, 100);
-        if (!name) {
-          ended = true; // end-of-archive block
-          break;
-        }
-        const prefix = field(h, 345, 155);
-        const rel = (prefix ? `${prefix}/${name}` : name).replace(/^\/+/, '').replace(/\/+$/, '');
-        const size = Number.parseInt(field(h, 124, 12).trim() || '0', 8);
-        const type = String.fromCharCode(h[156] ?? 0);
-        const target = path.join(dir, rel);
-        if (rel.split('/').includes('..') || !target.startsWith(path.join(dir, path.sep))) {
-          throw new Error(`tar: refusing path outside the directory: ${rel}`);
-        }
-        if (type === '5') {
-          mkdirSync(target, { recursive: true, mode: 0o700 });
-        } else if (type === '0' || type === '\0') {
-          mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-          const handle = size > 256 * 1024 ? await open(target, 'w', 0o600) : null;
-          entry = { target, remaining: size, padding: (BLOCK - (size % BLOCK)) % BLOCK, chunks: [], handle };
-        } else {
-          throw new Error(`tar: unsupported entry type ${JSON.stringify(type)} for ${rel}`);
-        }
+    for await (const entry of extract) {
+      const { name, type } = entry.header;
+      const size = entry.header.size ?? 0;
+      const target = entryTarget(dir, name);
+      if (++entries > limits.maxEntries) throw new Error(`tar: more than ${limits.maxEntries} entries`);
+      if (type === 'directory') {
+        mkdirSync(target, { recursive: true, mode: 0o700 });
+        entry.resume();
+        continue;
       }
+      if (type !== 'file' && type !== 'contiguous-file') {
+        throw new Error(`tar: refusing ${JSON.stringify(name)}: entry type ${type} (only files and directories)`);
+      }
+      if (size > limits.maxEntryBytes) throw new Error(`tar: refusing ${JSON.stringify(name)}: ${size} bytes`);
+      total += size;
+      if (total > limits.maxTotalBytes) throw new Error(`tar: archive holds more than ${limits.maxTotalBytes} bytes`);
+      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      if (size > 256 * 1024) {
+        const handle = await open(target, 'w', 0o600);
+        try {
+          for await (const chunk of entry as AsyncIterable<Buffer>) await handle.write(chunk);
+        } finally {
+          await handle.close();
+        }
+        continue;
+      }
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
+      const task: Promise<void> = write(target, chunks)
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => writing.delete(task));
+      writing.add(task);
+      if (writing.size >= concurrency) await Promise.race(writing);
     }
-    if (entry) throw new Error(`tar: archive ends inside ${entry.target}`);
+  } catch (e) {
+    input.destroy();
+    extract.destroy();
+    throw e;
   } finally {
-    await entry?.handle?.close();
     await Promise.all(writing);
   }
   if (failure) throw failure;

@@ -27,6 +27,12 @@ export interface QueueOptions {
   databaseUrl: string | null;
   /** A running job's heartbeat; a job whose heartbeat is this many seconds late × 2 is retried elsewhere. */
   heartbeatSeconds?: number;
+  /**
+   * Embedded PGlite only: this process alone works the queue (it holds the data directory's lock), so a job still
+   * in hand at start was in the hands of a process that died. Given the ids of the gateway's unfinished jobs, their
+   * pg-boss jobs still active are failed into a retry at once instead of when their heartbeat runs out.
+   */
+  exclusive?: { unfinishedJobIds: () => Promise<string[]> };
   logger?: Logger;
 }
 
@@ -63,6 +69,18 @@ export async function openJobQueue(store: Store, options: QueueOptions): Promise
   };
   if (await boss.getQueue(JOB_QUEUE)) await boss.updateQueue(JOB_QUEUE, queueOptions as never);
   else await boss.createQueue(JOB_QUEUE, queueOptions as never);
+  if (options.exclusive) {
+    const stranded: string[] = [];
+    for (const jobId of await options.exclusive.unfinishedJobIds()) {
+      for (const job of await boss.findJobs(JOB_QUEUE, { data: { jobId } })) {
+        if (job.state === 'active') stranded.push(job.id);
+      }
+    }
+    if (stranded.length) {
+      await boss.fail(JOB_QUEUE, stranded, { error: 'the process working on it stopped' });
+      options.logger?.warn({ component: 'jobs', stranded: stranded.length }, 'retrying jobs a stopped process held');
+    }
+  }
   return {
     async send(jobId) {
       await boss.send(JOB_QUEUE, { jobId });

@@ -408,6 +408,8 @@ export interface JobRepository {
   list(query?: { principal?: string; connectionId?: string; status?: JobStatus; limit?: number }): Promise<JobRow[]>;
   /** Whether any job is queued or running (work a restarted process must take up). */
   hasUnfinished(): Promise<boolean>;
+  /** Ids of the jobs queued or running (embedded start-up: what a stopped process may have held). */
+  unfinishedIds(): Promise<string[]>;
   /** Queue depth and age for /metrics: counts by status and the oldest queued job's creation time. */
   queueStats(): Promise<{ queued: number; running: number; oldestQueuedAt: Date | null }>;
 }
@@ -465,6 +467,10 @@ export function createJobRepository(fork: Fork): JobRepository {
     },
     async hasUnfinished() {
       return (await fork().count(JobEntity, { status: { $in: ['queued', 'running'] } })) > 0;
+    },
+    async unfinishedIds() {
+      const rows = await fork().find(JobEntity, { status: { $in: ['queued', 'running'] } }, { fields: ['id'] });
+      return rows.map((row) => row.id);
     },
     async queueStats() {
       const em = fork();

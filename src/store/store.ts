@@ -276,7 +276,7 @@ export async function buildPgliteTemplate(): Promise<Buffer> {
     } finally {
       await store.close();
     }
-    return tarDirectory(dir);
+    return await tarDirectory(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
  * GET /: the first URL a newcomer opens says where everything is, and every link it gives works.
  */
 
+import Mustache from 'mustache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HomeIndex } from '../../src/home.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
@@ -43,7 +44,7 @@ describe('GET /', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
     for (const path of ['/openapi.json', '/openapi.full.json', '/mcp', '/sse', '/health']) {
-      expect(html).toContain(`href="${gateway.url}${path}"`);
+      expect(html).toContain(`href="${Mustache.escape(gateway.url + path)}"`); // Mustache escapes '/' too
     }
   });
 });

@@ -4,68 +4,20 @@
  * → "Connect Notion" through the sandbox's Notion OAuth → tools/call. Then two users with two workspaces each: neither
  * can see nor touch the other's connections through any MCP tool or REST operation (connection_forbidden).
  */
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationPolicies } from '../../generated/operations.ts';
 import { loadGeneratedDocument, operationsOf } from '../../src/contract/openapi.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { API_TOKEN, api } from '../support/gateway.ts';
 import { connectMcp } from '../support/mcp.ts';
-import { authorizeThrough, CookieBrowser, type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
+import { authorizeThrough, CookieBrowser, MemoryProvider, type OAuthWorld, startOAuthWorld } from '../support/oauth.ts';
 
 const REDIRECT = 'http://localhost:5173/oauth/callback';
 const UUID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** An in-memory OAuthClientProvider, as an MCP client application implements it. */
-class MemoryProvider implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'E2E MCP client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    return 'e2e-state';
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
 
 interface User {
   browser: CookieBrowser;
@@ -83,7 +35,7 @@ async function signIn(
   serverUrl: string,
   connect: string[],
 ): Promise<MemoryProvider> {
-  const provider = new MemoryProvider();
+  const provider = new MemoryProvider({ redirect: REDIRECT, clientName: 'E2E MCP client', state: 'e2e-state' });
   expect(await auth(provider, { serverUrl })).toBe('REDIRECT');
   const url = provider.authorizationUrl!;
   expect(url.searchParams.get('code_challenge_method')).toBe('S256');

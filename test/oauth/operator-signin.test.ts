@@ -5,20 +5,16 @@
  * and, after OPERATOR_ATTEMPTS from one address, throttled (even the right one). With a Notion public integration
  * configured, the page offers both sign-ins.
  */
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_ATTEMPTS } from '../../src/auth/interactions.ts';
 import { API_TOKEN } from '../support/gateway.ts';
 import {
   CookieBrowser,
   consentChoices,
+  MemoryProvider,
   OPERATOR_PASSWORD,
   type OperatorWorld,
   startOAuthWorld,
@@ -27,54 +23,15 @@ import {
 
 const REDIRECT = 'http://127.0.0.1:5173/oauth/callback';
 
-class MemoryProvider implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Developer Mode test',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    return 'operator-state';
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
-
 const resultOf = (res: unknown) => (res as { structuredContent?: Record<string, any> }).structuredContent ?? {};
 
 /** The SDK starts an authorization; the browser lands on the sign-in page. */
 async function startSignIn(url: string) {
-  const provider = new MemoryProvider();
+  const provider = new MemoryProvider({
+    redirect: REDIRECT,
+    clientName: 'Developer Mode test',
+    state: 'operator-state',
+  });
   const serverUrl = `${url}/mcp`;
   expect(await auth(provider, { serverUrl })).toBe('REDIRECT');
   const browser = new CookieBrowser();

@@ -4,6 +4,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { startSandbox } from '../../tools/notion-sandbox/index.ts';
 import { API_TOKEN, type RunningGateway, startGateway } from './gateway.ts';
 
@@ -281,4 +287,52 @@ export async function workspacesReachedWith(
     result: { structuredContent: { connections: { workspace_name: string }[] } };
   };
   return body.result.structuredContent.connections.map((c) => c.workspace_name);
+}
+
+/** An in-memory OAuthClientProvider, as an MCP client application implements it (public client, PKCE, refresh). */
+export class MemoryProvider implements OAuthClientProvider {
+  client?: OAuthClientInformationMixed;
+  saved?: OAuthTokens;
+  verifier = '';
+  authorizationUrl?: URL;
+  readonly options: { redirect: string; clientName: string; state: string };
+  constructor(options: { redirect: string; clientName: string; state: string }) {
+    this.options = options;
+  }
+  get redirectUrl() {
+    return this.options.redirect;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: this.options.clientName,
+      redirect_uris: [this.options.redirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state() {
+    return this.options.state;
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
 }

@@ -192,6 +192,7 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
     connectionId: connectionOf(ctx).summary.connection_id,
     keyPrefix: key,
     invoke: ctx.invoke,
+    retryBaseMs: services.settings.retryBaseMs,
   });
   for (const r of run.results) for (const id of notionIdsIn(r.result)) ctx.audit.notionIds.add(id);
   ctx.audit.summary = `bulk of ${plan.length} ops: ${run.succeeded} succeeded, ${run.failed} failed, ${run.skipped} skipped`;
@@ -207,6 +208,8 @@ export interface RunOpsOptions {
   done?: OpResult[];
   /** Called after each op with the results so far (a job saves its progress); false stops the run (cancelled). */
   afterOp?: (results: OpResult[]) => Promise<boolean>;
+  /** Wait before retrying a transient failure, doubled each attempt (NOTION_RETRY_BASE_MS; default 250 ms). */
+  retryBaseMs?: number;
 }
 
 /**
@@ -235,7 +238,7 @@ export async function runOps(
           bulkUse(operationId).naturallyIdempotent &&
           attempt + 1 < MAX_ATTEMPTS;
         if (!retry) throw error;
-        await sleep(250 * 2 ** attempt);
+        await sleep((options.retryBaseMs ?? 250) * 2 ** attempt);
       }
     }
   };

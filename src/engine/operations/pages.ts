@@ -67,7 +67,7 @@ export const notion_page_create: Operation<'notion_page_create'> = async (input,
       const properties = await buildPropertyValues(
         input.properties ?? {},
         schema,
-        valueOptionsFor(services.dataSources, connection, input),
+        valueOptionsFor(services, connection, input),
       );
       const client = connection.notion();
       const template = await resolveTemplate(client, id, input.template);
@@ -207,11 +207,7 @@ export const notion_page_update: Operation<'notion_page_update'> = async (input,
     const properties = parent.data_source_id
       ? await services.dataSources.withSchema(connection, { data_source_id: parent.data_source_id }, (source) => {
           schema = source.schema;
-          return buildPropertyValues(
-            input.properties!,
-            source.schema,
-            valueOptionsFor(services.dataSources, connection, input),
-          );
+          return buildPropertyValues(input.properties!, source.schema, valueOptionsFor(services, connection, input));
         })
       : titleOnly(input.properties, page);
     built = properties;

@@ -58,7 +58,7 @@ export const notion_query: Operation<'notion_query'> = async (input, ctx, servic
       filter: (isNativeFilter(input.filter ?? {})
         ? input.filter
         : await resolveFilterReferences(
-            services.dataSources,
+            services,
             connection,
             buildFilter(input.filter, schema),
             schema,
@@ -184,7 +184,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     const desired = await buildPropertyValues(
       { ...(input.properties ?? {}), ...Object.fromEntries(keys.map((k) => [k.name, k.value])) },
       source.schema,
-      valueOptionsFor(services.dataSources, connection, input),
+      valueOptionsFor(services, connection, input),
     );
     const uniqueKey = JSON.stringify(keys.map((k) => [k.name, k.value]));
     const connectionId = connection.summary.connection_id;
