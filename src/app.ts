@@ -21,6 +21,7 @@ import { DataSourceCache } from './engine/data-sources.ts';
 import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
 import { homeHtml, homeIndex } from './home.ts';
+import { mountDocs } from './http/docs.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { type McpRoutes, mountMcpRoutes } from './mcp/routes.ts';
@@ -219,6 +220,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   router.get('/openapi.full.json', (ctx) => {
     ctx.body = withServer(fullDocument, baseUrlOf(ctx));
   });
+  // The REST reference and the MCP tools, public like the documents (src/http/docs.ts).
+  mountDocs(router, { defaultToolsets: config.mcpToolsets });
   // A newcomer's first request: where everything is (HTML for a browser, JSON otherwise).
   router.get('/', (ctx) => {
     const index = homeIndex(baseUrlOf(ctx), {
