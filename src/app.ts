@@ -32,6 +32,7 @@ import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { addScrapeSource, exposition } from './shared/metrics.ts';
+import { startTracing } from './shared/tracing.ts';
 import { createKeyLocks } from './store/locks.ts';
 import { openJobQueue, openOnFirstJob } from './store/queue.ts';
 import { bearerMatcher, createGatekeeper } from './transport/auth.ts';
@@ -69,6 +70,14 @@ export interface Gateway {
 
 export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
   const build = buildInfo(config);
+  // Loaded only when the variable is set: without it no OpenTelemetry module is imported.
+  const stopTracing = config.otlpEndpoint
+    ? await startTracing({
+        endpoint: config.otlpEndpoint,
+        serviceName: 'notion-gateway',
+        serviceVersion: build.version,
+      })
+    : null;
   const apiToken = resolveApiToken(config, logger);
   const { store, cipher } = await openSecureStore({
     ...storageOptions(config),
@@ -351,6 +360,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       }
       await sharedPace?.close();
       await store.close();
+      await stopTracing?.();
     },
   };
 }
