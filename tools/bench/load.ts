@@ -6,8 +6,8 @@
  * messages land on a replica that does not hold the stream and go through the LISTEN/NOTIFY relay).
  * Prints throughput, p50/p99, errors, resident memory per replica (peak), PostgreSQL connections of the database
  * (peak of pg_stat_activity) and the ratios three ÷ one. Every process is a child (sandbox, replicas, haproxy), so the
- * load generator's own CPU is measured apart; it speaks raw HTTP through undici (one keep-alive pool; SSE streams
- * parsed by hand), about 1/10 of an SDK Client's cost per call, so it is not what limits the figures.
+ * load generator's own CPU is measured apart (a row of the table): it speaks raw HTTP through undici (one keep-alive
+ * pool, SSE streams parsed by hand) rather than 200 SDK Clients, so that on 2 cores it stays a small share.
  *
  * Env or flags: LOAD_SECONDS / --seconds (60), LOAD_CLIENTS / --clients (200), BENCH_DATABASE_URL or
  * TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the role needs CREATEDB), --json.
@@ -248,6 +248,11 @@ function haproxyConfig(port: number, replicaPorts: number[]) {
     '  timeout server 60s',
     '  timeout tunnel 1h',
     '  option http-keep-alive',
+    // As tools/deploy/haproxy.cfg: a reused idle connection the replica closed at the same moment (Node's 5 s
+    // keep-alive) is retried on a fresh one instead of closing the client's connection.
+    '  retries 3',
+    '  option redispatch',
+    '  retry-on conn-failure empty-response',
     'frontend gateway',
     `  bind 127.0.0.1:${port}`,
     '  default_backend replicas',
@@ -433,6 +438,12 @@ try {
       ],
       ['PostgreSQL sessions waiting on a lock, mean', fmt(one.pgLockWaitersMean), fmt(three.pgLockWaitersMean), '—'],
       ['machine load average (1 min, 2 cores)', fmt(one.loadAverage), fmt(three.loadAverage), '—'],
+      [
+        'replicas CPU per call (ms)',
+        fmt((one.replicaCpuPercent * 10 * SECONDS) / one.calls, 2),
+        fmt((three.replicaCpuPercent * 10 * SECONDS) / three.calls, 2),
+        fmt((three.replicaCpuPercent * one.calls) / (one.replicaCpuPercent * three.calls), 2),
+      ],
       [
         'replicas CPU (% of one core)',
         fmt(one.replicaCpuPercent, 0),
