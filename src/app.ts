@@ -22,6 +22,7 @@ import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
 import { PeopleCache } from './engine/people.ts';
 import { homeHtml, homeIndex } from './home.ts';
+import { mountDocs } from './http/docs.ts';
 import { oauthHandlers } from './http/oauth.ts';
 import { createRestAdapter } from './http/rest.ts';
 import { type McpRoutes, mountMcpRoutes } from './mcp/routes.ts';
@@ -32,6 +33,7 @@ import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
 import { addScrapeSource, exposition } from './shared/metrics.ts';
+import { startTracing } from './shared/tracing.ts';
 import { createKeyLocks } from './store/locks.ts';
 import { openJobQueue, openOnFirstJob } from './store/queue.ts';
 import { bearerMatcher, createGatekeeper } from './transport/auth.ts';
@@ -69,6 +71,14 @@ export interface Gateway {
 
 export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
   const build = buildInfo(config);
+  // Loaded only when the variable is set: without it no OpenTelemetry module is imported.
+  const stopTracing = config.otlpEndpoint
+    ? await startTracing({
+        endpoint: config.otlpEndpoint,
+        serviceName: 'notion-gateway',
+        serviceVersion: build.version,
+      })
+    : null;
   const apiToken = resolveApiToken(config, logger);
   const { store, cipher } = await openSecureStore({
     ...storageOptions(config),
@@ -232,6 +242,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   router.get('/openapi.full.json', (ctx) => {
     ctx.body = withServer(fullDocument, baseUrlOf(ctx));
   });
+  // The REST reference and the MCP tools, public like the documents (src/http/docs.ts).
+  mountDocs(router, { defaultToolsets: config.mcpToolsets });
   // A newcomer's first request: where everything is (HTML for a browser, JSON otherwise).
   router.get('/', (ctx) => {
     const index = homeIndex(baseUrlOf(ctx), {
@@ -361,6 +373,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       }
       await sharedPace?.close();
       await store.close();
+      await stopTracing?.();
     },
   };
 }

@@ -7,7 +7,7 @@ import Mustache from 'mustache';
 export interface HomeIndex {
   name: string;
   version: string;
-  links: { openapi: string; openapi_full: string; mcp: string; sse: string; health: string };
+  links: { docs: string; openapi: string; openapi_full: string; mcp: string; sse: string; health: string };
   auth: string;
 }
 
@@ -22,6 +22,7 @@ export function homeIndex(
     name: 'Notion Gateway',
     version: options.version,
     links: {
+      docs: `${baseUrl}/docs`,
       openapi: `${baseUrl}/openapi.json`,
       openapi_full: `${baseUrl}/openapi.full.json`,
       mcp: `${baseUrl}/mcp`,
@@ -36,6 +37,7 @@ export function homeIndex(
 }
 
 const LABELS: Record<keyof HomeIndex['links'], string> = {
+  docs: 'API reference and MCP tools (a page for people)',
   openapi: 'OpenAPI document for Custom GPT Actions (import this URL)',
   openapi_full: 'OpenAPI document with every operation',
   mcp: 'MCP, Streamable HTTP (ChatGPT Developer Mode, MCP clients)',

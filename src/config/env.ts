@@ -68,6 +68,8 @@ const schema = {
       default: 'info',
     },
     BUILD_SHA: { type: 'string' },
+    // OpenTelemetry traces over OTLP/HTTP to <endpoint>/v1/traces; unset, tracing is off and nothing of it is loaded.
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://' },
   },
   additionalProperties: true,
 } as const;
@@ -138,6 +140,8 @@ export interface Config {
   operatorPassword: string | null;
   logLevel: string;
   buildSha: string | null;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: OpenTelemetry traces go there (src/shared/tracing.ts); null: off. */
+  otlpEndpoint: string | null;
 }
 
 export class ConfigError extends Error {
@@ -233,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     operatorPassword: v.OPERATOR_PASSWORD ?? null,
     logLevel: v.LOG_LEVEL,
     buildSha: v.BUILD_SHA ?? null,
+    otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
   };
 }
 

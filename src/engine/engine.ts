@@ -13,6 +13,7 @@ import { toGatewayError } from '../notion/errors.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { idempotentReplaysTotal, requestDuration, requestsTotal } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
+import { inSpan } from '../shared/tracing.ts';
 import type { CallContext, EngineServices, OperationContext, ResolvedConnection } from './context.ts';
 import { hooks, type OperationHooks, operations } from './operations/index.ts';
 import { notionIdsIn, type OpenAuditRow, openAuditRow } from './pipeline/audit.ts';
@@ -44,7 +45,12 @@ export class Engine {
     let status = 'ok';
     if (call.trace && !call.trace.operation) call.trace.operation = operationId;
     try {
-      return (await this.#run(operationId, input as Record<string, unknown>, call)) as Outcome<Op>;
+      const attributes = { 'gateway.operation': operationId, 'gateway.request_id': call.requestId };
+      return (await inSpan(
+        operationId,
+        call.transport ? { ...attributes, 'gateway.transport': call.transport } : attributes,
+        () => this.#run(operationId, input as Record<string, unknown>, call),
+      )) as Outcome<Op>;
     } catch (error) {
       const mapped = this.#gatewayError(error, operationId, call);
       status = mapped.code;

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../shared/errors.ts';
 import { notionRateLimitedTotal, notionRequestsTotal, notionRetriesTotal } from '../shared/metrics.ts';
+import { inSpan } from '../shared/tracing.ts';
 import { classifyNotionCall, type RouteKind } from './allowlist.ts';
 import type { Pacer } from './pacer.ts';
 
@@ -164,7 +165,15 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       if (attempt > 0) notionRetriesTotal.inc(labels);
       notionRequestsTotal.inc(labels);
       try {
-        response = await send(target, method, init, signal);
+        response = await inSpan(
+          `notion ${method}`,
+          { 'http.request.method': method, 'url.path': path, 'gateway.connection_id': labels.connection_id, attempt },
+          async (annotate) => {
+            const answer = await send(target, method, init, signal);
+            annotate({ 'http.response.status_code': answer.status });
+            return answer;
+          },
+        );
       } catch (error) {
         const failure = networkFailure(error, signal);
         const retryable = kind === 'read' || failure === 'refused';

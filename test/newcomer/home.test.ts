@@ -24,6 +24,7 @@ describe('GET /', () => {
     expect(index).toMatchObject({
       name: 'Notion Gateway',
       links: {
+        docs: `${gateway.url}/docs`,
         openapi: `${gateway.url}/openapi.json`,
         openapi_full: `${gateway.url}/openapi.full.json`,
         mcp: `${gateway.url}/mcp`,
@@ -32,8 +33,8 @@ describe('GET /', () => {
       },
     });
     expect(index.auth).toContain('ACTION_API_TOKEN');
-    // The documents and /health it points to are served without a token.
-    for (const key of ['openapi', 'openapi_full', 'health'] as const) {
+    // The docs page, the documents and /health it points to are served without a token.
+    for (const key of ['docs', 'openapi', 'openapi_full', 'health'] as const) {
       expect((await fetch(index.links[key])).status, key).toBe(200);
     }
   });
@@ -43,7 +44,7 @@ describe('GET /', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
-    for (const path of ['/openapi.json', '/openapi.full.json', '/mcp', '/sse', '/health']) {
+    for (const path of ['/docs', '/openapi.json', '/openapi.full.json', '/mcp', '/sse', '/health']) {
       expect(html).toContain(`href="${Mustache.escape(gateway.url + path)}"`); // Mustache escapes '/' too
     }
   });

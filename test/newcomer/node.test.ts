@@ -31,8 +31,15 @@ describe('the Node the project runs on', () => {
   });
 
   it('allows exactly the node package install script; npm has none left to review', () => {
-    // node@24's preinstall brings the project's Node; the two denied scripts are telemetry and a no-op outside a source checkout.
-    expect(pkg.allowScripts).toEqual({ node: true, '@scarf/scarf': false, '@modelcontextprotocol/inspector': false });
+    // node@24's preinstall brings the project's Node; the denied scripts are telemetry, a no-op outside a source
+    // checkout, a donation banner and redoc's husky `prepare` (which npm never runs for a registry package anyway).
+    expect(pkg.allowScripts).toEqual({
+      node: true,
+      '@scarf/scarf': false,
+      '@modelcontextprotocol/inspector': false,
+      'core-js': false,
+      redoc: false,
+    });
     const npm = process.env.npm_execpath;
     const out = npm
       ? execFileSync(process.execPath, [npm, 'install-scripts', 'ls'], { cwd: root, encoding: 'utf8' })
