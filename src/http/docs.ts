@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type Router from '@koa/router';
-import escapeHtml from 'escape-html';
+import Mustache from 'mustache';
 import { TOOLSETS, type Toolset } from '../contract/openapi.ts';
 
 interface ListedTool {
@@ -37,27 +37,8 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function toolsHtml(tools: ListedTool[], defaultToolsets: readonly string[]): string {
-  const sections = TOOLSETS.map((toolset) => {
-    const inSet = tools.filter((t) => t._meta.toolset === toolset);
-    if (inSet.length === 0) return '';
-    const rows = inSet
-      .map((t) => {
-        const readOnly = t.annotations?.readOnlyHint === true;
-        return `<tr data-tool="${escapeHtml(t.name)}"><td><code>${escapeHtml(t.name)}</code></td><td>${escapeHtml(t.title ?? '')}</td><td class="${readOnly ? 'ro' : 'rw'}">${readOnly ? 'read-only' : 'writes'}</td><td>${escapeHtml(t.description ?? '')}</td></tr>`;
-      })
-      .join('\n');
-    const listed = defaultToolsets.includes(toolset) || defaultToolsets.includes('all') ? ' (listed by default)' : '';
-    return `<section class="toolset" id="toolset-${toolset}"><h3><code>${toolset}</code>${listed}</h3>
-<table><thead><tr><th>tool</th><th>title</th><th>kind</th><th>description</th></tr></thead><tbody>
-${rows}
-</tbody></table></section>`;
-  }).join('\n');
-  return sections;
-}
-
-function docsHtml(tools: ListedTool[], defaultToolsets: readonly string[]): string {
-  return `<!doctype html>
+// Mustache escapes every {{value}}: tool names and descriptions come from the contract, never as markup.
+const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Notion Gateway · API reference</title><link rel="icon" href="data:,">
 <style>
@@ -74,12 +55,38 @@ body { margin: 0; font-family: system-ui, sans-serif; }
 <p>At <code>/mcp</code> (Streamable HTTP) and <code>/sse</code> (legacy SSE). A client gets the toolsets listed by
 default unless its URL asks for others: <code>/mcp?toolsets=all</code>, <code>/mcp?toolsets=core,pages</code>.
 Each tool is the REST operation of the same name in the reference below it (<a href="/openapi.full.json">/openapi.full.json</a>).</p>
-${toolsHtml(tools, defaultToolsets)}
+{{#toolsets}}
+<section class="toolset" id="toolset-{{name}}"><h3><code>{{name}}</code>{{#listed}} (listed by default){{/listed}}</h3>
+<table><thead><tr><th>tool</th><th>title</th><th>kind</th><th>description</th></tr></thead><tbody>
+{{#tools}}
+<tr data-tool="{{name}}"><td><code>{{name}}</code></td><td>{{title}}</td><td class="{{kindClass}}">{{kind}}</td><td>{{description}}</td></tr>
+{{/tools}}
+</tbody></table></section>
+{{/toolsets}}
 </section>
 <redoc spec-url="/openapi.full.json"></redoc>
 <script src="${REDOC_PATH}"></script>
 </body></html>
 `;
+
+function docsHtml(tools: ListedTool[], defaultToolsets: readonly string[]): string {
+  const toolsets = TOOLSETS.map((toolset) => ({
+    name: toolset,
+    listed: defaultToolsets.includes(toolset) || defaultToolsets.includes('all'),
+    tools: tools
+      .filter((t) => t._meta.toolset === toolset)
+      .map((t) => {
+        const readOnly = t.annotations?.readOnlyHint === true;
+        return {
+          name: t.name,
+          title: t.title ?? '',
+          description: t.description ?? '',
+          kind: readOnly ? 'read-only' : 'writes',
+          kindClass: readOnly ? 'ro' : 'rw',
+        };
+      }),
+  })).filter((set) => set.tools.length > 0);
+  return Mustache.render(DOCS_PAGE, { toolsets });
 }
 
 /** Mounts GET /docs and Redoc's bundle. Both are read once, at their first request (1 MB the start does not need). */
