@@ -14,6 +14,7 @@ import type {
 } from '../store/repositories.ts';
 import type { DataSourceCache } from './data-sources.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
+import type { UpsertLookahead } from './upsert-batch.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
 export type Actor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
@@ -32,6 +33,8 @@ export interface CallContext {
   jobId?: string;
   /** The surface a request came through, for /metrics; set by adapters only (nested and job calls are not counted). */
   transport?: MetricsTransport;
+  /** Set by a bulk for its ops: upserts into one data source find their rows together (src/engine/upsert-batch.ts). */
+  upsertBatch?: UpsertLookahead;
   /** Filled in by the engine for the request's access log line: the operation and the connection it ran on. */
   trace?: { operation?: string; connectionId?: string };
 }
