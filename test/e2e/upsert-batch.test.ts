@@ -136,11 +136,19 @@ describe('batched upserts', () => {
       ...upserts(3, 'Twice'),
       {
         op: 'upsert',
-        args: { data_source_id: demo.tasks.dataSourceId, unique: { property: 'Name', value: 'Twice 1' }, properties: { Hours: 7 } },
+        args: {
+          data_source_id: demo.tasks.dataSourceId,
+          unique: { property: 'Name', value: 'Twice 1' },
+          properties: { Hours: 7 },
+        },
       },
       {
         op: 'upsert',
-        args: { data_source_id: demo.tasks.dataSourceId, unique: { property: 'Name', value: 'Twice 1' }, properties: { Hours: 7 } },
+        args: {
+          data_source_id: demo.tasks.dataSourceId,
+          unique: { property: 'Name', value: 'Twice 1' },
+          properties: { Hours: 7 },
+        },
       },
     ];
     const res = await call('POST', '/v1/bulk', { ops });
