@@ -151,19 +151,24 @@ export class JobRunner {
       invoke: Invoke;
       connectionId: string;
       keyPrefix: string;
-      progress(done: number): Promise<void>;
+      /** The writes done, and the total once the run knows it (a plan or migration knows it before its first). */
+      progress(done: number, total?: number): Promise<void>;
+      resumed: boolean;
     }) => Promise<T>,
     items: (report: T) => Record<string, unknown>[],
   ): Promise<void> {
     let done = 0;
+    let total: number | null = null;
     const report = await run({
       invoke: (op, input) => this.#engine.invoke(op, input, call),
       connectionId: job.connection_id,
       keyPrefix: `job:${job.id}`,
-      progress: async (steps) => {
+      progress: async (steps, expected) => {
         done = steps;
-        await this.#saveOrStop(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
+        total = Math.max(expected ?? total ?? done, done);
+        await this.#saveOrStop(job.id, { done, total, succeeded: done, failed: 0 }, { items: [] });
       },
+      resumed: job.attempts > 1,
     });
     await this.#save(job.id, { done, total: done, succeeded: done, failed: 0 }, { items: items(report) });
   }
