@@ -43,6 +43,8 @@ export interface JobOutputState {
 
 export const MAX_JOB_OPS = 1_000;
 const EXPORT_MAX_PAGES = 200;
+/** How often a bulk job rewrites its results (its counts are saved after every op). */
+const OUTPUT_SAVE_MS = 1_000;
 
 export const principalOfJob = (job: JobRow): Principal =>
   job.principal === OPERATOR.id ? OPERATOR : { id: job.principal, kind: 'user' };
@@ -109,9 +111,9 @@ export class JobRunner {
     }
   }
 
-  /** Saves progress after a step; false when the job was cancelled (the run stops there). */
-  async #save(jobId: string, progress: JobProgress, output: JobOutputState): Promise<boolean> {
-    return (await this.#jobs.updateIf(jobId, ['running'], { progress, output })) !== null;
+  /** Saves progress (and output, when given) after a step; false when the job was cancelled (the run stops there). */
+  async #save(jobId: string, progress: JobProgress, output?: JobOutputState): Promise<boolean> {
+    return (await this.#jobs.updateIf(jobId, ['running'], output ? { progress, output } : { progress })) !== null;
   }
 
   /** Saves progress, or ends the run when the job was cancelled (for runs that cannot return early themselves). */
@@ -129,13 +131,20 @@ export class JobRunner {
       succeeded: results.filter((r) => r.ok).length,
       failed: results.filter((r) => !r.ok).length,
     });
+    let savedAt = Date.now();
     const run = await runOps(input, plan, {
       connectionId: job.connection_id,
       keyPrefix: `job:${job.id}`,
       invoke: (op, opInput, overrides = {}) => this.#engine.invoke(op, opInput, { ...call, ...overrides }),
       done,
-      afterOp: (results) =>
-        this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] }),
+      // The counts after every op (a cancel is seen there), the results at most once a second: rewriting every result
+      // after every op grows with the square of a job's length. Ops run after the last saved results replay from
+      // their idempotency keys when the job resumes.
+      afterOp: async (results) => {
+        if (Date.now() - savedAt < OUTPUT_SAVE_MS) return this.#save(job.id, counts(results));
+        savedAt = Date.now();
+        return this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] });
+      },
     });
     await this.#save(job.id, counts(run.results), { items: run.results as unknown as Record<string, unknown>[] });
   }

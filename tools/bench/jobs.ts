@@ -4,7 +4,8 @@
  * every row, the second finds them all unchanged. Upserts into one data source find their rows with one query per 100
  * keys (src/engine/upsert-batch.ts). Prints Notion calls per new row (goal ≤ 1.02) and per unchanged row (≤ 0.02), the
  * first run's use of the rate (the bound, Notion calls ÷ 3 a second, ÷ its wall time; goal ≥ 0.95, i.e. wall ≤ bound
- * ÷ 0.95), the 429s Notion answered (goal 0) and the job's progress over time. Flags: --upserts N, --json.
+ * ÷ 0.95), the 429s Notion answered (goal 0) and the job's progress over time. A one-row job runs first (the queue
+ * opens with the first job). Flags: --upserts N, --json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,12 +38,21 @@ const config = loadConfig({
 const gateway = await createGateway(config, createLogger(config.logLevel));
 const { url } = await gateway.listen(0, '127.0.0.1');
 const request = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await res.json()) as { ok: boolean; result: Record<string, unknown> & { counts: { done: number } } };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return JSON.parse(text) as { ok: boolean; result: Record<string, unknown> };
+    } catch (error) {
+      // A status read cut short (a kept-alive socket closed under it, the machine busy) is read again.
+      if (method !== 'GET' || attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 };
 
 interface JobView {
@@ -61,9 +71,10 @@ async function runJob(ops: unknown[]) {
   const timeline: Array<{ seconds: number; done: number }> = [];
   let now = job;
   while (now.status === 'queued' || now.status === 'running') {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1_000));
     now = (await request('GET', `/v1/jobs/${job.job_id}`)).result as unknown as JobView;
     timeline.push({ seconds: Math.round((Date.now() - started) / 1000), done: now.counts.done });
+    if (timeline.length % 30 === 0) console.error(`  … ${timeline.at(-1)!.seconds} s: ${now.counts.done} done`);
   }
   // The job's own clock: from the start request to its last saved step.
   const seconds = (Date.parse(now.updated_at) - started) / 1000;
@@ -84,6 +95,9 @@ try {
       properties: { Hours: i % 8 },
     },
   }));
+  // The queue opens with the first job (embedded PGlite): a one-row job first, so the runs time jobs, not start-up.
+  await runJob([{ op: 'upsert', args: { ...ops[0]!.args, unique: { property: 'Name', value: 'Warm-up' } } }]);
+  await new Promise((r) => setTimeout(r, 3_000));
   const fresh = await runJob(ops);
   await new Promise((r) => setTimeout(r, 3_000));
   const again = await runJob(ops);
@@ -118,7 +132,7 @@ try {
   );
   console.log(
     `  progress (first run): ${fresh.timeline
-      .filter((_, i) => i % 40 === 0 || i === fresh.timeline.length - 1)
+      .filter((_, i) => i % 10 === 0 || i === fresh.timeline.length - 1)
       .map((t) => `${t.seconds}s:${t.done}`)
       .join('  ')}`,
   );
