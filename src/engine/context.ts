@@ -16,6 +16,7 @@ import type {
 import type { DataSourceCache } from './data-sources.ts';
 import type { PeopleCache } from './people.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
+import type { UpsertLookahead } from './upsert-batch.ts';
 
 /** Which surface a call came through: recorded in logs and in the audit log. */
 export type Actor = 'chatgpt_action' | 'chatgpt_mcp' | 'operator' | 'job';
@@ -36,6 +37,8 @@ export interface CallContext {
   transport?: MetricsTransport;
   /** Where a top-level input field came from (REST: path, query or body), for error pointers. Default: arguments. */
   inputLocation?: (field: string) => ValidationIssue['location'];
+  /** Set by a bulk for its ops: upserts into one data source find their rows together (src/engine/upsert-batch.ts). */
+  upsertBatch?: UpsertLookahead;
   /** Filled in by the engine for the request's access log line: the operation and the connection it ran on. */
   trace?: { operation?: string; connectionId?: string };
 }

@@ -51,6 +51,8 @@ type StartedJob = KindAndArgs<JobStart>;
 const startedJob = (job: JobRow) => ({ kind: job.kind, args: job.args }) as StartedJob;
 
 const EXPORT_MAX_PAGES = 200;
+/** How often a bulk job rewrites its results (its counts are saved after every op). */
+const OUTPUT_SAVE_MS = 1_000;
 
 export const principalOfJob = (job: JobRow): Principal =>
   job.principal === OPERATOR.id ? OPERATOR : { id: job.principal, kind: 'user' };
@@ -121,9 +123,9 @@ export class JobRunner {
     }
   }
 
-  /** Saves progress after a step; false when the job was cancelled (the run stops there). */
-  async #save(jobId: string, progress: JobProgress, output: JobOutputState): Promise<boolean> {
-    return (await this.#jobs.updateIf(jobId, ['running'], { progress, output })) !== null;
+  /** Saves progress (and output, when given) after a step; false when the job was cancelled (the run stops there). */
+  async #save(jobId: string, progress: JobProgress, output?: JobOutputState): Promise<boolean> {
+    return (await this.#jobs.updateIf(jobId, ['running'], output ? { progress, output } : { progress })) !== null;
   }
 
   /** Saves progress, or ends the run when the job was cancelled (for runs that cannot return early themselves). */
@@ -140,14 +142,21 @@ export class JobRunner {
       succeeded: results.filter((r) => r.ok).length,
       failed: results.filter((r) => !r.ok).length,
     });
+    let savedAt = Date.now();
     const run = await runOps(input, plan, {
       connectionId: job.connection_id,
       keyPrefix: `job:${job.id}`,
       retryBaseMs: this.#engine.services?.settings.retryBaseMs,
       invoke: (op, opInput, overrides = {}) => this.#engine.invoke(op, opInput, { ...call, ...overrides }),
       done,
-      afterOp: (results) =>
-        this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] }),
+      // The counts after every op (a cancel is seen there), the results at most once a second: rewriting every result
+      // after every op grows with the square of a job's length. Ops run after the last saved results replay from
+      // their idempotency keys when the job resumes.
+      afterOp: async (results) => {
+        if (Date.now() - savedAt < OUTPUT_SAVE_MS) return this.#save(job.id, counts(results));
+        savedAt = Date.now();
+        return this.#save(job.id, counts(results), { items: results as unknown as Record<string, unknown>[] });
+      },
     });
     await this.#save(job.id, counts(run.results), { items: run.results as unknown as Record<string, unknown>[] });
   }
@@ -163,19 +172,24 @@ export class JobRunner {
       invoke: Invoke;
       connectionId: string;
       keyPrefix: string;
-      progress(done: number): Promise<void>;
+      /** The writes done, and the total once the run knows it (a plan or migration knows it before its first). */
+      progress(done: number, total?: number): Promise<void>;
+      resumed: boolean;
     }) => Promise<T>,
     items: (report: T) => Record<string, unknown>[],
   ): Promise<void> {
     let done = 0;
+    let total: number | null = null;
     const report = await run({
       invoke: (op, input) => this.#engine.invoke(op, input, call),
       connectionId: job.connection_id,
       keyPrefix: `job:${job.id}`,
-      progress: async (steps) => {
+      progress: async (steps, expected) => {
         done = steps;
-        await this.#saveOrStop(job.id, { done, total: null, succeeded: done, failed: 0 }, { items: [] });
+        total = Math.max(expected ?? total ?? done, done);
+        await this.#saveOrStop(job.id, { done, total, succeeded: done, failed: 0 }, { items: [] });
       },
+      resumed: job.attempts > 1,
     });
     await this.#save(job.id, { done, total: done, succeeded: done, failed: 0 }, { items: items(report) });
   }

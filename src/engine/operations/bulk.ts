@@ -14,6 +14,7 @@ import { createAjv, issuesFromAjv, validationFailed } from '../../shared/validat
 import type { OperationContext } from '../context.ts';
 import { notionIdsIn } from '../pipeline/audit.ts';
 import type { Input, OperationId, Output } from '../types.ts';
+import { UpsertLookahead } from '../upsert-batch.ts';
 import { connectionOf, type Operation, type OperationHooks } from './operation.ts';
 
 /**
@@ -222,6 +223,11 @@ export async function runOps(
   options: RunOpsOptions,
 ): Promise<BulkResult> {
   const results: OpResult[] = [...(options.done ?? [])];
+  // Upserts into one data source find their rows together, up to 100 keys a query.
+  const lookahead = new UpsertLookahead(
+    input.ops,
+    plan.map((op) => op === 'notion_upsert'),
+  );
   const runOp = async (operationId: BulkOperationId, args: Record<string, unknown>, index: number) => {
     for (let attempt = 0; ; attempt++) {
       const opKey = options.keyPrefix ? `${options.keyPrefix}#${index}${attempt > 0 ? `.${attempt}` : ''}` : undefined;
@@ -229,7 +235,7 @@ export async function runOps(
         return await options.invoke(
           operationId,
           { ...args, connection_id: options.connectionId, ...(opKey ? { idempotency_key: opKey } : {}) } as never,
-          { idempotencyKey: undefined },
+          { idempotencyKey: undefined, upsertBatch: lookahead },
         );
       } catch (error) {
         const retry =
@@ -246,6 +252,7 @@ export async function runOps(
   for (let index = results.length; index < plan.length; index++) {
     if (stopOnError && results.some((r) => !r.ok)) break;
     const op = input.ops[index]!;
+    lookahead.at(index);
     try {
       const args = resolveReferences(op.args, results, `/ops/${index}/args`) as Record<string, unknown>;
       checkOpArgs(plan[index]!, { op: op.op, args }, index);

@@ -5,6 +5,7 @@
  */
 
 import {
+  APIResponseError,
   type Client,
   collectPaginatedAPI,
   isFullPage,
@@ -15,6 +16,7 @@ import {
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
+import { normaliseUuid } from '../../shared/ids.ts';
 import { allSettledOrThrow } from '../../shared/settle.ts';
 import type { OperationContext } from '../context.ts';
 import type { ResolvedDataSource } from '../data-sources.ts';
@@ -42,6 +44,7 @@ import {
   wantsTemplate,
   withTemplateErrors,
 } from '../templates.ts';
+import { MAX_KEYS_PER_LOOKUP, type UpsertLookahead } from '../upsert-batch.ts';
 import { resolveFilterReferences, valueOptionsFor } from '../value-options.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -125,7 +128,9 @@ interface Key {
   value: string | number;
 }
 
-function keyOf(schema: DataSourceSchema, given: { property: string; value: string | number }, field: string): Key {
+type Given = { property: string; value: string | number };
+
+function keyOf(schema: DataSourceSchema, given: Given, field: string): Key {
   const [name, property] = findProperty(schema, given.property);
   if (!KEY_TYPES.has(property.type)) {
     throw invalidProperty(
@@ -186,18 +191,24 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
       source.schema,
       valueOptionsFor(services, connection, input),
     );
-    const uniqueKey = JSON.stringify(keys.map((k) => [k.name, k.value]));
+    const uniqueKey = uniqueKeyOf(keys);
     const connectionId = connection.summary.connection_id;
     ctx.audit.summary = `upsert ${keys.map((k) => `${k.name}=${JSON.stringify(k.value)}`).join(', ')} in data source ${source.id}`;
     ctx.audit.notionIds.add(source.id);
 
+    // What this upsert leaves the row as, for a later upsert of the same key in the same bulk.
+    const leaves = (rows: PageObjectResponse[]) => ctx.upsertBatch?.put(source.id, uniqueKey, rows);
+
     // Concurrent upserts of one key wait for each other (across replicas on PostgreSQL): no duplicate rows.
     return services.locks.withLock(`upsert:${connectionId}:${source.id}:${uniqueKey}`, async () => {
-      const existing = await findRow(client, source, keys, desired, uniqueKey, ctx, services);
+      const batched = await fromBatch(client, source, keys, desired, uniqueKey, input as never, ctx, services);
+      const existing =
+        batched !== undefined ? batched : await findRow(client, source, keys, desired, uniqueKey, ctx, services);
       const dry = input.dry_run === true;
       if (!existing) {
         const template = await resolveTemplate(client, source.id, input.template);
         if (dry) {
+          leaves([]);
           const { page, changes } = await previewPage(connection, null, desired, source.schema);
           const blocks = input.content_blocks ?? [];
           return {
@@ -234,11 +245,13 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         );
         await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
         await services.upsertKeys.setPage(connectionId, source.id, uniqueKey, created.id);
+        leaves([created]);
         return { action: 'created' as const, page: await compactWithTitles(connection, created) };
       }
       const changed = Object.fromEntries(
         Object.entries(desired).filter(([name, value]) => !sameValue(value, existing.properties[name])),
       ) as NotionPropertyValues;
+      if (Object.keys(changed).length === 0 || dry) leaves([existing]);
       if (Object.keys(changed).length === 0) {
         return {
           action: 'unchanged' as const,
@@ -260,6 +273,7 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
         };
       }
       const updated = await client.pages.update({ page_id: existing.id, properties: changed });
+      if (isFullPage(updated)) leaves([updated]);
       return {
         action: 'updated' as const,
         page: await compactWithTitles(connection, isFullPage(updated) ? updated : existing),
@@ -268,6 +282,123 @@ export const notion_upsert: Operation<'notion_upsert'> = async (input, ctx, serv
     });
   });
 };
+
+/** A key's plain value on a page, lower-cased text: it only groups candidates; the upsert then compares exactly. */
+function keyValueOf(value: unknown, type: string): string | number | null {
+  const v = value as Record<string, unknown> | undefined;
+  if (!v) return null;
+  if (type === 'title' || type === 'rich_text') {
+    return ((v[type] as Array<{ plain_text?: string }> | undefined) ?? [])
+      .map((t) => t.plain_text ?? '')
+      .join('')
+      .toLowerCase();
+  }
+  if (type === 'number') return (v.number as number | null) ?? null;
+  if (type === 'select' || type === 'status') return ((v[type] as { name?: string } | null)?.name ?? '').toLowerCase();
+  return typeof v[type] === 'string' ? (v[type] as string).toLowerCase() : null;
+}
+
+const groupOf = (keys: Key[], value: (k: Key) => string | number | null) =>
+  JSON.stringify(keys.map((k) => [k.name, value(k)]));
+const wantedGroup = (keys: Key[]) =>
+  groupOf(keys, (k) => (typeof k.value === 'string' ? k.value.toLowerCase() : k.value));
+const uniqueKeyOf = (keys: Key[]) => JSON.stringify(keys.map((k) => [k.name, k.value]));
+const targetOf = (args: Record<string, unknown>) =>
+  typeof args.data_source_id === 'string'
+    ? `ds:${normaliseUuid(args.data_source_id)}`
+    : `db:${normaliseUuid(String(args.database_id ?? ''))}`;
+/** Only keys Notion can filter on as given join a look-up (a bad one would fail the whole query). */
+const filterable = (keys: Key[]) =>
+  keys.every((k) => (k.type === 'number' ? typeof k.value === 'number' : typeof k.value === 'string'));
+const hasReference = (value: unknown) => JSON.stringify(value ?? null).includes('$ops[');
+
+/**
+ * One query for the rows of this upsert's key and of up to 99 more upcoming upserts into the same data source (by
+ * the same key properties): what it finds, or that nothing has a key, goes to the bulk's look-ahead.
+ */
+async function lookUpBatch(
+  client: Client,
+  source: ResolvedDataSource,
+  input: Record<string, unknown>,
+  keys: Key[],
+  batch: UpsertLookahead,
+): Promise<void> {
+  const names = keys.map((k) => k.name).join('\n');
+  const target = targetOf(input);
+  const wanted = new Map<string, Key[]>([[uniqueKeyOf(keys), keys]]);
+  for (const { args } of batch.upcoming()) {
+    if (wanted.size >= MAX_KEYS_PER_LOOKUP) break;
+    if (targetOf(args) !== target || hasReference(args.unique) || hasReference(args.external_id)) continue;
+    let theirs: Key[];
+    try {
+      theirs = [keyOf(source.schema, args.unique as Given, 'unique.property')];
+      if (args.external_id) theirs.push(keyOf(source.schema, args.external_id as Given, 'external_id.property'));
+    } catch {
+      continue; // this upsert fails on its own when it runs
+    }
+    const uniqueKey = uniqueKeyOf(theirs);
+    if (theirs.map((k) => k.name).join('\n') !== names || !filterable(theirs)) continue;
+    if (!wanted.has(uniqueKey) && !batch.knows(source.id, uniqueKey)) wanted.set(uniqueKey, theirs);
+  }
+  const conditions = [...wanted.values()].map(keyFilter);
+  const found: PageObjectResponse[] = [];
+  let cursor: string | undefined;
+  try {
+    do {
+      const page = await client.dataSources.query({
+        data_source_id: source.id,
+        filter: (conditions.length === 1 ? conditions[0] : { or: conditions }) as QueryDataSourceParameters['filter'],
+        page_size: 100,
+        ...(cursor ? { start_cursor: cursor } : {}),
+      });
+      found.push(...page.results.filter((r): r is PageObjectResponse => isFullPage(r)));
+      cursor = page.has_more ? (page.next_cursor ?? undefined) : undefined;
+    } while (cursor);
+  } catch (error) {
+    // Notion refused the filter: this data source's upserts look their rows up one by one.
+    if (error instanceof APIResponseError && error.status === 400) return batch.disable(source.id);
+    throw error;
+  }
+  const byGroup = new Map<string, PageObjectResponse[]>();
+  for (const row of found) {
+    const group = groupOf(keys, (k) => keyValueOf(row.properties[k.name], k.type));
+    byGroup.set(group, [...(byGroup.get(group) ?? []), row]);
+  }
+  for (const [uniqueKey, theirs] of wanted) batch.put(source.id, uniqueKey, byGroup.get(wantedGroup(theirs)) ?? []);
+}
+
+/**
+ * The row the bulk's look-up found for this key, checked under the key's lock against the key upserts remember: a row
+ * made or remembered since the look-up, a key found on two rows, or one that differs: undefined (look it up as usual).
+ */
+async function fromBatch(
+  client: Client,
+  source: ResolvedDataSource,
+  keys: Key[],
+  desired: NotionPropertyValues,
+  uniqueKey: string,
+  input: Record<string, unknown>,
+  ctx: OperationContext,
+  services: Parameters<Operation<'notion_upsert'>>[2],
+): Promise<PageObjectResponse | null | undefined> {
+  const batch = ctx.upsertBatch;
+  if (!batch || !filterable(keys)) return undefined;
+  if (batch.enabled(source.id) && !batch.knows(source.id, uniqueKey)) {
+    await lookUpBatch(client, source, input, keys, batch);
+  }
+  const rows = batch.take(source.id, uniqueKey);
+  if (rows === undefined || rows.length > 1) return undefined;
+  const connectionId = connectionOf(ctx).summary.connection_id;
+  const remembered = await services.upsertKeys.find(connectionId, source.id, uniqueKey);
+  const row = rows[0];
+  if (!row) return remembered ? undefined : null;
+  if (!keys.every((k) => sameValue(desired[k.name]!, row.properties[k.name]))) return undefined;
+  if (remembered?.page_id === row.id) return row;
+  if (remembered) return undefined;
+  await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
+  await services.upsertKeys.setPage(connectionId, source.id, uniqueKey, row.id);
+  return row;
+}
 
 /** The row with these keys: the remembered page when it still matches (one read), else a query. */
 async function findRow(
