@@ -762,13 +762,10 @@ export interface components {
         };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
-            /** @description Left out of query rows (sort or filter by it instead). */
-            created_time?: string;
             id: string;
             /** @description Present (true) when the page is in the trash. */
             in_trash?: boolean;
-            last_edited_time: string;
-            /** @description Property name → value: text as a string, select/status as its name, multi-select as names, date as "2026-01-10" or {start, end}, relation as [{id, title?}], formula and rollup results, checkbox as a boolean… */
+            /** @description Property name → value: text as a string, select/status as its name, multi-select as names, date as "2026-01-10" or {start, end}, relation as [{id, title?}], formula and rollup results, checkbox as a boolean… Empty values (null, "", []) are left out. */
             properties: {
                 [key: string]: unknown;
             };
@@ -1333,7 +1330,8 @@ export interface components {
             start_cursor?: string;
         };
         QueryResult: {
-            data_source_id: string;
+            /** @description The data source a `database_id` named (left out when `data_source_id` was given). */
+            data_source_id?: string;
             has_more: boolean;
             next_cursor: string | null;
             /** @description Notion's pages, only with raw: true. */
@@ -1341,8 +1339,8 @@ export interface components {
                 [key: string]: unknown;
             }[];
             rows: components["schemas"]["CompactPage"][];
-            /** @description True when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
-            truncated: boolean;
+            /** @description Present (true) when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
+            truncated?: boolean;
         };
         /** @description The envelope every successful response uses. */
         QueryResultEnvelope: {
@@ -1413,19 +1411,23 @@ export interface components {
             /** @enum {string} */
             value: "page" | "data_source" | "database";
         };
-        /** @description One search result, shaped for reading. Use notion_request with GET to fetch the full object. */
+        /** @description One search result, shaped for reading. Use notion_read with GET to fetch the full object. */
         SearchHit: {
             id: string;
-            in_trash: boolean;
-            /** Format: date-time */
-            last_edited_time: string;
+            /** @description Present (true) when the page is in the trash. */
+            in_trash?: boolean;
+            /**
+             * Format: date-time
+             * @description A page's last edit.
+             */
+            last_edited_time?: string;
             /** @enum {string} */
             object: "page" | "data_source";
-            /** @description Parent kind (`page_id`, `data_source_id`, `database_id`, `workspace`, `block_id`) and its id. */
-            parent: components["schemas"]["SearchParent"];
-            /** @description A data source's schema in the friendly format (types, options, relation targets): no lookup needed before notion_query or notion_upsert. */
+            /** @description A page's parent kind (`page_id`, `data_source_id`, `workspace`, `block_id`) and its id. */
+            parent?: components["schemas"]["SearchParent"];
+            /** @description A data source's schema, one string per property: its type, with the options of a select, multi_select or status (`"status: Todo, Done"`) and the target data source of a relation (`"relation: <id>"`). Enough for notion_query and notion_upsert; notion_data_source_get has the full schema. */
             properties?: {
-                [key: string]: unknown;
+                [key: string]: string;
             };
             /** @description Plain-text title ("" when untitled). */
             title: string;
