@@ -957,7 +957,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden" | "cursor_stale";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -1222,6 +1222,8 @@ export interface components {
         PageGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description markdown_next_cursor of the previous part (implies include_markdown). */
+            cursor?: string;
             /**
              * @description Also return the page's body as Markdown.
              * @default false
@@ -1239,6 +1241,8 @@ export interface components {
         PageResult: {
             /** @description With include_markdown (or after a body change): the page's body. */
             markdown?: string;
+            /** @description More follows: pass as cursor. */
+            markdown_next_cursor?: string;
             /** @description True when Notion cut the Markdown (very long pages). */
             markdown_truncated?: boolean;
             page: components["schemas"]["CompactPage"];
@@ -1284,6 +1288,8 @@ export interface components {
             dry_run?: boolean;
             /** @description With include_markdown (or after a body change): the page's body. */
             markdown?: string;
+            /** @description More follows: pass as cursor. */
+            markdown_next_cursor?: string;
             /** @description True when Notion cut the Markdown (very long pages). */
             markdown_truncated?: boolean;
             page: components["schemas"]["CompactPage"];
@@ -1370,6 +1376,8 @@ export interface components {
         ResearchFetchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description metadata.next_cursor of the previous part. */
+            cursor?: string;
             /** @description An id from search, a page or data source id, or a notion.so URL. */
             id: string;
         };
@@ -1382,6 +1390,8 @@ export interface components {
         };
         ResearchMetadata: {
             last_edited_time: string | null;
+            /** @description More follows: pass as cursor. */
+            next_cursor?: string;
             /** @description `page` or `data_source`. */
             object: string;
             /** @description True when Notion cut the page's Markdown (very long pages). */

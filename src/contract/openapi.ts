@@ -39,7 +39,7 @@ export interface McpExtension {
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
 }
 
-/** How the engine pipeline treats an operation (spec/services.tsp explains the fields). */
+/** How the engine pipeline treats an operation (spec/lib/contract.tsp explains the fields). */
 export interface EngineExtension {
   writes: boolean;
   connection: 'required' | 'none';

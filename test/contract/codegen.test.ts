@@ -28,7 +28,7 @@ describe('gen:check', () => {
   });
 
   it('fails when a description changed in spec/ without regenerating', () => {
-    const file = join(copy, 'spec/services.tsp');
+    const file = join(copy, 'spec/services/notion.tsp');
     writeFileSync(file, readFileSync(file, 'utf8').replace('Search Notion by title', 'Search Notion by its title'));
     let failure = '';
     try {

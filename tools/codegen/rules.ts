@@ -18,11 +18,15 @@ export function assertContractRules(full: OpenApiDocument, actions: OpenApiDocum
     const where = `${method.toUpperCase()} ${path} (${op.operationId})`;
     if (!NAME_PATTERN.test(op.operationId ?? '')) problems.push(`${where}: operationId must match ${NAME_PATTERN}`);
     const consequential = op['x-openai-isConsequential'];
-    if (typeof consequential !== 'boolean') problems.push(`${where}: set @extension("x-openai-isConsequential", …)`);
+    if (typeof consequential !== 'boolean')
+      problems.push(
+        `${where}: declare it with @read, @write, @readTool, @writeTool or @browserOnly (spec/lib/contract.tsp)`,
+      );
     else if (method === 'get' && consequential) problems.push(`${where}: a GET cannot be consequential`);
     const engine = op['x-engine'] as EngineExtension | undefined;
     if (!op['x-http-only']) {
-      if (typeof engine?.writes !== 'boolean') problems.push(`${where}: set @extension("x-engine", #{ writes: … })`);
+      if (typeof engine?.writes !== 'boolean')
+        problems.push(`${where}: declare x-engine with @read, @write, @readTool or @writeTool (spec/lib/contract.tsp)`);
       else if (engine.writes !== consequential) {
         problems.push(`${where}: x-engine.writes must equal x-openai-isConsequential`);
       }
