@@ -131,7 +131,7 @@ export interface paths {
         put?: never;
         /**
          * Run several writes in one call
-         * @description Runs up to 100 writes of any write tool in order, in one call; an op may use an earlier op's result (`"$ops[0].page.id"`). Refused with use_job when it would not finish in time.
+         * @description Up to 100 writes (any write tool) in order, in one call.
          */
         post: operations["notion_bulk"];
         delete?: never;
@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Start a background job
-         * @description Long work in the background: `bulk` (≤ 1,000 writes), `export`, `os_plan_apply` (a declarative plan), `migration` (steps over a data source). Answers the job at once; poll notion_job_get until it ends.
+         * @description Work too long for one call, in the background; poll notion_job_get.
          */
         post: operations["notion_job_start"];
         delete?: never;
@@ -297,7 +297,7 @@ export interface paths {
         };
         /**
          * Read a job
-         * @description A job: status, progress 0–1 with counts, a page of its output (op results, exported rows), error.
+         * @description A job's status, progress, counts, a page of output, error.
          */
         get: operations["notion_job_get"];
         put?: never;
@@ -339,7 +339,7 @@ export interface paths {
         put?: never;
         /**
          * Link two pages
-         * @description Adds, removes or sets a relation between two pages (by id, URL or title) through the relation property's name.
+         * @description Adds, removes or sets a relation between two pages.
          */
         post: operations["notion_link"];
         delete?: never;
@@ -379,7 +379,7 @@ export interface paths {
         put?: never;
         /**
          * Read from the Notion API
-         * @description Reads any allow-listed Notion API route in Notion's own JSON, changing nothing: GET pages, blocks, databases, data sources, views, comments, users; POST search and queries.
+         * @description Any allow-listed Notion API read, in Notion's own JSON: GET any object, POST search and queries.
          */
         post: operations["notion_read"];
         delete?: never;
@@ -399,7 +399,7 @@ export interface paths {
         put?: never;
         /**
          * Write to the Notion API
-         * @description Writes through any allow-listed Notion API route in Notion's own JSON: pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read.
+         * @description Any allow-listed Notion API write, in Notion's own JSON (pages, blocks, databases, data sources, views, comments): for what the other tools do not cover.
          */
         post: operations["notion_request"];
         delete?: never;
@@ -479,7 +479,7 @@ export interface paths {
         put?: never;
         /**
          * Query a data source
-         * @description Lists a data source's rows as compact rows (property → plain value), with a friendly filter (`{"Status": "Done"}`) or Notion's own, sorts, and next_cursor paging.
+         * @description A data source's rows as compact rows (property → plain value): friendly or native filter, sorts, paging.
          */
         post: operations["notion_query"];
         delete?: never;
@@ -499,7 +499,7 @@ export interface paths {
         put?: never;
         /**
          * Fetch a Notion page as text (deep research)
-         * @description Reads one Notion page as Markdown (or a data source's schema) by the id search returned, for deep research.
+         * @description Deep research: a page as Markdown (a data source: its schema).
          */
         post: operations["fetch"];
         delete?: never;
@@ -519,7 +519,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion (deep research)
-         * @description Finds Notion pages and data sources by title for deep research; returns ids to pass to fetch.
+         * @description Deep research: pages and data sources by title, ids for fetch.
          */
         post: operations["search"];
         delete?: never;
@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion by title
-         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls; a data source comes with its schema.
+         * @description Finds pages and data sources by title: ids for other calls; a data source comes with its schema.
          */
         post: operations["notion_search"];
         delete?: never;
@@ -559,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Create or update a row by a unique key
-         * @description Creates a row, or updates the one row whose `unique` property has this value (`unchanged` if it already matches): safe to repeat, never duplicates. Answers the compact page.
+         * @description Creates a row, or updates the one whose `unique` property has this value: safe to repeat. Answers the compact page.
          */
         post: operations["notion_upsert"];
         delete?: never;
@@ -701,27 +701,28 @@ export interface components {
             mode: "stop_on_error" | "continue_on_error";
             ops: components["schemas"]["BulkOp"][];
         };
-        /** @description One write of a bulk. */
         BulkOp: {
-            /** @description Its arguments, as that tool takes them. `"$ops[0].page.id"` (also inside a longer string) is that value of an earlier op's result. */
+            /** @description Its arguments; `"$ops[0].page.id"` is that value of an earlier op's result. */
             args: {
                 [key: string]: unknown;
             };
-            /** @description A write tool's name, e.g. `notion_upsert`, `notion_link`, `notion_request`, `notion_page_create`. */
+            /** @description A write tool's name. */
             op: string;
         };
+        /** @description One op's outcome; a bulk's results are in the order of its ops (a job's output items also name their `index` and `op`). */
         BulkOpResult: {
-            error: components["schemas"]["ErrorBody"] | null;
+            /** @description Why it failed. */
+            error?: components["schemas"]["ErrorBody"];
             /** Format: int32 */
-            index: number;
+            index?: number;
             ok: boolean;
-            op: string;
+            op?: string;
             /** @description True when this op's result was replayed from an earlier run of the same bulk (same idempotency_key). */
             replayed?: boolean;
-            /** @description The op's own result (as its endpoint answers it). */
-            result: {
+            /** @description The op's own result (as its endpoint answers it), when it succeeded. */
+            result?: {
                 [key: string]: unknown;
-            } | null;
+            };
         };
         BulkResult: {
             /** @description True when the results were too large to return whole: each keeps its ids and action. */
@@ -878,7 +879,7 @@ export interface components {
         DataSourceGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -911,7 +912,7 @@ export interface components {
         DataSourceUpdateInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1057,7 +1058,7 @@ export interface components {
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description Its args: `bulk` `{ops, mode}` as notion_bulk (≤ 1,000 ops); `export` `{data_source_id}` (rows) or `{page_id, depth?}` (Markdown); `os_plan_apply` `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`; `migration` `{data_source_id, steps, dry_run?}`.
+             * @description args: `bulk` `{ops, mode}` (≤ 1,000 ops); `export` `{data_source_id}` or `{page_id, depth?}`; `os_plan_apply` `{plan_key, root_page_id, databases, pages, rows, dry_run?, prune?}`; `migration` `{data_source_id, steps, dry_run?}`.
              * @enum {string}
              */
             kind: "bulk" | "export" | "os_plan_apply" | "migration";
@@ -1074,7 +1075,7 @@ export interface components {
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `add` keeps other links, `set` makes `to` the only one, `remove` unlinks it.
+             * @description `set`: `to` becomes the only one.
              * @default add
              * @enum {string}
              */
@@ -1130,27 +1131,27 @@ export interface components {
         NotionId: string;
         /** @description A read of the Notion API: GET routes, search, and data-source and view queries. */
         NotionReadInput: {
-            /** @description Body of a search or query, e.g. `{"filter": …, "page_size": 25}`. */
+            /** @description Body of a search or query. */
             body?: {
                 [key: string]: unknown;
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
-             * @description GET, or POST for `/v1/search` and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`).
+             * @description GET; POST for search and queries.
              * @enum {string}
              */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Ids are Notion UUIDs. */
+            /** @description e.g. `/v1/pages/{page_id}`. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
+            /** @description Query-string parameters. */
             query?: {
                 [key: string]: unknown;
             };
         };
         /** @description A call to the Notion API through the gateway's allowlist. */
         NotionRequestInput: {
-            /** @description JSON body sent to Notion, exactly as the Notion API documents it (version 2025-09-03). */
+            /** @description As Notion's API (2025-09-03) documents it. */
             body?: {
                 [key: string]: unknown;
             };
@@ -1160,9 +1161,9 @@ export interface components {
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Allow-listed routes only; ids are Notion UUIDs. */
+            /** @description e.g. `/v1/pages/{page_id}`. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
+            /** @description Query-string parameters. */
             query?: {
                 [key: string]: unknown;
             };
@@ -1200,7 +1201,7 @@ export interface components {
             content_markdown?: string;
             /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1232,7 +1233,7 @@ export interface components {
             /** @description Page id or notion.so URL. */
             page_id: string;
         };
-        /** @description A page by id, URL or exact title: `{"type": "page", "id": "Alpha"}`. */
+        /** @description `{"type": "page", "id": "<id, URL or title>"}`. */
         PageRef: {
             id: string;
             /** @enum {string} */
@@ -1310,11 +1311,11 @@ export interface components {
         QueryInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /** @description `{"Status": "Done", "Due": {"before": "2026-02-01"}}` (properties ANDed; a bare value is equals, or contains for lists), or Notion's native filter. */
+            /** @description `{"Status": "Done", "Project": "Alpha", "Due": {"before": "2026-02-01"}}` (ANDed; a value is equals or contains; relations by title or id), or Notion's own. */
             filter?: {
                 [key: string]: unknown;
             };
@@ -1326,11 +1327,11 @@ export interface components {
             /** @description Only these properties (names). */
             properties?: string[];
             /**
-             * @description Notion's raw pages instead of compact rows (much larger).
+             * @description Also Notion's raw pages (large).
              * @default false
              */
             raw: boolean;
-            /** @description `["Due", "-Priority"]` (`-` descending), or Notion's `[{"property": "Due", "direction": "ascending"}]`. */
+            /** @description `["Due", "-Priority"]` (`-`: descending), or Notion's. */
             sorts?: unknown[];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
@@ -1378,7 +1379,7 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description metadata.next_cursor of the previous part. */
             cursor?: string;
-            /** @description An id from search, a page or data source id, or a notion.so URL. */
+            /** @description An id or notion.so URL. */
             id: string;
         };
         ResearchHit: {
@@ -1401,7 +1402,7 @@ export interface components {
         ResearchSearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description What to look for in page and data source titles. */
+            /** @description Title words. */
             query: string;
         };
         ResearchSearchResult: {
@@ -1447,14 +1448,14 @@ export interface components {
         SearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Only pages or only data sources (`database` means `data_source`). */
+            /** @description Only pages or only data sources. */
             filter?: components["schemas"]["SearchFilter"];
             /**
              * Format: int32
              * @default 25
              */
             page_size: number;
-            /** @description Words of the title; empty lists everything shared with the integration. */
+            /** @description Title words; empty lists everything shared. */
             query?: string;
             sort?: components["schemas"]["SearchSort"];
             /** @description `next_cursor` of the previous page. */
@@ -1485,9 +1486,7 @@ export interface components {
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
-            /** @description Property name, e.g. `External ID`. */
             property: string;
-            /** @description Its value as text (a number as digits). */
             value: string;
         };
         /** @description Create the row when no row has this key, update it when exactly one has. */
@@ -1502,7 +1501,7 @@ export interface components {
             content_markdown?: string;
             /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1512,12 +1511,13 @@ export interface components {
             external_id?: components["schemas"]["UniqueKey"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
-            /** @description Friendly values, e.g. `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}`; Notion's own values work too. */
+            /** @description `{"Status": "Doing", "Due": "2026-01-10", "Project": ["Alpha"]}` (relations by title or id); Notion's own work too. */
             properties?: {
                 [key: string]: unknown;
             };
             /** @description New row only: `default`, or a template's id or name. */
             template?: string;
+            /** @description The row's key: `{"property": "Name", "value": "Alpha"}`. */
             unique: components["schemas"]["UniqueKey"];
         };
         UpsertResult: {
@@ -2099,9 +2099,7 @@ export interface operations {
     notion_job_get: {
         parameters: {
             query?: {
-                /** @description Output items to return. */
                 output_limit?: number;
-                /** @description First output item to return. */
                 output_offset?: number;
             };
             header?: never;
