@@ -149,7 +149,7 @@ export interface paths {
         };
         /**
          * List Notion connections
-         * @description Lists the Notion workspaces this gateway can act on. Pass one's connection_id to other calls when several exist.
+         * @description The Notion workspaces you can act on; pass one's connection_id to other calls when several exist.
          */
         get: operations["connections_list"];
         put?: never;

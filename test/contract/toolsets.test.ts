@@ -1,7 +1,7 @@
 /**
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
- * engine within 10,500 characters of tools/list (room for the realistic task within 15,000); every toolset together
+ * engine within 10,800 characters of tools/list (room for the realistic task within 15,000); every toolset together
  * stays within 22,000 (the official Notion server lists 76,259).
  */
 import { readFileSync } from 'node:fs';
@@ -23,17 +23,17 @@ const listing = (names: readonly string[]) =>
 
 /** The cap of each toolset on its own (`?toolsets=<name>`): today's size with a little room, so growth is a decision. */
 const CAPS: Record<(typeof TOOLSETS)[number], number> = {
-  core: 2_800,
+  core: 3_200,
   research: 1_100,
   rows: 5_100,
   databases: 3_700,
   pages: 5_000,
   jobs: 1_700,
-  admin: 2_600,
+  admin: 2_100,
 };
 
 /** The default's cap: what leaves room, within issue 16's 15,000 characters, for the realistic task's calls. */
-const DEFAULT_CAP = 10_500;
+const DEFAULT_CAP = 10_800;
 
 describe('toolsets', () => {
   it('group every tool, as snapshotted here', () => {
@@ -41,7 +41,7 @@ describe('toolsets', () => {
       TOOLSETS.map((set) => [set, tools.filter((t) => t._meta.toolset === set).map((t) => t.name)]),
     );
     expect(grouped).toEqual({
-      core: ['notion_read', 'notion_request', 'notion_search'],
+      core: ['connections_list', 'notion_read', 'notion_request', 'notion_search'],
       research: ['fetch', 'search'],
       rows: ['notion_bulk', 'notion_link', 'notion_query', 'notion_upsert'],
       databases: ['notion_data_source_get', 'notion_data_source_update', 'notion_database_create'],
@@ -53,8 +53,8 @@ describe('toolsets', () => {
         'notion_page_update',
       ],
       jobs: ['notion_job_get', 'notion_job_start'],
-      // Housekeeping: a connection_required error lists the connections, a job_start answer the job's id.
-      admin: ['audit_list', 'connections_list', 'notion_job_cancel', 'notion_job_list'],
+      // Housekeeping: notion_job_start answers the job's id, which notion_job_get follows.
+      admin: ['audit_list', 'notion_job_cancel', 'notion_job_list'],
     });
   });
 

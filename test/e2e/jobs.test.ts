@@ -16,7 +16,7 @@ let mcp: Client;
 let call: Stack['call'];
 
 beforeAll(async () => {
-  stack = await startStack({ toolsets: 'core,jobs' });
+  stack = await startStack({ toolsets: 'core,jobs,admin' });
   ({ sandbox, call } = stack);
   mcp = stack.mcp!;
 });
