@@ -151,7 +151,7 @@ export interface paths {
         put?: never;
         /**
          * Run several writes in one call
-         * @description Runs up to 100 writes of any write tool in order, in one call; an op may use an earlier op's result (`"$ops[0].page.id"`). Refused with use_job when it would not finish in time.
+         * @description Up to 100 writes (any write tool) in order, in one call.
          */
         post: operations["notion_bulk"];
         delete?: never;
@@ -169,7 +169,7 @@ export interface paths {
         };
         /**
          * List Notion connections
-         * @description Lists the Notion workspaces this gateway can act on. Pass one's connection_id to other calls when several exist.
+         * @description The Notion workspaces you can act on; pass one's connection_id to other calls when several exist.
          */
         get: operations["connections_list"];
         put?: never;
@@ -319,7 +319,7 @@ export interface paths {
         put?: never;
         /**
          * Start a background job
-         * @description Long work in the background: `bulk` (≤ 1,000 writes), `export`, `os_plan_apply` (a declarative plan), `migration` (steps over a data source). Answers the job at once; poll notion_job_get until it ends.
+         * @description Work too long for one call, in the background; poll notion_job_get.
          */
         post: operations["notion_job_start"];
         delete?: never;
@@ -337,7 +337,7 @@ export interface paths {
         };
         /**
          * Read a job
-         * @description A job: status, progress 0–1 with counts, a page of its output (op results, exported rows), error.
+         * @description A job's status, progress, counts, a page of output, error.
          */
         get: operations["notion_job_get"];
         put?: never;
@@ -379,7 +379,7 @@ export interface paths {
         put?: never;
         /**
          * Link two pages
-         * @description Adds, removes or sets a relation between two pages (by id, URL or title) through the relation property's name.
+         * @description Adds, removes or sets a relation between two pages.
          */
         post: operations["notion_link"];
         delete?: never;
@@ -419,7 +419,7 @@ export interface paths {
         put?: never;
         /**
          * Read from the Notion API
-         * @description Reads any allow-listed Notion API route in Notion's own JSON, changing nothing: GET pages, blocks, databases, data sources, views, comments, users; POST search and queries.
+         * @description Any allow-listed Notion API read, in Notion's own JSON: GET any object, POST search and queries.
          */
         post: operations["notion_read"];
         delete?: never;
@@ -439,7 +439,7 @@ export interface paths {
         put?: never;
         /**
          * Write to the Notion API
-         * @description Writes through any allow-listed Notion API route in Notion's own JSON: pages, blocks, databases, data sources, views, comments; DELETE removes blocks and views. Reads belong in notion_read.
+         * @description Any allow-listed Notion API write, in Notion's own JSON (pages, blocks, databases, data sources, views, comments): for what the other tools do not cover.
          */
         post: operations["notion_request"];
         delete?: never;
@@ -519,7 +519,7 @@ export interface paths {
         put?: never;
         /**
          * Query a data source
-         * @description Lists a data source's rows as compact rows (property → plain value), with a friendly filter (`{"Status": "Done"}`) or Notion's own, sorts, and next_cursor paging.
+         * @description A data source's rows as compact rows (property → plain value): friendly or native filter, sorts, paging.
          */
         post: operations["notion_query"];
         delete?: never;
@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Fetch a Notion page as text (deep research)
-         * @description Reads one Notion page as Markdown (or a data source's schema) by the id search returned, for deep research.
+         * @description Deep research: a page as Markdown (a data source: its schema).
          */
         post: operations["fetch"];
         delete?: never;
@@ -559,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion (deep research)
-         * @description Finds Notion pages and data sources by title for deep research; returns ids to pass to fetch.
+         * @description Deep research: pages and data sources by title, ids for fetch.
          */
         post: operations["search"];
         delete?: never;
@@ -579,7 +579,7 @@ export interface paths {
         put?: never;
         /**
          * Search Notion by title
-         * @description Finds pages and data sources by title. Returns compact hits with ids to pass to other calls; a data source comes with its schema.
+         * @description Finds pages and data sources by title: ids for other calls; a data source comes with its schema.
          */
         post: operations["notion_search"];
         delete?: never;
@@ -599,7 +599,7 @@ export interface paths {
         put?: never;
         /**
          * Create or update a row by a unique key
-         * @description Creates a row, or updates the one row whose `unique` property has this value (`unchanged` if it already matches): safe to repeat, never duplicates. Answers the compact page.
+         * @description Creates a row, or updates the one whose `unique` property has this value: safe to repeat. Answers the compact page.
          */
         post: operations["notion_upsert"];
         delete?: never;
@@ -789,27 +789,28 @@ export interface components {
              */
             kind: "bulk";
         };
-        /** @description One write of a bulk. */
         BulkOp: {
-            /** @description Its arguments, as that tool takes them. `"$ops[0].page.id"` (also inside a longer string) is that value of an earlier op's result. */
+            /** @description Its arguments; `"$ops[0].page.id"` is that value of an earlier op's result. */
             args: {
                 [key: string]: unknown;
             };
-            /** @description A write tool's name, e.g. `notion_upsert`, `notion_link`, `notion_request`, `notion_page_create`. */
+            /** @description A write tool's name. */
             op: string;
         };
+        /** @description One op's outcome; a bulk's results are in the order of its ops (a job's output items also name their `index` and `op`). */
         BulkOpResult: {
-            error: components["schemas"]["ErrorBody"] | null;
+            /** @description Why it failed. */
+            error?: components["schemas"]["ErrorBody"];
             /** Format: int32 */
-            index: number;
+            index?: number;
             ok: boolean;
-            op: string;
+            op?: string;
             /** @description True when this op's result was replayed from an earlier run of the same bulk (same idempotency_key). */
             replayed?: boolean;
-            /** @description The op's own result (as its endpoint answers it). */
-            result: {
+            /** @description The op's own result (as its endpoint answers it), when it succeeded. */
+            result?: {
                 [key: string]: unknown;
-            } | null;
+            };
         };
         BulkResult: {
             /** @description True when the results were too large to return whole: each keeps its ids and action. */
@@ -850,13 +851,10 @@ export interface components {
         };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
-            /** @description Left out of query rows (sort or filter by it instead). */
-            created_time?: string;
             id: string;
             /** @description Present (true) when the page is in the trash. */
             in_trash?: boolean;
-            last_edited_time: string;
-            /** @description Property name → value: text as a string, select/status as its name, multi-select as names, date as "2026-01-10" or {start, end}, relation as [{id, title?}], formula and rollup results, checkbox as a boolean… */
+            /** @description Property name → value: text as a string, select/status as its name, multi-select as names, date as "2026-01-10" or {start, end}, relation as [{id, title?}], formula and rollup results, checkbox as a boolean… Empty values (null, "", []) are left out. */
             properties: {
                 [key: string]: unknown;
             };
@@ -969,7 +967,7 @@ export interface components {
         DataSourceGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1002,7 +1000,7 @@ export interface components {
         DataSourceUpdateInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1059,7 +1057,7 @@ export interface components {
         };
         /** @description A data source's rows (`data_source_id` or `database_id`), or a page tree as Markdown (`page_id`): exactly one. */
         ExportJobArgs: {
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1248,7 +1246,7 @@ export interface components {
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `add` keeps other links, `set` makes `to` the only one, `remove` unlinks it.
+             * @description `set`: `to` becomes the only one.
              * @default add
              * @enum {string}
              */
@@ -1304,7 +1302,7 @@ export interface components {
         };
         /** @description Ordered steps over one data source (`data_source_id` or `database_id`). */
         MigrationJobArgs: {
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1370,27 +1368,27 @@ export interface components {
         NotionId: string;
         /** @description A read of the Notion API: GET routes, search, and data-source and view queries. */
         NotionReadInput: {
-            /** @description Body of a search or query, e.g. `{"filter": …, "page_size": 25}`. */
+            /** @description Body of a search or query. */
             body?: {
                 [key: string]: unknown;
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             /**
-             * @description GET, or POST for `/v1/search` and queries (`/v1/data_sources/{id}/query`, `/v1/views/{id}/queries`).
+             * @description GET; POST for search and queries.
              * @enum {string}
              */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Ids are Notion UUIDs. */
+            /** @description e.g. `/v1/pages/{page_id}`. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
+            /** @description Query-string parameters. */
             query?: {
                 [key: string]: unknown;
             };
         };
         /** @description A call to the Notion API through the gateway's allowlist. */
         NotionRequestInput: {
-            /** @description JSON body sent to Notion, exactly as the Notion API documents it (version 2025-09-03). */
+            /** @description As Notion's API (2025-09-03) documents it. */
             body?: {
                 [key: string]: unknown;
             };
@@ -1400,9 +1398,9 @@ export interface components {
             idempotency_key?: string;
             /** @enum {string} */
             method: "GET" | "POST" | "PATCH" | "DELETE";
-            /** @description Notion API path, e.g. `/v1/pages/{page_id}` (`/v1` optional). Allow-listed routes only; ids are Notion UUIDs. */
+            /** @description e.g. `/v1/pages/{page_id}`. */
             path: string;
-            /** @description Query-string parameters, e.g. `{"page_size": 50}`. */
+            /** @description Query-string parameters. */
             query?: {
                 [key: string]: unknown;
             };
@@ -1440,7 +1438,7 @@ export interface components {
             content_markdown?: string;
             /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1472,7 +1470,7 @@ export interface components {
             /** @description Page id or notion.so URL. */
             page_id: string;
         };
-        /** @description A page by id, URL or exact title: `{"type": "page", "id": "Alpha"}`. */
+        /** @description `{"type": "page", "id": "<id, URL or title>"}`. */
         PageRef: {
             id: string;
             /** @enum {string} */
@@ -1602,11 +1600,11 @@ export interface components {
         QueryInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
-            /** @description `{"Status": "Done", "Due": {"before": "2026-02-01"}}` (properties ANDed; a bare value is equals, or contains for lists), or Notion's native filter. */
+            /** @description `{"Status": "Done", "Project": "Alpha", "Due": {"before": "2026-02-01"}}` (ANDed; a value is equals or contains; relations by title or id), or Notion's own. */
             filter?: {
                 [key: string]: unknown;
             };
@@ -1618,17 +1616,18 @@ export interface components {
             /** @description Only these properties (names). */
             properties?: string[];
             /**
-             * @description Notion's raw pages instead of compact rows (much larger).
+             * @description Also Notion's raw pages (large).
              * @default false
              */
             raw: boolean;
-            /** @description `["Due", "-Priority"]` (`-` descending), or Notion's `[{"property": "Due", "direction": "ascending"}]`. */
+            /** @description `["Due", "-Priority"]` (`-`: descending), or Notion's. */
             sorts?: unknown[];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
         };
         QueryResult: {
-            data_source_id: string;
+            /** @description The data source a `database_id` named (left out when `data_source_id` was given). */
+            data_source_id?: string;
             has_more: boolean;
             next_cursor: string | null;
             /** @description Notion's pages, only with raw: true. */
@@ -1636,8 +1635,8 @@ export interface components {
                 [key: string]: unknown;
             }[];
             rows: components["schemas"]["CompactPage"][];
-            /** @description True when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
-            truncated: boolean;
+            /** @description Present (true) when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
+            truncated?: boolean;
         };
         /** @description The envelope every successful response uses. */
         QueryResultEnvelope: {
@@ -1669,7 +1668,7 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description metadata.next_cursor of the previous part. */
             cursor?: string;
-            /** @description An id from search, a page or data source id, or a notion.so URL. */
+            /** @description An id or notion.so URL. */
             id: string;
         };
         ResearchHit: {
@@ -1692,7 +1691,7 @@ export interface components {
         ResearchSearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description What to look for in page and data source titles. */
+            /** @description Title words. */
             query: string;
         };
         ResearchSearchResult: {
@@ -1712,19 +1711,23 @@ export interface components {
             /** @enum {string} */
             value: "page" | "data_source" | "database";
         };
-        /** @description One search result, shaped for reading. Use notion_request with GET to fetch the full object. */
+        /** @description One search result, shaped for reading. Use notion_read with GET to fetch the full object. */
         SearchHit: {
             id: string;
-            in_trash: boolean;
-            /** Format: date-time */
-            last_edited_time: string;
+            /** @description Present (true) when the page is in the trash. */
+            in_trash?: boolean;
+            /**
+             * Format: date-time
+             * @description A page's last edit.
+             */
+            last_edited_time?: string;
             /** @enum {string} */
             object: "page" | "data_source";
-            /** @description Parent kind (`page_id`, `data_source_id`, `database_id`, `workspace`, `block_id`) and its id. */
-            parent: components["schemas"]["SearchParent"];
-            /** @description A data source's schema in the friendly format (types, options, relation targets): no lookup needed before notion_query or notion_upsert. */
+            /** @description A page's parent kind (`page_id`, `data_source_id`, `workspace`, `block_id`) and its id. */
+            parent?: components["schemas"]["SearchParent"];
+            /** @description A data source's schema, one string per property: its type, with the options of a select, multi_select or status (`"status: Todo, Done"`) and the target data source of a relation (`"relation: <id>"`). Enough for notion_query and notion_upsert; notion_data_source_get has the full schema. */
             properties?: {
-                [key: string]: unknown;
+                [key: string]: string;
             };
             /** @description Plain-text title ("" when untitled). */
             title: string;
@@ -1734,14 +1737,14 @@ export interface components {
         SearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Only pages or only data sources (`database` means `data_source`). */
+            /** @description Only pages or only data sources. */
             filter?: components["schemas"]["SearchFilter"];
             /**
              * Format: int32
              * @default 25
              */
             page_size: number;
-            /** @description Words of the title; empty lists everything shared with the integration. */
+            /** @description Title words; empty lists everything shared. */
             query?: string;
             sort?: components["schemas"]["SearchSort"];
             /** @description `next_cursor` of the previous page. */
@@ -1772,9 +1775,7 @@ export interface components {
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
-            /** @description Property name, e.g. `External ID`. */
             property: string;
-            /** @description Its value as text (a number as digits). */
             value: string;
         };
         /** @description Create the row when no row has this key, update it when exactly one has. */
@@ -1789,7 +1790,7 @@ export interface components {
             content_markdown?: string;
             /** @description Add unknown select options (default: refuse them). */
             create_options?: boolean;
-            /** @description Data source id (notion_search finds it). */
+            /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
@@ -1799,12 +1800,13 @@ export interface components {
             external_id?: components["schemas"]["UniqueKey"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
-            /** @description Friendly values, e.g. `{"Status": "Doing", "Due": "2026-01-10", "Points": 3}`; Notion's own values work too. */
+            /** @description `{"Status": "Doing", "Due": "2026-01-10", "Project": ["Alpha"]}` (relations by title or id); Notion's own work too. */
             properties?: {
                 [key: string]: unknown;
             };
             /** @description New row only: `default`, or a template's id or name. */
             template?: string;
+            /** @description The row's key: `{"property": "Name", "value": "Alpha"}`. */
             unique: components["schemas"]["UniqueKey"];
         };
         UpsertResult: {
@@ -2452,9 +2454,7 @@ export interface operations {
     notion_job_get: {
         parameters: {
             query?: {
-                /** @description Output items to return. */
                 output_limit?: number;
-                /** @description First output item to return. */
                 output_offset?: number;
             };
             header?: never;

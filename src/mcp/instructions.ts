@@ -14,13 +14,20 @@ interface Sentence {
 }
 
 const GUIDE: readonly Sentence[] = [
-  { tools: ['notion_search'], say: () => 'Find pages and data sources by title with notion_search.' },
+  {
+    tools: ['notion_search'],
+    say: () => 'Find pages and data sources by title with notion_search (a data source comes with its schema).',
+  },
   {
     tools: ['search', 'fetch'],
     say: (t) =>
       `${t.join(' and ')} ${t.length > 1 ? 'serve' : 'serves'} deep research (search finds ids, fetch reads one).`,
   },
-  { tools: ['notion_query'], say: () => 'List rows with notion_query (a friendly filter such as {"Status": "Done"}).' },
+  {
+    tools: ['notion_query'],
+    say: () =>
+      'List rows with notion_query (a friendly filter such as {"Status": "Done", "Project": "Alpha"}: relations by title or id).',
+  },
   {
     tools: ['notion_upsert'],
     say: () => 'Create or update a row with notion_upsert: keyed on a unique property, repeating it never duplicates.',
@@ -80,7 +87,7 @@ export function instructionsFor(listed: readonly Tool[], shared: Readonly<Record
     parts.push(
       names.has('connections_list')
         ? 'When several connections exist, call connections_list and pass connection_id.'
-        : `connection_id: ${shared.connection_id ?? 'which Notion connection to use.'}`,
+        : `connection_id: ${shared.connection_id ?? 'which Notion connection to use.'} When it is needed and missing, the error lists the connections.`,
     );
   }
   return parts.join(' ');

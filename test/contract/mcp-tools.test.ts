@@ -1,5 +1,5 @@
 /**
- * generated/mcp-tools.json: one tool per x-mcp operation, self-contained schemas, explicit annotations. Its listed
+ * generated/mcp-tools.json: one tool per x-mcp operation, self-contained schemas, annotations that say what differs from MCP's defaults. Its listed
  * input schemas are lean; generated/mcp-validation.json holds the full ones the server validates against.
  */
 import { readFileSync } from 'node:fs';
@@ -24,13 +24,24 @@ describe('generated/mcp-tools.json', () => {
     expect(raw).not.toContain('$defs');
   });
 
-  it('sets all four annotations explicitly, consistent with the operation', () => {
+  it("lists the annotations that differ from MCP defaults; read with those defaults, they are the operation's", () => {
+    // MCP: readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true when absent; the last
+    // three mean nothing on a read-only tool.
+    const DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+    const byTool = new Map(flagged.map(({ op }) => [op['x-mcp']!.tool, op['x-mcp']!.annotations]));
     for (const tool of tools) {
       const { annotations } = tool;
-      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
-        expect(typeof annotations[hint], `${tool.name}.${hint}`).toBe('boolean');
+      expect(typeof annotations.readOnlyHint, `${tool.name}.readOnlyHint`).toBe('boolean');
+      const read = { ...DEFAULTS, ...annotations };
+      const spec = byTool.get(tool.name)!;
+      expect(read.readOnlyHint, tool.name).toBe(spec.readOnlyHint);
+      expect(read.openWorldHint, tool.name).toBe(spec.openWorldHint);
+      if (!spec.readOnlyHint) {
+        expect(read.destructiveHint, tool.name).toBe(spec.destructiveHint);
+        expect(read.idempotentHint, tool.name).toBe(spec.idempotentHint);
+      } else {
+        expect(annotations.destructiveHint, tool.name).toBeUndefined();
       }
-      if (annotations.readOnlyHint) expect(annotations.destructiveHint).toBe(false);
       // The tool's own title is what clients show; a copy in the annotations would only repeat it.
       expect(annotations.title).toBeUndefined();
       expect(tool.title.length).toBeGreaterThan(0);
@@ -74,7 +85,7 @@ describe('generated/mcp-tools.json', () => {
       page: { id: 'x', url: null, title: 'T', properties: { Done: true }, last_edited_time: '2026-01-01' },
     };
     expect(upsert(result)).toBe(true);
-    expect(upsert({ ...result, action: 'deleted' })).toBe(false);
+    expect(upsert({ ...result, action: 3 })).toBe(false);
     const job = ajv.compile(tools.find((t) => t.name === 'notion_job_get')!.outputSchema);
     expect(
       job({ job_id: 'j', kind: 'bulk', status: 'queued', progress: 0, counts: {}, output: null, error: null }),

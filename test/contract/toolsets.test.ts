@@ -1,8 +1,8 @@
 /**
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
- * engine within 15,000 characters of tools/list; every toolset together stays within 30,000 (the official Notion
- * server lists 76,259).
+ * engine within 10,800 characters of tools/list (room for the realistic task within 15,000); every toolset together
+ * stays within 22,000 (the official Notion server lists 76,259).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -23,14 +23,17 @@ const listing = (names: readonly string[]) =>
 
 /** The cap of each toolset on its own (`?toolsets=<name>`): today's size with a little room, so growth is a decision. */
 const CAPS: Record<(typeof TOOLSETS)[number], number> = {
-  core: 4_200,
-  research: 1_300,
-  rows: 6_600,
-  databases: 4_000,
-  pages: 6_900,
-  jobs: 3_500,
-  admin: 1_100,
+  core: 3_200,
+  research: 1_100,
+  rows: 5_100,
+  databases: 3_700,
+  pages: 6_600,
+  jobs: 1_700,
+  admin: 2_100,
 };
+
+/** The default's cap: what leaves room, within issue 16's 15,000 characters, for the realistic task's calls. */
+const DEFAULT_CAP = 10_800;
 
 describe('toolsets', () => {
   it('group every tool, as snapshotted here', () => {
@@ -50,8 +53,9 @@ describe('toolsets', () => {
         'notion_page_get',
         'notion_page_update',
       ],
-      jobs: ['notion_job_cancel', 'notion_job_get', 'notion_job_list', 'notion_job_start'],
-      admin: ['audit_list'],
+      jobs: ['notion_job_get', 'notion_job_start'],
+      // Housekeeping: notion_job_start answers the job's id, which notion_job_get follows.
+      admin: ['audit_list', 'notion_job_cancel', 'notion_job_list'],
     });
   });
 
@@ -75,14 +79,14 @@ describe('toolsets', () => {
     }
   });
 
-  it('the default lists within 15,000 characters of tools/list', () => {
+  it(`the default lists within ${DEFAULT_CAP.toLocaleString('en-US')} characters of tools/list`, () => {
     console.log(`tools/list characters, default (${DEFAULT_TOOLSETS.join(',')}): ${listing(DEFAULT_TOOLSETS)}`);
-    expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(15_000);
+    expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(DEFAULT_CAP);
   });
 
-  it('every toolset together lists within 30,000 characters', () => {
+  it('every toolset together lists within 22,000 characters', () => {
     console.log(`tools/list characters, all: ${listing(TOOLSETS)}`);
-    expect(listing(TOOLSETS)).toBeLessThanOrEqual(30_000);
+    expect(listing(TOOLSETS)).toBeLessThanOrEqual(22_000);
   });
 
   it.each(TOOLSETS)('toolset %s stays within its cap', (set) => {

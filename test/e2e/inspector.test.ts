@@ -83,7 +83,7 @@ describe.each([
   it('reports no finding for any tool', { timeout: 90_000 }, async () => {
     const { stdout, stderr } = await cliRun(endpoint, 'http', '--method', 'tools/list', '--strict', '--format', 'json');
     const envelope = JSON.parse(stdout);
-    expect(envelope.result.tools.length).toBeGreaterThanOrEqual(endpoint.includes('all') ? 23 : 14);
+    expect(envelope.result.tools.length).toBeGreaterThanOrEqual(endpoint.includes('all') ? 23 : 12);
     // The CLI adds `schemaFindings` (type arrays, untyped schemas, remote $refs, boolean schemas) when it finds any.
     expect(envelope.schemaFindings ?? []).toEqual([]);
     expect(stderr).not.toMatch(/Warning|Error: tool|Schema portability/);

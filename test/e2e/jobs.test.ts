@@ -17,7 +17,7 @@ let call: Stack['call'];
 
 beforeAll(async () => {
   // Retries back off from 1 ms instead of 250 (a real setting): the storm test waits on Notion's answers, not timers.
-  stack = await startStack({ toolsets: 'core,jobs', env: { NOTION_RETRY_BASE_MS: '1' } });
+  stack = await startStack({ toolsets: 'core,jobs,admin', env: { NOTION_RETRY_BASE_MS: '1' } });
   ({ sandbox, call } = stack);
   mcp = stack.mcp!;
 });

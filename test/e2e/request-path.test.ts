@@ -258,8 +258,9 @@ describe('reads and writes apart', () => {
     const { tools } = await mcp.listTools();
     const read = tools.find((t) => t.name === 'notion_read')!;
     const request = tools.find((t) => t.name === 'notion_request')!;
-    expect(read.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    expect(request.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    // MCP's defaults for what is not listed: a write is destructive unless it says otherwise.
+    expect(read.annotations).toEqual({ readOnlyHint: true });
+    expect(request.annotations).toEqual({ readOnlyHint: false });
     const actions = (await api(gateway.url, null)('GET', '/openapi.json')).json;
     expect(actions.paths['/v1/notion/read'].post['x-openai-isConsequential']).toBe(false);
     expect(actions.paths['/v1/notion/request'].post['x-openai-isConsequential']).toBe(true);

@@ -55,7 +55,10 @@ describe.each(['rest', 'mcp'] as const)('over %s', (surface) => {
       Tags: ['frontend'],
       Project: [{ id: demo.projects.pageIds[0] }],
     });
-    expect(result).toMatchObject({ has_more: false, next_cursor: null, truncated: false });
+    expect(result).toMatchObject({ has_more: false, next_cursor: null });
+    // Only a truncated answer says so; the caller's own data_source_id is not echoed.
+    expect(result).not.toHaveProperty('truncated');
+    expect(result).not.toHaveProperty('data_source_id');
   });
 
   it('accepts a database id with one data source, and Notion’s own filter as it is', async () => {

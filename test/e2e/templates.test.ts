@@ -137,7 +137,7 @@ describe.each(['rest', 'mcp'] as const)('over %s', (surface) => {
       properties: { Name: 'Plain' },
     });
     expect(none.error).toBeNull();
-    expect(none.result.page.properties.Hours).toBeNull();
+    expect(none.result.page.properties).not.toHaveProperty('Hours');
     expect(await bodyOf(none.result.page.id)).toEqual([]);
   });
 

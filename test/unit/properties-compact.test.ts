@@ -22,7 +22,6 @@ describe('compactPage', () => {
         Attachments: [{ name: 'a.pdf', url: 'https://example.com/a.pdf' }],
         Done: true,
         Link: 'https://example.com',
-        Email: null,
         Phone: '+1 555 0100',
         Project: [{ id: '22222222-2222-3333-4444-555555555555' }],
         Score: 6,
@@ -33,9 +32,9 @@ describe('compactPage', () => {
         'Edited by': { id: USER_ID },
         ID: 'TASK-7',
       },
-      created_time: page.created_time,
-      last_edited_time: page.last_edited_time,
     });
+    // Empty values (Email is null) and Notion's own timestamps are left out.
+    expect(c.properties).not.toHaveProperty('Email');
     expect(JSON.stringify(c).length).toBeLessThan(JSON.stringify(page).length / 3);
   });
 

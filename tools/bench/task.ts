@@ -3,21 +3,25 @@
  * with a due date, set the project's status, append a paragraph, read it back) through our default MCP view (the bare
  * /mcp) and through the official Notion MCP server (@notionhq/notion-mcp-server over stdio), both against one
  * sandbox, in one run. Prints calls and characters (tools/list, arguments, results, total) for both.
- *   npm run bench:task
+ *   npm run bench:task             (--detail: each call's arguments and result, and each listed tool's size)
  */
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as Notion } from '@notionhq/client';
 import { createGateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/shared/logging.ts';
 import { startSandbox } from '../notion-sandbox/index.ts';
 import { seedDemoWorkspace } from '../notion-sandbox/seed.ts';
 import { makeTempDir, removeTempDir, root } from './lib.ts';
+import { check, runTask } from './task-plan.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tool results are JSON read field by field, each one checked.
 type Json = any;
+
+const detail = process.argv.includes('--detail');
 
 interface Figures {
   calls: number;
@@ -32,18 +36,19 @@ function meter(client: Client, figures: Figures) {
     figures.args += JSON.stringify(args).length;
     const result = await client.callTool({ name, arguments: args });
     figures.results += JSON.stringify(result).length;
+    if (detail) {
+      console.log(`${name}: args ${JSON.stringify(args).length}, result ${JSON.stringify(result).length}`);
+      console.log(`  ${JSON.stringify(result.structuredContent ?? result.content)}`);
+    }
     if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
     const text = (result.content as Array<{ type: string; text?: string }>)[0]?.text ?? '{}';
     return result.structuredContent ?? JSON.parse(text);
   };
 }
 
-const check = (ok: boolean, what: string) => {
-  if (!ok) throw new Error(`not verified: ${what}`);
-};
-
 const sandbox = await startSandbox();
 const demo = await seedDemoWorkspace(sandbox);
+const truth = new Notion({ auth: sandbox.token, baseUrl: sandbox.url });
 const dataDir = makeTempDir();
 const config = loadConfig({
   ...process.env,
@@ -62,53 +67,10 @@ try {
   {
     const client = new Client({ name: 'bench-task', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-    const figures: Figures = {
-      calls: 0,
-      toolsList: JSON.stringify((await client.listTools()).tools).length,
-      args: 0,
-      results: 0,
-    };
-    const call = meter(client, figures);
-    const found = await call('notion_search', { filter: { property: 'object', value: 'data_source' } });
-    const ds = Object.fromEntries(found.results.map((h: Json) => [h.title, h]));
-    check(ds.Tasks?.properties?.Project?.type === 'relation', 'search hit carries the Tasks schema');
-    const projects = await call('notion_query', {
-      data_source_id: ds.Projects.id,
-      filter: { Name: 'Website relaunch' },
-    });
-    const projectId = projects.rows[0].id;
-    const open = await call('notion_query', {
-      data_source_id: ds.Tasks.id,
-      filter: { Project: projectId, Done: false },
-    });
-    check(open.rows.length === 1, 'one open task');
-    const bulk = await call('notion_bulk', {
-      ops: [
-        {
-          op: 'notion_upsert',
-          args: {
-            data_source_id: ds.Tasks.id,
-            unique: { property: 'Name', value: 'Write launch post' },
-            properties: { Due: '2026-01-20', Project: [projectId] },
-            content_markdown: 'Draft due before the relaunch.',
-          },
-        },
-        {
-          op: 'notion_upsert',
-          args: {
-            data_source_id: ds.Projects.id,
-            unique: { property: 'Name', value: 'Website relaunch' },
-            properties: { Status: 'Done' },
-          },
-        },
-      ],
-    });
-    check(bulk.succeeded === 2, 'both writes succeeded');
-    const read = await call('notion_read', {
-      method: 'GET',
-      path: `/v1/blocks/${bulk.results[0].result.page.id}/children`,
-    });
-    check(JSON.stringify(read).includes('Draft due before the relaunch.'), 'paragraph read back');
+    const { tools } = await client.listTools();
+    if (detail) for (const t of tools) console.log(`listed ${t.name}: ${JSON.stringify(t).length}`);
+    const figures: Figures = { calls: 0, toolsList: JSON.stringify(tools).length, args: 0, results: 0 };
+    await runTask(meter(client, figures), truth, demo);
     rows.push(['ours, default /mcp', figures]);
     await client.close();
   }

@@ -148,7 +148,7 @@ function leanInput(node: Schema, shared?: Readonly<Record<string, string | undef
 }
 
 /**
- * What is listed of a result: its fields with their types (and short enums); a nested object or array keeps its type
+ * What is listed of a result: its fields with their types; a nested object or array keeps its type
  * only (the tool's description says what it holds). No descriptions, formats, required lists or sealed objects: a
  * listed output schema may accept more than the server sends, never less (clients check results against it).
  */
@@ -180,10 +180,25 @@ function leanOutput(node: Schema, depth: number): Schema {
     return { type: 'array', items: items && Object.keys(items).length > 0 ? leanOutput(items, depth) : ANY_VALUE };
   }
   if (typeof type === 'string') {
-    // A long enum (the error codes) is a plain string to a reader; a short one says which values to expect.
-    return Array.isArray(node.enum) && node.enum.length <= 8 ? { type, enum: node.enum } : { type };
+    // A reader reads the value it gets; the spec and the tool's description say which values there are. An enum here
+    // would be repeated in every tools/list for nothing a client checks.
+    return { type };
   }
   return ANY_VALUE;
+}
+
+/**
+ * The hints a client needs to hear: readOnlyHint always; destructiveHint and idempotentHint only on a write (MCP:
+ * "meaningful only when readOnlyHint == false") and only where they differ from MCP's defaults (destructive,
+ * not idempotent); openWorldHint only where it is false (default true). Read back with those defaults, the listing
+ * says exactly what the spec says (rules.ts has checked all four are set there).
+ */
+export function listedAnnotations(a: McpExtension['annotations']): McpExtension['annotations'] {
+  const listed: Record<string, boolean> = { readOnlyHint: a.readOnlyHint };
+  if (!a.readOnlyHint && !a.destructiveHint) listed.destructiveHint = false;
+  if (!a.readOnlyHint && a.idempotentHint) listed.idempotentHint = true;
+  if (!a.openWorldHint) listed.openWorldHint = false;
+  return listed as McpExtension['annotations'];
 }
 
 export interface McpTools {
@@ -223,7 +238,7 @@ export function buildMcpTools(doc: OpenApiDocument): McpTools {
         description: op.description ?? op.summary ?? '',
         inputSchema: leanInput(listed, shared),
         outputSchema: leanOutput(resultSchemaOf(doc, op), 0),
-        annotations: { ...mcp.annotations },
+        annotations: listedAnnotations(mcp.annotations),
         _meta: { operationId: op.operationId, method: method.toUpperCase(), path, toolset: mcp.toolset },
       };
       return { tool, input };

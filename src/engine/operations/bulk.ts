@@ -197,7 +197,8 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
   });
   for (const r of run.results) for (const id of notionIdsIn(r.result)) ctx.audit.notionIds.add(id);
   ctx.audit.summary = `bulk of ${plan.length} ops: ${run.succeeded} succeeded, ${run.failed} failed, ${run.skipped} skipped`;
-  return run;
+  // The answer is in the order of the ops: each result's index and op would only repeat the request.
+  return { ...run, results: run.results.map(({ index: _index, op: _op, ...outcome }) => outcome) };
 };
 
 export interface RunOpsOptions {
@@ -262,12 +263,11 @@ export async function runOps(
         op: op.op,
         ok: true,
         result: result as Record<string, unknown>,
-        error: null,
         ...(replayed ? { replayed } : {}),
       });
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      results.push({ index, op: op.op, ok: false, result: null, error: toErrorBody(error) });
+      results.push({ index, op: op.op, ok: false, error: toErrorBody(error) });
     }
     if (options.afterOp && !(await options.afterOp(results))) break;
   }

@@ -72,19 +72,15 @@ export const notion_query: Operation<'notion_query'> = async (input, ctx, servic
       filter_properties: properties?.map((name) => schema[name]!.id),
     });
     const pages = response.results.filter((r): r is PageObjectResponse => r.object === 'page' && 'properties' in r);
-    // Rows leave out created_time: a query's rows are read many at a time, and every character counts against the limit.
     const pageTitle = await relatedTitles(connection, pages, properties);
-    const rows = pages.map((page) => {
-      const { created_time: _created, ...row } = compactPage(page, { properties, pageTitle });
-      return row as CompactPage;
-    });
+    const rows = pages.map((page) => compactPage(page, { properties, pageTitle }));
     const result = {
-      data_source_id: id,
+      // The data source a database_id named; a caller that gave data_source_id has it already.
+      ...(input.data_source_id ? {} : { data_source_id: id }),
       rows,
       ...(input.raw ? { raw_rows: pages as unknown as Record<string, unknown>[] } : {}),
       next_cursor: response.next_cursor,
       has_more: response.has_more,
-      truncated: false,
     };
     return fitRows(result, pages, ctx, services.limits.maxResponseChars);
   });
@@ -100,7 +96,7 @@ function fitRows<
     raw_rows?: unknown[];
     next_cursor: string | null;
     has_more: boolean;
-    truncated: boolean;
+    truncated?: boolean;
   },
 >(result: R, pages: PageObjectResponse[], ctx: OperationContext, limit: number): R {
   const { measure } = ctx;

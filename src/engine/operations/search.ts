@@ -1,10 +1,10 @@
 /**
- * notion_search: Notion's title search (seed §4.3), answered with compact hits (id, title, url, parent) instead of
+ * notion_search: Notion's title search (seed §4.3), answered with compact hits (id, title, url; a page's parent, a data source's schema summary) instead of
  * Notion's full objects, so a page of 25 results stays small enough for ChatGPT to read.
  */
 import type { SearchParameters, SearchResponse } from '@notionhq/client';
 import { titleOf } from '../notion-objects.ts';
-import { compactSchema, type DataSourceSchema } from '../properties/index.ts';
+import { type DataSourceSchema, schemaSummary } from '../properties/index.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
@@ -20,19 +20,17 @@ function parentOf(result: NotionResult): Hit['parent'] {
 
 function toHit(result: NotionResult): Hit {
   const full = result as Partial<{ url: string; last_edited_time: string; in_trash: boolean; archived: boolean }>;
-  return {
-    object: result.object,
-    id: result.id,
-    title: titleOf(result),
-    url: full.url ?? null,
-    parent: parentOf(result),
-    last_edited_time: full.last_edited_time ?? '',
-    in_trash: full.in_trash ?? full.archived ?? false,
-    // Notion's search answers a data source whole: its schema comes along, so a model can query or write at once.
-    ...(result.object === 'data_source' && 'properties' in result
-      ? { properties: compactSchema(result.properties as DataSourceSchema) }
-      : {}),
-  };
+  const hit: Hit = { object: result.object, id: result.id, title: titleOf(result), url: full.url ?? null };
+  if (full.in_trash ?? full.archived) hit.in_trash = true;
+  // Notion's search answers a data source whole: its schema comes along (one string a property), so a model can
+  // query or write at once. A page's place and last edit say which of several same-titled pages is meant.
+  if (result.object === 'data_source' && 'properties' in result) {
+    hit.properties = schemaSummary(result.properties as DataSourceSchema);
+  } else {
+    hit.parent = parentOf(result);
+    if (full.last_edited_time) hit.last_edited_time = full.last_edited_time;
+  }
+  return hit;
 }
 
 export const notion_search: Operation<'notion_search'> = async (input, ctx) => {

@@ -1,7 +1,9 @@
 /**
- * A page rendered for a model: `{id, url, title, properties: {Name: "X", Due: "2026-01-10", Tags: ["a"], …},
- * created_time, last_edited_time}`. Every value keeps what a model needs (names, ids, dates, results of formulas
- * and rollups) and drops what it does not (colours, option ids, annotations unless Markdown is asked for).
+ * A page rendered for a model: `{id, url, title, properties: {Name: "X", Due: "2026-01-10", Tags: ["a"], …}}`.
+ * Every value keeps what a model needs (names, ids, dates, results of formulas and rollups) and drops what it does
+ * not (colours, option ids, annotations unless Markdown is asked for). Empty values (null, "", []) are left out, and
+ * so are Notion's own timestamps: a page is read many at a time, and a data source that shows when a row was made or
+ * changed has a created_time or last_edited_time property, which is kept like any other.
  */
 import { plainText, richTextToMarkdown } from './rich-text.ts';
 import type { PageObjectResponse, PagePropertyValue, RichTextItemResponse } from './types.ts';
@@ -40,8 +42,6 @@ export interface CompactPage {
   url: string;
   title: string;
   properties: Record<string, CompactValue>;
-  created_time: string;
-  last_edited_time: string;
   /** Present (true) only for a page in the trash. */
   in_trash?: true;
   /** Properties whose list Notion cut short in this response (read them with GET /v1/pages/:id/properties/:id). */
@@ -68,7 +68,8 @@ export function compactPage(page: PageObjectResponse, options: CompactOptions = 
   for (const name of names) {
     const value = page.properties[name];
     if (!value || value.type === 'button') continue;
-    properties[name] = compactValue(value, options);
+    const compact = compactValue(value, options);
+    if (!isEmpty(compact)) properties[name] = compact;
     // Real Notion marks relations (and other lists) it cut at 25 items; the SDK types do not declare the flag.
     if ((value as { has_more?: unknown }).has_more === true) truncated.push(name);
   }
@@ -77,12 +78,13 @@ export function compactPage(page: PageObjectResponse, options: CompactOptions = 
     url: page.url,
     title,
     properties,
-    created_time: page.created_time,
-    last_edited_time: page.last_edited_time,
     ...(page.in_trash ? { in_trash: true as const } : {}),
     ...(truncated.length ? { truncated } : {}),
   };
 }
+
+/** A value that says nothing: no select chosen, no text, no related pages. `false` and `0` are values. */
+const isEmpty = (v: CompactValue) => v === null || v === '' || (Array.isArray(v) && v.length === 0);
 
 type ValueWithoutId = PagePropertyValue extends infer V ? (V extends unknown ? Omit<V, 'id'> : never) : never;
 type RollupArrayItem = Extract<ValueWithoutId, { type: 'rollup' }>['rollup'] extends infer R

@@ -37,6 +37,7 @@ export {
   compactSchema,
   type FriendlyOption,
   type FriendlyPropertySchema,
+  schemaSummary,
 } from './schema.ts';
 export type {
   DataSourceSchema,

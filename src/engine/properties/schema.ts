@@ -558,3 +558,27 @@ export function compactSchema(schema: DataSourceSchema): Record<string, Friendly
   }
   return out;
 }
+
+/**
+ * A data source's schema in one string per property, for search hits (read many at a time): the type, a select's,
+ * multi_select's or status's options (Notion refuses commas in option names, so ", " separates them unambiguously),
+ * a relation's target data source. `compactSchema` (notion_data_source_get) keeps the rest: formats, groups,
+ * rollup and formula definitions, descriptions.
+ */
+export function schemaSummary(schema: DataSourceSchema): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries(schema)) {
+    const options =
+      p.type === 'select'
+        ? p.select.options
+        : p.type === 'multi_select'
+          ? p.multi_select.options
+          : p.type === 'status'
+            ? p.status.options
+            : undefined;
+    if (options?.length) out[name] = `${p.type}: ${options.map((o) => o.name).join(', ')}`;
+    else if (p.type === 'relation') out[name] = `relation: ${p.relation.data_source_id}`;
+    else out[name] = p.type;
+  }
+  return out;
+}
