@@ -31,7 +31,7 @@ describe('gen:check', () => {
     const file = join(copy, 'spec/services/notion.tsp');
     const edited = readFileSync(file, 'utf8')
       .replace('Search Notion by title', 'Search Notion by its title')
-      .replace('Finds pages and data sources by title.', 'Finds pages and data sources by their title.');
+      .replace('Finds pages and data sources by title:', 'Finds pages and data sources by their title:');
     writeFileSync(file, edited);
     let failure = '';
     try {

@@ -2,7 +2,7 @@
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
  * engine within 10,800 characters of tools/list (room for the realistic task within 15,000); every toolset together
- * stays within 22,000 (the official Notion server lists 76,259).
+ * stays within 23,000 (the official Notion server lists 76,259).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -84,9 +84,9 @@ describe('toolsets', () => {
     expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(DEFAULT_CAP);
   });
 
-  it('every toolset together lists within 22,000 characters', () => {
+  it('every toolset together lists within 23,000 characters', () => {
     console.log(`tools/list characters, all: ${listing(TOOLSETS)}`);
-    expect(listing(TOOLSETS)).toBeLessThanOrEqual(22_000);
+    expect(listing(TOOLSETS)).toBeLessThanOrEqual(23_000);
   });
 
   it.each(TOOLSETS)('toolset %s stays within its cap', (set) => {
