@@ -830,6 +830,8 @@ export interface components {
         CompactPage: {
             /** @description Left out of query rows (sort or filter by it instead). */
             created_time?: string;
+            /** @description With data_source_ids: the row's data source. */
+            data_source_id?: string;
             id: string;
             /** @description Present (true) when the page is in the trash. */
             in_trash?: boolean;
@@ -1453,6 +1455,8 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description Data source id (notion_search finds it). */
             data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or ≤ 10 data sources, merged. */
+            data_source_ids?: components["schemas"]["NotionId"][];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description `{"Status": "Done", "Due": {"before": "2026-02-01"}}` (properties ANDed; a bare value is equals, or contains for lists), or Notion's native filter. */
@@ -1475,9 +1479,15 @@ export interface components {
             sorts?: unknown[];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
+            /** @description Or a view (its filter and sorts). */
+            view_id?: components["schemas"]["NotionId"];
         };
+        /** @description The multi-source and view fields are left out of the MCP listing (they still come back). */
         QueryResult: {
-            data_source_id: string;
+            /** @description null for a query over data_source_ids. */
+            data_source_id: string | null;
+            /** @description The data sources of a multi-source query. */
+            data_source_ids?: string[];
             has_more: boolean;
             next_cursor: string | null;
             /** @description Notion's pages, only with raw: true. */
@@ -1485,8 +1495,12 @@ export interface components {
                 [key: string]: unknown;
             }[];
             rows: components["schemas"]["CompactPage"][];
+            /** @description Data sources left out of a multi-source query: they lack a property the filter names. */
+            skipped?: components["schemas"]["SkippedDataSource"][];
             /** @description True when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
             truncated: boolean;
+            /** @description The view queried, with view_id. */
+            view_id?: string;
         };
         /** @description The envelope every successful response uses. */
         QueryResultEnvelope: {
@@ -1618,6 +1632,10 @@ export interface components {
             direction: "ascending" | "descending";
             /** @enum {string} */
             timestamp: "last_edited_time";
+        };
+        SkippedDataSource: {
+            data_source_id: string;
+            missing: string[];
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
