@@ -851,6 +851,8 @@ export interface components {
         };
         /** @description A page as the gateway shows it: property values in the friendly format, not Notion's nested JSON. */
         CompactPage: {
+            /** @description With data_source_ids: the row's data source. */
+            data_source_id?: string;
             id: string;
             /** @description Present (true) when the page is in the trash. */
             in_trash?: boolean;
@@ -1602,6 +1604,8 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description From notion_search. */
             data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or ≤ 10 data sources, merged. */
+            data_source_ids?: string[];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
             /** @description `{"Status": "Done", "Project": "Alpha", "Due": {"before": "2026-02-01"}}` (ANDed; a value is equals or contains; relations by title or id), or Notion's own. */
@@ -1624,10 +1628,14 @@ export interface components {
             sorts?: unknown[];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
+            /** @description Or a view (its filter and sorts). */
+            view_id?: components["schemas"]["NotionId"];
         };
         QueryResult: {
-            /** @description The data source a `database_id` named (left out when `data_source_id` was given). */
+            /** @description The data source a `database_id` or `view_id` named (left out when `data_source_id` was given, and over data_source_ids). */
             data_source_id?: string;
+            /** @description The data sources of a multi-source query. */
+            data_source_ids?: string[];
             has_more: boolean;
             next_cursor: string | null;
             /** @description Notion's pages, only with raw: true. */
@@ -1635,8 +1643,12 @@ export interface components {
                 [key: string]: unknown;
             }[];
             rows: components["schemas"]["CompactPage"][];
+            /** @description Data sources left out of a multi-source query: they lack a property the filter names. */
+            skipped?: components["schemas"]["SkippedDataSource"][];
             /** @description Present (true) when fewer rows than asked were returned to stay under the response size limit: continue from next_cursor. */
             truncated?: boolean;
+            /** @description The view queried, with view_id. */
+            view_id?: string;
         };
         /** @description The envelope every successful response uses. */
         QueryResultEnvelope: {
@@ -1772,6 +1784,10 @@ export interface components {
             direction: "ascending" | "descending";
             /** @enum {string} */
             timestamp: "last_edited_time";
+        };
+        SkippedDataSource: {
+            data_source_id: string;
+            missing: string[];
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {

@@ -11,18 +11,20 @@ interface ResolvedConnection {
   notion(): Client;
 }
 
-export type IdKind = 'page' | 'data_source' | 'database';
+export type IdKind = 'page' | 'data_source' | 'database' | 'view';
 
 const USE: Record<IdKind, string> = {
   page: 'read it with notion_page_get (or notion_read GET /v1/pages/{id}); change it with notion_page_update',
   data_source: 'query its rows with notion_query (data_source_id), add rows with notion_upsert or notion_page_create',
   database: 'pass it as database_id (notion_query takes a database with one data source), or read its data sources',
+  view: 'list its rows with notion_query (view_id)',
 };
 
 const PROBES: Record<IdKind, (connection: ResolvedConnection, id: string) => Promise<unknown>> = {
   page: (c, id) => c.notion().pages.retrieve({ page_id: id }),
   data_source: (c, id) => c.notion().dataSources.retrieve({ data_source_id: id }),
   database: (c, id) => c.notion().databases.retrieve({ database_id: id }),
+  view: (c, id) => c.notion().views.retrieve({ view_id: id }),
 };
 
 const isRefusal = (error: unknown) =>
@@ -34,7 +36,7 @@ export async function actualKindOf(
   id: string,
   expected: IdKind,
 ): Promise<IdKind | null> {
-  for (const kind of ['data_source', 'database', 'page'] as const) {
+  for (const kind of ['data_source', 'database', 'page', 'view'] as const) {
     if (kind === expected) continue;
     try {
       await PROBES[kind](connection, id);

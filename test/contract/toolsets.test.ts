@@ -1,7 +1,7 @@
 /**
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
- * engine within 10,800 characters of tools/list (room for the realistic task within 15,000); every toolset together
+ * engine within 11,000 characters of tools/list (room for the realistic task within 15,000); every toolset together
  * stays within 23,000 (the official Notion server lists 76,259).
  */
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const listing = (names: readonly string[]) =>
 const CAPS: Record<(typeof TOOLSETS)[number], number> = {
   core: 3_200,
   research: 1_100,
-  rows: 5_100,
+  rows: 5_300,
   databases: 3_700,
   pages: 6_600,
   jobs: 1_700,
@@ -33,7 +33,7 @@ const CAPS: Record<(typeof TOOLSETS)[number], number> = {
 };
 
 /** The default's cap: what leaves room, within issue 16's 15,000 characters, for the realistic task's calls. */
-const DEFAULT_CAP = 10_800;
+const DEFAULT_CAP = 11_000;
 
 describe('toolsets', () => {
   it('group every tool, as snapshotted here', () => {

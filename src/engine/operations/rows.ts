@@ -18,10 +18,11 @@ import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { normaliseUuid } from '../../shared/ids.ts';
 import { allSettledOrThrow } from '../../shared/settle.ts';
-import type { OperationContext } from '../context.ts';
+import type { OperationContext, ResolvedConnection } from '../context.ts';
 import type { ResolvedDataSource } from '../data-sources.ts';
 import { dryRunAnswer, previewPage } from '../dry-run.ts';
-import { titleOf } from '../notion-objects.ts';
+import { withIdKind } from '../id-kinds.ts';
+import { idFromField, titleOf } from '../notion-objects.ts';
 import {
   buildFilter,
   buildPropertyValues,
@@ -32,6 +33,7 @@ import {
   findProperty,
   invalidProperty,
   isNativeFilter,
+  lookupProperty,
   type NotionPropertyValues,
   pageIdOf,
   sameValue,
@@ -52,39 +54,228 @@ const BLOCKS_PER_APPEND = 100;
 
 // ───────────────────────────── notion_query ─────────────────────────────
 
+type QueryInput = Parameters<Operation<'notion_query'>>[0];
+type Services = Parameters<Operation<'notion_query'>>[2];
+type QuerySorts = QueryDataSourceParameters['sorts'];
+type QueryFilter = QueryDataSourceParameters['filter'];
+
+/** The friendly filter as Notion's, with relation and people values (titles, e-mails) resolved to ids. */
+async function notionFilter(
+  services: Services,
+  connection: ResolvedConnection,
+  filter: Record<string, unknown> | undefined,
+  schema: DataSourceSchema,
+): Promise<QueryFilter> {
+  if (isNativeFilter(filter ?? {})) return filter as QueryFilter;
+  return (await resolveFilterReferences(services, connection, buildFilter(filter, schema), schema)) as QueryFilter;
+}
+
+/** One page of one data source's rows, compact. */
+async function queryRows(
+  input: QueryInput,
+  connection: ResolvedConnection,
+  source: ResolvedDataSource,
+  query: { filter: QueryFilter; sorts: QuerySorts; page_size: number; start_cursor?: string },
+) {
+  const { id, schema } = source;
+  const properties = input.properties?.map((given) => findProperty(schema, given)[0]);
+  const response = await connection.notion().dataSources.query({
+    data_source_id: id,
+    ...query,
+    filter_properties: properties?.map((name) => schema[name]!.id),
+  });
+  const pages = response.results.filter((r): r is PageObjectResponse => r.object === 'page' && 'properties' in r);
+  const pageTitle = await relatedTitles(connection, pages, properties);
+  const rows = pages.map((page) => compactPage(page, { properties, pageTitle }));
+  return { pages, rows, next_cursor: response.next_cursor, has_more: response.has_more };
+}
+
 export const notion_query: Operation<'notion_query'> = async (input, ctx, services) => {
+  const targets = (['data_source_id', 'database_id', 'view_id', 'data_source_ids'] as const).filter(
+    (key) => input[key] !== undefined,
+  );
+  if (targets.length > 1) {
+    throw new GatewayError(
+      'validation_failed',
+      `Query one thing: ${targets.join(' or ')}, not several (data_source_ids takes several data sources at once).`,
+      { pointer: `/${targets[1]}`, field: targets[1] },
+    );
+  }
+  if (input.data_source_ids) return queryMany(input, ctx, services);
+  if (input.view_id) return queryView(input, ctx, services);
   const connection = connectionOf(ctx);
-  return services.dataSources.withSchema(connection, input, async ({ id, schema }) => {
-    const properties = input.properties?.map((given) => findProperty(schema, given)[0]);
-    const response = await connection.notion().dataSources.query({
-      data_source_id: id,
-      filter: (isNativeFilter(input.filter ?? {})
-        ? input.filter
-        : await resolveFilterReferences(
-            services,
-            connection,
-            buildFilter(input.filter, schema),
-            schema,
-          )) as QueryDataSourceParameters['filter'],
-      sorts: buildSorts(input.sorts, schema) as QueryDataSourceParameters['sorts'],
+  return services.dataSources.withSchema(connection, input, async (source) => {
+    const answer = await queryRows(input, connection, source, {
+      filter: await notionFilter(services, connection, input.filter, source.schema),
+      sorts: buildSorts(input.sorts, source.schema) as QuerySorts,
       page_size: input.page_size ?? 50,
       start_cursor: input.start_cursor,
-      filter_properties: properties?.map((name) => schema[name]!.id),
     });
-    const pages = response.results.filter((r): r is PageObjectResponse => r.object === 'page' && 'properties' in r);
-    const pageTitle = await relatedTitles(connection, pages, properties);
-    const rows = pages.map((page) => compactPage(page, { properties, pageTitle }));
-    const result = {
-      // The data source a database_id named; a caller that gave data_source_id has it already.
-      ...(input.data_source_id ? {} : { data_source_id: id }),
-      rows,
-      ...(input.raw ? { raw_rows: pages as unknown as Record<string, unknown>[] } : {}),
-      next_cursor: response.next_cursor,
-      has_more: response.has_more,
-    };
-    return fitRows(result, pages, ctx, services.limits.maxResponseChars);
+    return fitRows(singleResult(input, source.id, answer), answer.pages, ctx, services.limits.maxResponseChars);
   });
 };
+
+function singleResult(input: QueryInput, id: string, answer: Awaited<ReturnType<typeof queryRows>>) {
+  return {
+    // The data source a database_id or view_id named; a caller that gave data_source_id has it already.
+    ...(input.data_source_id ? {} : { data_source_id: id }),
+    rows: answer.rows,
+    ...(input.raw ? { raw_rows: answer.pages as unknown as Record<string, unknown>[] } : {}),
+    next_cursor: answer.next_cursor,
+    has_more: answer.has_more,
+  };
+}
+
+/**
+ * A view's rows: the view's own filter and sorts (read from the view), on its data source, as compact rows. A friendly
+ * filter given beside narrows them further (AND); given sorts replace the view's.
+ */
+async function queryView(input: QueryInput, ctx: OperationContext, services: Services) {
+  const connection = connectionOf(ctx);
+  const viewId = idFromField(
+    input.view_id!,
+    'view_id',
+    'a view id (notion_request GET /v1/views?data_source_id=… lists them)',
+  );
+  const view = (await withIdKind(connection, viewId, 'view', 'view_id', () =>
+    connection.notion().views.retrieve({ view_id: viewId }),
+  )) as { id: string; data_source_id?: string | null; filter?: unknown; sorts?: unknown; type?: string };
+  if (!view.data_source_id) {
+    throw new GatewayError(
+      'validation_failed',
+      `view_id: view ${viewId} (${view.type ?? 'unknown type'}) shows no data source of its own, so it has no rows to list.`,
+      { pointer: '/view_id', field: 'view_id' },
+    );
+  }
+  return services.dataSources.withSchema(connection, { data_source_id: view.data_source_id }, async (source) => {
+    const given = input.filter ? await notionFilter(services, connection, input.filter, source.schema) : undefined;
+    const own = (view.filter ?? undefined) as QueryFilter;
+    const filter = own && given ? ({ and: [own, given] } as QueryFilter) : (own ?? given);
+    const answer = await queryRows(input, connection, source, {
+      filter,
+      sorts: (input.sorts ? buildSorts(input.sorts, source.schema) : (view.sorts ?? undefined)) as QuerySorts,
+      page_size: input.page_size ?? 50,
+      start_cursor: input.start_cursor,
+    });
+    const result = { ...singleResult(input, source.id, answer), view_id: view.id };
+    return fitRows(result, answer.pages, ctx, services.limits.maxResponseChars);
+  });
+}
+
+/** Where each data source of a multi-source query continues: its Notion cursor, null when it has no more rows. */
+type MultiCursor = Record<string, string | null>;
+const MULTI_CURSOR_PREFIX = 'multi.';
+
+function readMultiCursor(raw: string | undefined, ids: string[]): MultiCursor {
+  const fresh = Object.fromEntries(ids.map((id) => [id, ''])) as MultiCursor;
+  if (raw === undefined) return fresh;
+  try {
+    if (!raw.startsWith(MULTI_CURSOR_PREFIX)) throw new Error('not ours');
+    const parsed = JSON.parse(
+      Buffer.from(raw.slice(MULTI_CURSOR_PREFIX.length), 'base64url').toString(),
+    ) as MultiCursor;
+    if (Object.keys(parsed).sort().join() !== [...ids].sort().join()) throw new Error('other sources');
+    return parsed;
+  } catch {
+    throw new GatewayError(
+      'validation_failed',
+      'start_cursor: pass the next_cursor of the previous page of this same query (same data_source_ids) unchanged.',
+      { pointer: '/start_cursor', field: 'start_cursor' },
+    );
+  }
+}
+
+const isEmpty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+
+/** Compact values in sort order: numbers as numbers, dates and text as strings (ISO dates sort as text). */
+function compareValues(a: unknown, b: unknown): number {
+  const plain = (v: unknown) => (v && typeof v === 'object' && 'start' in v ? (v as { start: unknown }).start : v);
+  const [x, y] = [plain(a), plain(b)];
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  return String(x).localeCompare(String(y));
+}
+
+/** Rows of several sources in the order of friendly sorts (`["-Due", "Name"]`); empty values last either way. */
+function sortRows(rows: CompactPage[], sortKeys: string[]): CompactPage[] {
+  const order = sortKeys.map((key) => ({
+    name: key.replace(/^-/, '').toLowerCase(),
+    sign: key.startsWith('-') ? -1 : 1,
+  }));
+  const valueOf = (row: CompactPage, name: string) =>
+    row.properties[Object.keys(row.properties).find((k) => k.toLowerCase() === name) ?? name];
+  return rows
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => {
+      for (const { name, sign } of order) {
+        const [x, y] = [valueOf(a.row, name), valueOf(b.row, name)];
+        if (isEmpty(x) || isEmpty(y)) {
+          if (isEmpty(x) !== isEmpty(y)) return isEmpty(x) ? 1 : -1;
+          continue;
+        }
+        const byValue = compareValues(x, y) * sign;
+        if (byValue !== 0) return byValue;
+      }
+      return a.index - b.index;
+    })
+    .map(({ row }) => row);
+}
+
+/**
+ * Several data sources in one query: the friendly filter applied to each data source that has every property it
+ * names (the others are listed in `skipped`, since none of their rows could match), each source's rows in its own
+ * order, merged by the friendly sorts, each row tagged with its data source. One cursor continues them all.
+ */
+async function queryMany(input: QueryInput, ctx: OperationContext, services: Services) {
+  const connection = connectionOf(ctx);
+  if (input.filter && isNativeFilter(input.filter)) {
+    throw new GatewayError(
+      'validation_failed',
+      'filter: Notion\'s native filter names one data source\'s properties; with data_source_ids use the friendly filter ({"Status": "Done"}).',
+      { pointer: '/filter', field: 'filter' },
+    );
+  }
+  const ids = [
+    ...new Set(input.data_source_ids!.map((raw, i) => idFromField(raw, `data_source_ids/${i}`, 'a data source id'))),
+  ];
+  const cursor = readMultiCursor(input.start_cursor, ids);
+  const pageSize = input.page_size ?? 50;
+  const active = ids.filter((id) => cursor[id] !== null);
+  const share = Math.max(1, Math.ceil(pageSize / Math.max(1, active.length)));
+  const sortKeys = (input.sorts ?? []).filter((sort): sort is string => typeof sort === 'string');
+  const skipped: Array<{ data_source_id: string; missing: string[] }> = [];
+  const next: MultiCursor = { ...cursor };
+
+  const perSource = await allSettledOrThrow(
+    active.map((id) =>
+      services.dataSources.withSchema(connection, { data_source_id: id }, async (source) => {
+        const missing = Object.keys(input.filter ?? {}).filter((name) => !lookupProperty(source.schema, name));
+        if (missing.length) {
+          skipped.push({ data_source_id: id, missing });
+          next[id] = null;
+          return [];
+        }
+        const sorts = sortKeys.filter((key) => lookupProperty(source.schema, key.replace(/^-/, '')));
+        const answer = await queryRows(input, connection, source, {
+          filter: await notionFilter(services, connection, input.filter, source.schema),
+          sorts: buildSorts(sorts, source.schema) as QuerySorts,
+          page_size: share,
+          start_cursor: cursor[id] || undefined,
+        });
+        next[id] = answer.has_more ? answer.next_cursor : null;
+        return answer.rows.map((row) => ({ ...row, data_source_id: id }));
+      }),
+    ),
+  );
+  const rows = sortKeys.length ? sortRows(perSource.flat(), sortKeys) : perSource.flat();
+  const hasMore = Object.values(next).some((c) => c !== null);
+  return {
+    data_source_ids: ids,
+    rows,
+    next_cursor: hasMore ? MULTI_CURSOR_PREFIX + Buffer.from(JSON.stringify(next)).toString('base64url') : null,
+    has_more: hasMore,
+    ...(skipped.length ? { skipped } : {}),
+  };
+}
 
 /**
  * Rows beyond the size limit are left for the next page rather than refused: the cursor of a Notion query is the id of
