@@ -1,7 +1,9 @@
 /**
  * `npm run test:replicas`: three gateway processes (`node src/main.ts`, as `npm start` runs it) on one PostgreSQL,
  * behind a real round-robin balancer (Debian's haproxy, installed by .ci/run), driven only through the balancer:
- * MCP over Streamable HTTP and legacy SSE (whose POSTs land on other replicas than the stream), 50 same-key writes →
+ * MCP over Streamable HTTP and legacy SSE (whose POSTs land on other replicas than the stream), an OAuth sign-in
+ * whose every step (registration, authorize, operator sign-in, consent, token, MCP call) may land on another replica,
+ * 50 same-key writes →
  * one Notion write, a bulk job whose replica is SIGKILLed mid-job → every row exactly once, and a rolling restart of
  * all three under load with no failed request.
  */
@@ -16,6 +18,13 @@ import { type DemoWorkspace, seedDemoWorkspace } from '../../tools/notion-sandbo
 import { createTestDatabase, testDatabaseUrl } from '../support/db.ts';
 import { API_TOKEN, api, TEST_ENCRYPTION_KEYS } from '../support/gateway.ts';
 import { connectMcp } from '../support/mcp.ts';
+import {
+  authorizationRequest,
+  CookieBrowser,
+  consentChoices,
+  OPERATOR_PASSWORD,
+  workspacesReachedWith,
+} from '../support/oauth.ts';
 import { expectEachRowOnce } from '../support/rows.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -58,6 +67,10 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
     NOTION_RATE_BURST: '1000',
     SHUTDOWN_GRACE_MS: '10000',
     LOG_LEVEL: 'warn',
+    // OAuth 2.1 for Developer Mode with the operator's sign-in (no Notion public integration), issued by the balancer.
+    OAUTH: 'on',
+    PUBLIC_BASE_URL: balancerUrl,
+    OPERATOR_PASSWORD,
   });
 
   const healthy = async (port: number) => {
@@ -104,12 +117,12 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
     demo = await seedDemoWorkspace(sandbox, sandbox.token);
     database = await createTestDatabase(serverUrl!);
     dir = mkdtempSync(join(tmpdir(), 'ng-replicas-'));
+    const balancerPort = await freePort();
+    balancerUrl = `http://127.0.0.1:${balancerPort}`;
     for (let i = 0; i < 3; i++) replicas.push({ port: await freePort(), child: null });
     // One after the other: the first runs the migrations, the others find them applied.
     for (const replica of replicas) await start(replica);
 
-    const balancerPort = await freePort();
-    balancerUrl = `http://127.0.0.1:${balancerPort}`;
     const config = join(dir, 'haproxy.cfg');
     writeFileSync(
       config,
@@ -159,6 +172,40 @@ describe.runIf(serverUrl)('three replicas behind haproxy', () => {
       served.add(res.headers.get('x-served-by')!);
     }
     expect(served.size).toBe(3);
+  });
+
+  it('signs in over OAuth through the balancer, each step on whichever replica it lands', async () => {
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    const { client_id, verifier, authorize } = await authorizationRequest(balancerUrl, 'Replicas test', redirectUri);
+    const browser = new CookieBrowser();
+    const served = new Set<string>();
+    const note = (res: Response) => served.add(res.headers.get('x-served-by') ?? '?');
+    const { url: pageUrl, res } = await browser.follow(authorize, (u) => u.href.startsWith(redirectUri));
+    expect(res.status).toBe(200);
+    note(res);
+    const signedIn = await browser.post(new URL(`${pageUrl.pathname}/operator`, balancerUrl), [
+      ['secret', OPERATOR_PASSWORD],
+    ]);
+    expect(signedIn.status).toBe(303);
+    note(signedIn);
+    const consent = await browser.follow(new URL(signedIn.headers.get('location')!, balancerUrl));
+    note(consent.res);
+    const offered = consentChoices(await consent.res.text());
+    expect(offered).toHaveLength(1);
+    const confirmed = await browser.post(new URL(`${pageUrl.pathname}/confirm`, balancerUrl), [
+      ['decision', 'allow'],
+      ['connection_id', offered[0]!.id],
+    ]);
+    expect(confirmed.status).toBe(303);
+    note(confirmed);
+    const back = await browser.follow(new URL(confirmed.headers.get('location')!, balancerUrl), (u) =>
+      u.href.startsWith(redirectUri),
+    );
+    const code = back.url.searchParams.get('code');
+    expect(code).toBeTruthy();
+    expect(await workspacesReachedWith(balancerUrl, { code: code!, client_id, verifier, redirectUri })).toHaveLength(1);
+    // Round-robin: the steps were spread over more than one replica, and the sign-in held across them.
+    expect(served.size).toBeGreaterThan(1);
   });
 
   it('serves MCP over Streamable HTTP and legacy SSE through the balancer', async () => {
