@@ -27,6 +27,7 @@ export const operationPolicies = {
   notion_read: { writes: false, connection: 'required', tool: 'notion_read' },
   notion_request: { writes: true, connection: 'required', tool: 'notion_request' },
   notion_search: { writes: false, connection: 'required', tool: 'notion_search' },
+  notion_undo: { writes: true, connection: 'required', tool: 'notion_undo' },
   notion_upsert: { writes: true, connection: 'required', tool: 'notion_upsert' },
   search: { writes: false, connection: 'required', tool: 'search' },
 } as const;

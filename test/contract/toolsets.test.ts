@@ -29,7 +29,7 @@ const CAPS: Record<(typeof TOOLSETS)[number], number> = {
   databases: 4_000,
   pages: 5_200,
   jobs: 3_500,
-  admin: 1_100,
+  admin: 1_900,
 };
 
 describe('toolsets', () => {
@@ -50,7 +50,7 @@ describe('toolsets', () => {
         'notion_page_update',
       ],
       jobs: ['notion_job_cancel', 'notion_job_get', 'notion_job_list', 'notion_job_start'],
-      admin: ['audit_list'],
+      admin: ['audit_list', 'notion_undo'],
     });
   });
 
