@@ -228,6 +228,47 @@ describe('undo and principals', () => {
     expect(refused.error.details.skipped[0].reason).toMatch(/POST \/v1\/comments keeps no before-image/);
   });
 
+  it('trashes the pages a write created and deletes the blocks it appended; a link is put back', async () => {
+    const created = await ok('rest', 'notion_page_create', {
+      data_source_id: demo.tasks.dataSourceId,
+      properties: { Name: 'Made to be undone' },
+      content_markdown: 'Hello',
+    });
+    const appended = await ok('rest', 'notion_blocks_append', {
+      block_id: demo.tasks.pageIds[0],
+      children: [{ type: 'paragraph', paragraph: { rich_text: [{ text: { content: 'Appended' } }] } }],
+    });
+    const blocks = async () =>
+      (await rest()('POST', '/v1/blocks/get', { block_id: demo.tasks.pageIds[0] })).json.result.blocks.map(
+        (b: { text?: string }) => b.text,
+      );
+    expect(await blocks()).toContain('Appended');
+    const task = await page(demo.tasks.pageIds[0]!);
+    const link = await ok('rest', 'notion_link', {
+      from: { type: 'page', id: demo.tasks.pageIds[0] },
+      to: { type: 'page', id: demo.projects.pageIds[1] },
+      relation_property: 'Project',
+    });
+    for (const write of [link, appended, created]) await ok('rest', 'notion_undo', { request_id: write.requestId });
+    expect((await page(created.result.page.id)).in_trash).toBe(true);
+    expect(await blocks()).not.toContain('Appended');
+    expect((await page(demo.tasks.pageIds[0]!)).properties.Project).toEqual(task.properties.Project);
+  });
+
+  it('a write whose before-image is too large says it cannot be undone', async () => {
+    const id = demo.tasks.pageIds[0]!;
+    const long = 'x'.repeat(1_900);
+    const write = await ok('rest', 'notion_page_update', {
+      page_id: id,
+      properties: { Name: { title: Array.from({ length: 60 }, () => ({ text: { content: long } })) } },
+    });
+    const undo = await call('rest', 'notion_undo', { request_id: write.requestId });
+    expect(undo.error.code).toBe('undo_unavailable');
+    expect(undo.error.details.skipped[0].reason).toMatch(
+      /^cannot undo: before-image too large \(\d+ > 100000 characters\)$/,
+    );
+  });
+
   it('costs no extra Notion read where the write already read the object (printed per write kind)', async () => {
     const id = demo.tasks.pageIds[0]!;
     // Reads of the object written (the page, or the data source): the operation's own and the capture's.
