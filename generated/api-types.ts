@@ -647,6 +647,8 @@ export interface components {
             }[];
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
         };
@@ -660,6 +662,16 @@ export interface components {
             batches: number;
             /** @description Ids of the blocks appended (top level), in order. */
             block_ids: string[];
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         BlocksAppendResultEnvelope: {
@@ -938,6 +950,8 @@ export interface components {
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Property name → friendly schema, `{"name": "New name"}` or `null`. Select options given are added to the existing ones unless `"replace_options": true`. */
@@ -946,6 +960,35 @@ export interface components {
             };
             /** @description New title of the data source. */
             title?: string;
+        };
+        /** @description The schema after the change (a dry run: as it is now, with what would change). */
+        DataSourceUpdateResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            data_source_id: string;
+            database_id: string | null;
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
+            properties: {
+                [key: string]: unknown;
+            };
+            title: string;
+            url: string | null;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        DataSourceUpdateResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["DataSourceUpdateResult"];
         };
         /** @description The schema and the data source's templates. */
         DataSourceView: {
@@ -1093,6 +1136,8 @@ export interface components {
         LinkInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             from: components["schemas"]["PageRef"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -1112,10 +1157,20 @@ export interface components {
              * @enum {string}
              */
             action: "linked" | "unlinked" | "set" | "unchanged";
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
             from: components["schemas"]["LinkedPage"];
             /** @description The relation's pages after the change. */
             related: components["schemas"]["LinkedPage"][];
             relation_property: string;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         LinkResultEnvelope: {
@@ -2050,7 +2105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                    "application/json": components["schemas"]["DataSourceUpdateResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */
