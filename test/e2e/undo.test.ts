@@ -121,6 +121,11 @@ describe.each(['rest', 'mcp'] as const)('undo over %s', (surface) => {
     ).json.result.rows[0];
     expect((await page(a)).properties.Hours).toBe(3);
 
+    const byRequest = await call(surface, 'notion_undo', { request_id: started.requestId });
+    expect(byRequest.error).toMatchObject({
+      code: 'undo_unavailable',
+      message: expect.stringMatching(/pass its job_id/),
+    });
     const undo = await ok(surface, 'notion_undo', { job_id: started.result.job_id });
     expect(undo.result.undone.map((u: { operation: string }) => u.operation)).toEqual([
       'notion_upsert',
@@ -253,6 +258,19 @@ describe('undo and principals', () => {
     expect((await page(created.result.page.id)).in_trash).toBe(true);
     expect(await blocks()).not.toContain('Appended');
     expect((await page(demo.tasks.pageIds[0]!)).properties.Project).toEqual(task.properties.Project);
+  });
+
+  it("puts a page's body back after a Markdown replace", async () => {
+    const id = demo.tasks.pageIds[0]!;
+    const body = async () =>
+      (await rest()('POST', '/v1/pages/get', { page_id: id, include_markdown: true })).json.result.markdown;
+    await ok('rest', 'notion_page_update', { page_id: id, append_markdown: 'Original text.' });
+    const before = await body();
+    expect(before).toContain('Original text.');
+    const write = await ok('rest', 'notion_page_update', { page_id: id, replace_markdown: '# Rewritten\n\nAll new.' });
+    expect(await body()).toContain('Rewritten');
+    await ok('rest', 'notion_undo', { request_id: write.requestId });
+    expect(await body()).toBe(before);
   });
 
   it('a write whose before-image is too large says it cannot be undone', async () => {

@@ -67,6 +67,7 @@ export const notion_undo: Operation<'notion_undo'> = async (input, ctx, services
     else if (image?.too_large)
       skip(`cannot undo: before-image too large (${image.too_large.chars} > ${image.too_large.limit} characters)`);
     else if (image && image.changes.length > 0) todo.push(row);
+    else if (row.operation === 'notion_job_start' && !image) skip('a job writes in its own steps: pass its job_id');
     else if (row.operation === 'notion_request' && row.method && row.method !== 'GET' && !image)
       skip('cannot undo: this raw notion_request kept no before-image');
   }
