@@ -60,6 +60,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store a file from a URL on a page
+         * @description Stores a file from an https URL on a page (Notion imports a copy): media block, files property, icon or cover. notion_file_upload with a url.
+         */
+        post: operations["assets_url"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -258,6 +278,26 @@ export interface paths {
          * @description Creates a database with one data source in a page; properties in the friendly schema format (select options, relations with dual, rollups, formulas). Returns its data_source_id and schema.
          */
         post: operations["notion_database_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/files/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file and attach it
+         * @description Uploads a file (a URL Notion copies, or base64) and attaches it to a page: media block, files property, icon or cover.
+         */
+        post: operations["notion_file_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -592,6 +632,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The REST door for the URL case: the same as notion_file_upload with a url. */
+        AssetUrlInput: {
+            /** @description Default `block`. */
+            attach?: components["schemas"]["FileAttachment"];
+            /** @description Default: by content type. */
+            block_type?: components["schemas"]["MediaBlockType"];
+            caption?: string;
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Default: from the filename. */
+            content_type?: string;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description Default: from the URL. */
+            filename?: string;
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Page to attach it to (without: attach within an hour yourself). */
+            page_id?: string;
+            /** @description attach property: its name. */
+            property?: string;
+            /** @description attach property: replace its files. */
+            replace?: boolean;
+            /** @description https URL Notion copies the file from. */
+            url: string;
+        };
         /** @description One write, as the audit log keeps it. */
         AuditEntry: {
             /**
@@ -1023,7 +1089,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "undo_conflict" | "undo_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "undo_conflict" | "undo_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden" | "cursor_stale";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -1031,6 +1097,76 @@ export interface components {
             /** @enum {boolean} */
             ok: false;
             result: null;
+        };
+        FileAttached: {
+            attach: components["schemas"]["FileAttachment"];
+            block_id?: string;
+            page_id: string;
+            property?: string;
+        };
+        /**
+         * @description Where an uploaded file goes on the page.
+         * @enum {string}
+         */
+        FileAttachment: "block" | "property" | "icon" | "cover";
+        /** @description Upload a file to Notion from a URL (Notion copies it) or inline base64, and attach it to a page in the same call. */
+        FileUploadInput: {
+            /** @description Default `block`. */
+            attach?: components["schemas"]["FileAttachment"];
+            /** @description Default: by content type. */
+            block_type?: components["schemas"]["MediaBlockType"];
+            caption?: string;
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Default: from the filename. */
+            content_type?: string;
+            /** @description The bytes, base64 (needs filename). */
+            data_base64?: string;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description Default: from the URL. */
+            filename?: string;
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description Page to attach it to (without: attach within an hour yourself). */
+            page_id?: string;
+            /** @description attach property: its name. */
+            property?: string;
+            /** @description attach property: replace its files. */
+            replace?: boolean;
+            /** @description https URL Notion copies the file from; or data_base64. */
+            url?: string;
+        };
+        FileUploadResult: {
+            attached?: components["schemas"]["FileAttached"];
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            file_upload?: components["schemas"]["FileUploadSummary"];
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        FileUploadResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["FileUploadResult"];
+        };
+        FileUploadSummary: {
+            /** Format: int64 */
+            content_length: number | null;
+            content_type: string | null;
+            filename: string | null;
+            id: string;
+            /** @description `uploaded`, or `pending` while Notion still imports the URL. */
+            status: string;
         };
         HealthResult: {
             /** @enum {string} */
@@ -1180,6 +1316,8 @@ export interface components {
             ok: true;
             result: components["schemas"]["LinkResult"];
         };
+        /** @enum {string} */
+        MediaBlockType: "image" | "file" | "pdf" | "audio" | "video";
         Meta: {
             /** @description True when this is the stored result of an earlier request with the same idempotency_key: nothing ran again. */
             idempotent_replay?: boolean;
@@ -1300,6 +1438,8 @@ export interface components {
         PageGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description markdown_next_cursor of the previous part (implies include_markdown). */
+            cursor?: string;
             /**
              * @description Also return the page's body as Markdown.
              * @default false
@@ -1317,6 +1457,8 @@ export interface components {
         PageResult: {
             /** @description With include_markdown (or after a body change): the page's body. */
             markdown?: string;
+            /** @description More follows: pass as cursor. */
+            markdown_next_cursor?: string;
             /** @description True when Notion cut the Markdown (very long pages). */
             markdown_truncated?: boolean;
             page: components["schemas"]["CompactPage"];
@@ -1362,6 +1504,8 @@ export interface components {
             dry_run?: boolean;
             /** @description With include_markdown (or after a body change): the page's body. */
             markdown?: string;
+            /** @description More follows: pass as cursor. */
+            markdown_next_cursor?: string;
             /** @description True when Notion cut the Markdown (very long pages). */
             markdown_truncated?: boolean;
             page: components["schemas"]["CompactPage"];
@@ -1447,6 +1591,8 @@ export interface components {
         ResearchFetchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description metadata.next_cursor of the previous part. */
+            cursor?: string;
             /** @description An id from search, a page or data source id, or a notion.so URL. */
             id: string;
         };
@@ -1459,6 +1605,8 @@ export interface components {
         };
         ResearchMetadata: {
             last_edited_time: string | null;
+            /** @description More follows: pass as cursor. */
+            next_cursor?: string;
             /** @description `page` or `data_source`. */
             object: string;
             /** @description True when Notion cut the page's Markdown (very long pages). */
@@ -1770,6 +1918,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    assets_url: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetUrlInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadResultEnvelope"];
+                };
             };
             /** @description An unexpected error response. */
             default: {
@@ -2139,6 +2320,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_file_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileUploadInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUploadResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

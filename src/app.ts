@@ -162,7 +162,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     dataSources: new DataSourceCache(),
     jobs: store.jobs,
     queue,
-    limits: { maxResponseChars: config.maxResponseChars, maxNotionBodyBytes: NOTION_MAX_BODY_BYTES },
+    limits: {
+      maxResponseChars: config.maxResponseChars,
+      maxNotionBodyBytes: NOTION_MAX_BODY_BYTES,
+      fileUploadPartBytes: config.fileUploadPartBytes,
+    },
     settings: {
       readOnly: config.readOnly,
       pacePerMinute: config.notionPace.perMinute,

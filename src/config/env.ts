@@ -44,6 +44,8 @@ const schema = {
     CONNECTION_CACHE_TTL_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
     MAX_BODY_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 1048576 },
     MAX_RESPONSE_CHARS: { type: 'integer', minimum: 1000, maximum: 10000000, default: 95000 },
+    // Notion's multi-part uploads take parts of 5 to 20 MiB (all but the last).
+    FILE_UPLOAD_PART_BYTES: { type: 'integer', minimum: 5242880, maximum: 20971520, default: 10485760 },
     DATA_DIR: { type: 'string', default: './data' },
     PGLITE_DATA_DIR: { type: 'string' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
@@ -111,6 +113,8 @@ export interface Config {
   connectionCacheTtlMs: number;
   maxBodyBytes: number;
   maxResponseChars: number;
+  /** Inline uploads larger than this go to Notion in parts of this size. */
+  fileUploadPartBytes: number;
   dataDir: string;
   /** Embedded PGlite directory (default <dataDir>/pglite; `memory://` keeps it in memory). */
   pgliteDir: string;
@@ -203,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     connectionCacheTtlMs: v.CONNECTION_CACHE_TTL_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxResponseChars: v.MAX_RESPONSE_CHARS,
+    fileUploadPartBytes: v.FILE_UPLOAD_PART_BYTES,
     dataDir: v.DATA_DIR,
     pgliteDir: v.PGLITE_DATA_DIR ?? join(v.DATA_DIR, 'pglite'),
     databaseUrl: v.DATABASE_URL ?? null,

@@ -97,7 +97,8 @@ export interface EngineServices {
   jobs: JobRepository;
   /** The durable queue jobs are sent to (null where no queue runs). */
   queue: JobQueue | null;
-  limits: { maxResponseChars: number; maxNotionBodyBytes: number };
+  /** fileUploadPartBytes: inline files larger than this go to Notion in parts of this size (5–20 MiB). */
+  limits: { maxResponseChars: number; maxNotionBodyBytes: number; fileUploadPartBytes: number };
   settings: PipelineSettings;
   build: { version: string; sha: string };
   defaultConnectionId: string | null;

@@ -80,6 +80,10 @@ export const ALLOWED_ROUTES: readonly RouteRule[] = [
   { method: 'GET', template: 'comments/{id}' },
   { method: 'GET', template: 'file_uploads', query: ['status', ...PAGING] },
   { method: 'GET', template: 'file_uploads/{id}' },
+  // Creating an upload (an external_url import above all) and completing a multi-part one are JSON; sending the bytes
+  // is multipart/form-data, which the JSON proxy cannot carry: notion_file_upload does it.
+  { method: 'POST', template: 'file_uploads' },
+  { method: 'POST', template: 'file_uploads/{id}/complete' },
 ];
 
 export interface AllowedRequest {
@@ -161,6 +165,12 @@ export function resolveAllowedRoute(method: string, rawPath: string): AllowedReq
     const matched = matchTemplate(rule.template, segments);
     if (matched) return { method: rule.method, path: matched.join('/'), rule, kind: kindOf(rule) };
   }
+  if (upper === 'POST' && matchTemplate('file_uploads/{id}/send', segments)) {
+    throw notAllowed(
+      "Sending a file upload's bytes is multipart/form-data, which this JSON proxy does not carry: call notion_file_upload (POST /v1/files/upload) with data_base64 or url.",
+      { path: rawPath, use: 'notion_file_upload' },
+    );
+  }
   if (upper === 'POST' && matchTemplate('databases/{id}/query', segments)) {
     // The pre-2025-09-03 query route: the most likely mistake of a model trained on older docs.
     throw notAllowed(
@@ -178,7 +188,7 @@ export function resolveAllowedRoute(method: string, rawPath: string): AllowedReq
     });
   }
   throw notAllowed(
-    `${upper} ${rawPath} is not an allow-listed Notion route (ids must be Notion UUIDs). Allowed: pages, blocks, databases, data_sources, views, comments, users, search, file_uploads (read).`,
+    `${upper} ${rawPath} is not an allow-listed Notion route (ids must be Notion UUIDs). Allowed: pages, blocks, databases, data_sources, views, comments, users, search, file_uploads.`,
     { path: rawPath },
   );
 }

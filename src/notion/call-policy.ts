@@ -38,8 +38,20 @@ export interface CallPolicyOptions {
   logger?: Logger;
 }
 
-/** What the SDK sends. Its only other body, multipart FormData, is for file uploads, which the allowlist refuses. */
-type FetchArgs = [input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }];
+/** What the SDK sends: JSON text, or multipart FormData for a file upload's bytes (notion_file_upload). */
+type FetchArgs = [
+  input: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string | FormData },
+];
+
+/** FormData as the bytes and boundary `fetch` would send (undici's `request()` takes bytes, not FormData). */
+async function encodeForm(form: FormData): Promise<{ body: Buffer; contentType: string }> {
+  const encoded = new Response(form);
+  return {
+    body: Buffer.from(await encoded.arrayBuffer()),
+    contentType: encoded.headers.get('content-type') ?? 'multipart/form-data',
+  };
+}
 
 /**
  * What the SDK reads of a response (its `SupportedResponse`: status, ok, headers, text), over undici's `request()`:
@@ -55,12 +67,15 @@ export interface NotionResponse {
 }
 
 async function send(target: URL, method: string, init: NonNullable<FetchArgs[1]>, signal: AbortSignal) {
+  const form = init.body instanceof FormData ? await encodeForm(init.body) : null;
+  const payload = form ? form.body : typeof init.body === 'string' ? init.body : undefined;
+  const headers = form ? { ...init.headers, 'content-type': form.contentType } : init.headers;
   const answer = await dispatcher.request({
     origin: target.origin,
     path: `${target.pathname}${target.search}`,
     method: method as Dispatcher.HttpMethod,
-    headers: init.headers,
-    body: init.body,
+    headers,
+    body: payload,
     signal,
   });
   const body = await answer.body.text();
@@ -151,7 +166,9 @@ export function createPolicyFetch(options: CallPolicyOptions) {
     const kind: RouteKind = classifyNotionCall(method, path);
     // The engine's before-image recorder, when a write is being audited (src/engine/pipeline/before-image.ts).
     const observer = currentNotionObserver();
-    const observed: NotionCall | null = observer ? { method, path, body: parseBody(init.body) } : null;
+    const observed: NotionCall | null = observer
+      ? { method, path, body: parseBody(typeof init.body === 'string' ? init.body : undefined) }
+      : null;
     if (observer && observed && kind === 'write') await observer.beforeWrite(observed);
     for (let attempt = 0; ; attempt++) {
       await options.pacer.acquire(options.paceKey, { background: options.background });

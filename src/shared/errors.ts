@@ -39,6 +39,7 @@ const defaultStatus: Record<ErrorCode, number> = {
   audit_unavailable: 503,
   undo_conflict: 409,
   undo_unavailable: 422,
+  cursor_stale: 409,
   draining: 503,
   ambiguous_data_source: 400,
   ambiguous_match: 409,

@@ -27,7 +27,7 @@ const CAPS: Record<(typeof TOOLSETS)[number], number> = {
   research: 1_300,
   rows: 6_600,
   databases: 4_000,
-  pages: 5_200,
+  pages: 6_900,
   jobs: 3_500,
   admin: 1_900,
 };
@@ -45,6 +45,7 @@ describe('toolsets', () => {
       pages: [
         'notion_blocks_append',
         'notion_blocks_get',
+        'notion_file_upload',
         'notion_page_create',
         'notion_page_get',
         'notion_page_update',

@@ -63,6 +63,12 @@ const samples: Record<string, () => Record<string, unknown>> = {
     idempotency_key: 'parity-blocks',
   }),
   notion_page_update: () => ({ page_id: pageId, append_markdown: 'More', idempotency_key: 'parity-update' }),
+  notion_file_upload: () => ({
+    data_base64: Buffer.from('parity').toString('base64'),
+    filename: 'parity.txt',
+    page_id: pageId,
+    idempotency_key: 'parity-upload',
+  }),
   notion_bulk: () => ({
     ops: [
       {

@@ -68,6 +68,23 @@ const newComment = () =>
   made('POST', '/v1/comments', { parent: { page_id: demo.rootPageId }, rich_text: rt('A comment') });
 const newView = () =>
   made('POST', '/v1/views', { data_source_id: demo.tasks.dataSourceId, name: 'Scratch', type: 'table' });
+/** A file upload's bytes, as multipart/form-data (the one route that takes no JSON). */
+async function sendPart(id: string, text: string, part?: string): Promise<Answer> {
+  const form = new FormData();
+  form.set('file', new Blob([text], { type: 'text/plain' }), 'part.txt');
+  if (part) form.set('part_number', part);
+  const res = await fetch(new URL(`/v1/file_uploads/${id}/send`, sb.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sb.token}`, 'Notion-Version': '2025-09-03' },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, location: null };
+}
+const sentUpload = async () => {
+  const upload = await made('POST', '/v1/file_uploads', { filename: 'sent.txt' });
+  expect((await sendPart(upload.id as string, 'sent')).status).toBe(200);
+  return upload;
+};
 async function authorizeCode(): Promise<string> {
   const a = await call('GET', '/v1/oauth/authorize', undefined, {
     query: { client_id: OAUTH.clientId, redirect_uri: REDIRECT, response_type: 'code', state: 's1' },
@@ -411,6 +428,52 @@ const checks: Record<string, Check | { redirect: true; ok: () => Promise<Answer[
     full: { comment: 'CommentObjectResponse' },
     ok: async () => [await call('DELETE', `/v1/comments/${(await newComment()).id}`)],
     bad: notFound(() => call('DELETE', `/v1/comments/${MISSING}`)),
+  },
+  'POST /v1/file_uploads': {
+    sdk: 'CreateFileUploadResponse',
+    ok: async () => [
+      await call('POST', '/v1/file_uploads', { filename: 'a.txt', content_type: 'text/plain' }),
+      await call('POST', '/v1/file_uploads', { mode: 'multi_part', filename: 'b.bin', number_of_parts: 2 }),
+    ],
+    bad: invalid(() => call('POST', '/v1/file_uploads', { mode: 'multi_part', filename: 'b.bin' })),
+  },
+  'GET /v1/file_uploads': {
+    sdk: 'ListFileUploadsResponse',
+    ok: async () => {
+      await sentUpload();
+      return [
+        await call('GET', '/v1/file_uploads'),
+        await call('GET', '/v1/file_uploads', undefined, { query: { status: 'uploaded' } }),
+      ];
+    },
+    bad: invalid(() => call('GET', '/v1/file_uploads', undefined, { query: { status: 'done' } })),
+  },
+  'GET /v1/file_uploads/:file_upload_id': {
+    sdk: 'GetFileUploadResponse',
+    ok: async () => [await call('GET', `/v1/file_uploads/${(await sentUpload()).id}`)],
+    bad: notFound(() => call('GET', `/v1/file_uploads/${MISSING}`)),
+  },
+  'POST /v1/file_uploads/:file_upload_id/send': {
+    sdk: 'SendFileUploadResponse',
+    ok: async () => {
+      const upload = await made('POST', '/v1/file_uploads', { filename: 'c.txt' });
+      return [await sendPart(upload.id as string, 'hello')];
+    },
+    // Sent twice: only a pending upload takes data.
+    bad: invalid(async () => sendPart((await sentUpload()).id as string, 'again')),
+  },
+  'POST /v1/file_uploads/:file_upload_id/complete': {
+    sdk: 'CompleteFileUploadResponse',
+    ok: async () => {
+      const upload = await made('POST', '/v1/file_uploads', {
+        mode: 'multi_part',
+        filename: 'd.bin',
+        number_of_parts: 1,
+      });
+      await sendPart(upload.id as string, 'one part', '1');
+      return [await call('POST', `/v1/file_uploads/${upload.id}/complete`)];
+    },
+    bad: invalid(async () => call('POST', `/v1/file_uploads/${(await sentUpload()).id}/complete`)),
   },
   'POST /v1/views': {
     sdk: 'CreateViewResponse',

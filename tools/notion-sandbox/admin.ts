@@ -19,6 +19,15 @@ export function adminHandler(sb: () => Sandbox) {
     const route = `${method} ${path.replace(/\/+$/, '')}`;
     const body = parse(text);
     const ok = (v: unknown = { ok: true }) => sendJson(res, 200, v);
+    // An attached file's url (what Notion's signed S3 URL serves): the bytes, no auth.
+    const file = /^GET \/__sandbox\/files\/([0-9a-f-]{36})\//.exec(route);
+    if (file) {
+      const found = s.uploadedFile(file[1]!);
+      if (!found) return sendJson(res, 404, { ok: false, error: 'no such file' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': found.bytes.length });
+      res.end(found.bytes);
+      return;
+    }
     switch (route) {
       case 'GET /__sandbox':
       case 'GET /__sandbox/health':

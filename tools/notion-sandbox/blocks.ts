@@ -1,6 +1,8 @@
 // Blocks: retrieve, list children (cursor pagination), append (nested, with Notion's limits), update, delete.
 // Pages are blocks too: a sub-page appears in its parent's children as a child_page block with the page's id.
+
 import { notFound, validation } from './errors.ts';
+import { attachFileUpload } from './file-uploads.ts';
 import { toRichText } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
 import type {
@@ -238,7 +240,16 @@ export function blockContent(
     throw validation(`${path}.expression should be a string, instead was ${describe(out.expression)}.`);
   if ((type === 'bookmark' || type === 'embed') && typeof out.url !== 'string')
     throw validation(`${path}.url should be a string, instead was ${describe(out.url)}.`);
-  if (['image', 'video', 'file', 'pdf', 'audio'].includes(type)) {
+  if (
+    ['image', 'video', 'file', 'pdf', 'audio'].includes(type) &&
+    (raw.type === 'file_upload' || isObject(raw.file_upload))
+  ) {
+    const attached = attachFileUpload(ws, raw, path);
+    delete out.file_upload;
+    out.type = 'file';
+    out.file = attached.file;
+    if (type === 'file') out.name = (raw.name as string | undefined) ?? attached.name;
+  } else if (['image', 'video', 'file', 'pdf', 'audio'].includes(type)) {
     const ext = raw.external;
     if (!isObject(ext) || typeof ext.url !== 'string')
       throw validation(

@@ -17,6 +17,7 @@ import {
 } from './control.ts';
 import { dataSourceRoutes } from './data-sources.ts';
 import { databaseRoutes } from './databases.ts';
+import { fileBytes, fileUploadRoutes } from './file-uploads.ts';
 import { markdownRoutes } from './markdown.ts';
 import { oauthRoutes } from './oauth.ts';
 import { markTemplate, pageRoutes } from './pages.ts';
@@ -91,6 +92,12 @@ export interface Sandbox {
    * applied by POST /v1/pages with `template`); `isDefault` makes it the default. `token` picks the workspace.
    */
   addTemplate(t: { pageId: string; isDefault?: boolean; token?: string }): void;
+  /** Moves the clock of file-upload expiry forward (an upload not attached expires an hour after its creation). */
+  advanceClock(ms: number): void;
+  /** The workspace limit on one file (max_file_upload_size_in_bytes); default 5 GiB. */
+  setMaxFileUploadBytes(bytes: number): void;
+  /** The bytes of an uploaded file (by upload id) and their sha256, or null. */
+  uploadedFile(id: string): { bytes: Buffer; sha256: string } | null;
   /** The default token of the first workspace — handy for tests. */
   token: string;
 }
@@ -108,6 +115,7 @@ export function buildRouter(options: SandboxOptions): Router {
   router.add(commentRoutes);
   router.add(viewRoutes);
   router.add(searchRoutes);
+  router.add(fileUploadRoutes);
   if (options.oauth) router.add(oauthRoutes(options.oauth));
   return router;
 }
@@ -137,6 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const addr = server.address() as AddressInfo;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  store.origin = url;
   const info = (id: string): WorkspaceInfo => {
     const w = store.state.workspaces[id]!;
     return { id: w.id, name: w.name, botId: w.botId };
@@ -174,6 +183,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     faults: () => control.faults.map((f) => ({ ...f })),
     routes: () => router.list(),
+    advanceClock: (ms) => {
+      store.clockOffsetMs += ms;
+    },
+    setMaxFileUploadBytes: (bytes) => {
+      store.maxFileUploadBytes = bytes;
+    },
+    uploadedFile: (id) => fileBytes(store, id),
     addTemplate: (t) => {
       const found = store.workspaceForToken(t.token ?? wsOpts[0]!.token);
       if (!found) throw new Error('addTemplate: unknown token.');

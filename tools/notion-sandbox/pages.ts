@@ -1,6 +1,8 @@
 // Pages: create (under a page or a data source), retrieve, update (properties, icon, cover, trash, lock), move.
+
 import { blockViews, findContainer, insertChildren, parentJson, validateAndCountChildren } from './blocks.ts';
 import { NotionError, notFound, validation } from './errors.ts';
+import { attachFileUpload } from './file-uploads.ts';
 import { pageTitle, renderPageProperties, writePageProperties } from './properties.ts';
 import { mentionTitle } from './richtext.ts';
 import type { Ctx, Route } from './router.ts';
@@ -220,9 +222,10 @@ export function resolvePageParent(ctx: Ctx, raw: unknown, path = 'body.parent'):
   throw validation(`${path} should be one of page_id, data_source_id, database_id, instead was ${describe(raw)}.`);
 }
 
-function checkIconCover(raw: unknown, field: 'icon'): PageIconResponse | null | undefined;
-function checkIconCover(raw: unknown, field: 'cover'): PageCoverResponse | null | undefined;
+function checkIconCover(ws: Workspace, raw: unknown, field: 'icon'): PageIconResponse | null | undefined;
+function checkIconCover(ws: Workspace, raw: unknown, field: 'cover'): PageCoverResponse | null | undefined;
 function checkIconCover(
+  ws: Workspace,
   raw: unknown,
   field: 'icon' | 'cover',
 ): PageIconResponse | PageCoverResponse | null | undefined {
@@ -233,8 +236,12 @@ function checkIconCover(
   if (field === 'icon' && type === 'emoji' && typeof raw.emoji === 'string') return { type: 'emoji', emoji: raw.emoji };
   if (type === 'external' && isObject(raw.external) && typeof raw.external.url === 'string')
     return { type: 'external', external: { url: raw.external.url } };
+  if (type === 'file_upload') {
+    const { file } = attachFileUpload(ws, raw, `body.${field}`);
+    return { type: 'file', file };
+  }
   throw validation(
-    `body.${field} should be ${field === 'icon' ? 'an emoji or ' : ''}an external file, instead was ${describe(raw)}.`,
+    `body.${field} should be ${field === 'icon' ? 'an emoji, ' : ''}an external file or an uploaded one, instead was ${describe(raw)}.`,
   );
 }
 
@@ -319,8 +326,8 @@ export function createPage(ctx: Ctx, body: Untrusted<CreatePageParameters>): Pag
     id: newId(),
     parent,
     props: template ? templateProps(ctx.ws, template) : {},
-    icon: checkIconCover(body.icon, 'icon') ?? template?.icon ?? null,
-    cover: checkIconCover(body.cover, 'cover') ?? template?.cover ?? null,
+    icon: checkIconCover(ctx.ws, body.icon, 'icon') ?? template?.icon ?? null,
+    cover: checkIconCover(ctx.ws, body.cover, 'cover') ?? template?.cover ?? null,
     in_trash: false,
     is_locked: false,
     created_time: t,
@@ -394,9 +401,9 @@ export const pageRoutes = [
       if (page.is_locked && b.properties !== undefined && b.is_locked !== false)
         throw validation(`Page ${page.id} is locked; unlock it (is_locked: false) before editing its properties.`);
       writePageProperties(ctx.ws, page, b.properties, false);
-      const icon = checkIconCover(b.icon, 'icon');
+      const icon = checkIconCover(ctx.ws, b.icon, 'icon');
       if (icon !== undefined) page.icon = icon;
-      const cover = checkIconCover(b.cover, 'cover');
+      const cover = checkIconCover(ctx.ws, b.cover, 'cover');
       if (cover !== undefined) page.cover = cover;
       if (typeof trash === 'boolean') page.in_trash = trash;
       if (typeof b.is_locked === 'boolean') page.is_locked = b.is_locked;

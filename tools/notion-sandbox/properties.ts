@@ -1,6 +1,8 @@
 // Properties: data-source schemas (create/update configs) and page property values
 // (validation of writes, rendering, computed values: formula, rollup, timestamps, unique_id).
+
 import { validation } from './errors.ts';
+import { attachFileUpload } from './file-uploads.ts';
 import { plainText, TEXT_COLORS, toRichText } from './richtext.ts';
 import type {
   FormulaValueResponse,
@@ -508,9 +510,13 @@ function coerceValue(
     case 'files': {
       if (!Array.isArray(raw)) throw want('an array of files', raw);
       return raw.map((f, i) => {
+        if (isObject(f) && (f.type === 'file_upload' || isObject(f.file_upload))) {
+          const attached = attachFileUpload(ws, f, `${path}[${i}]`);
+          return { ...attached, name: typeof f.name === 'string' ? f.name : attached.name };
+        }
         if (!isObject(f) || !isObject(f.external) || typeof f.external.url !== 'string')
           throw validation(
-            `${path}[${i}] should be an external file ({name, external:{url}}); the sandbox does not support file uploads.`,
+            `${path}[${i}] should be an external file ({name, external:{url}}) or an uploaded one ({type:"file_upload", file_upload:{id}}).`,
           );
         return {
           name: typeof f.name === 'string' ? f.name : f.external.url,

@@ -8,6 +8,8 @@ export interface Ctx {
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown>;
+  /** The body's bytes as received (a `body: 'form'` route reads its multipart/form-data from here). */
+  rawBody: Buffer;
   headers: Record<string, string | string[] | undefined>;
   store: Store;
   /** Set for bearer-authenticated routes. */
@@ -41,6 +43,8 @@ export interface Route {
   auth?: Auth;
   /** Whether the Notion-Version header is required (default true for bearer routes). */
   version?: boolean;
+  /** `json` (default, ≤ 500 KB) or `form`: multipart/form-data of a file upload's send (≤ 20 MB, in rawBody). */
+  body?: 'json' | 'form';
   handler: (ctx: Ctx) => unknown;
 }
 

@@ -3,12 +3,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Control, Fault } from './control.ts';
 import { errorBody, invalidJson, invalidUrl, NotionError, unauthorized, validation } from './errors.ts';
+import { bindWorkspaceStore } from './file-uploads.ts';
 import { type Ctx, RawResponse, type Router } from './router.ts';
 import type { Store, TokenRec, Workspace } from './store.ts';
 import { isObject, newId } from './util.ts';
 
 export const MAX_BODY_BYTES = 500 * 1024;
-const MAX_READ_BYTES = 5 * 1024 * 1024;
+/** A file upload's send carries up to 20 MB of form data. */
+const MAX_FORM_BYTES = 21 * 1024 * 1024;
+const MAX_READ_BYTES = 25 * 1024 * 1024;
 
 export interface ServerDeps {
   store: Store;
@@ -21,7 +24,7 @@ export interface ServerDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function readBody(req: IncomingMessage): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
+function readBody(req: IncomingMessage): Promise<{ text: string; buffer: Buffer; bytes: number; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -31,7 +34,10 @@ function readBody(req: IncomingMessage): Promise<{ text: string; bytes: number; 
       if (bytes > MAX_READ_BYTES) tooLarge = true;
       else chunks.push(c);
     });
-    req.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), bytes, tooLarge }));
+    req.on('end', () => {
+      const buffer = Buffer.concat(chunks);
+      resolve({ text: buffer.toString('utf8'), buffer, bytes, tooLarge });
+    });
     req.on('error', reject);
   });
 }
@@ -79,7 +85,7 @@ export function createSandboxServer(deps: ServerDeps): Server {
     let injected: 'rate_limit' | 'fault' | undefined;
     let status = 500;
 
-    let raw: { text: string; bytes: number; tooLarge: boolean };
+    let raw: { text: string; buffer: Buffer; bytes: number; tooLarge: boolean };
     try {
       raw = await readBody(req);
     } catch {
@@ -118,6 +124,7 @@ export function createSandboxServer(deps: ServerDeps): Server {
         if (!found) throw unauthorized('API token is invalid.');
         ws = found.ws;
         tok = found.tok;
+        bindWorkspaceStore(ws, store);
         workspaceId = ws.id;
         connection = tok.handle;
       }
@@ -163,11 +170,17 @@ export function createSandboxServer(deps: ServerDeps): Server {
         throw faultError(fault);
       }
 
-      if (raw.tooLarge || raw.bytes > MAX_BODY_BYTES) {
-        throw validation(`Request body too large: ${raw.bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (500KB).`);
+      const form = route.body === 'form';
+      const limit = form ? MAX_FORM_BYTES : MAX_BODY_BYTES;
+      if (raw.tooLarge || raw.bytes > limit) {
+        throw validation(
+          form
+            ? `Request body too large: ${raw.bytes} bytes; a single request carries up to 20 MB (use a multi_part upload).`
+            : `Request body too large: ${raw.bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (500KB).`,
+        );
       }
       let body: Record<string, unknown> = {};
-      if (raw.text.trim()) {
+      if (!form && raw.text.trim()) {
         let parsed: unknown;
         try {
           parsed = JSON.parse(raw.text);
@@ -185,6 +198,7 @@ export function createSandboxServer(deps: ServerDeps): Server {
         params,
         query: url.searchParams,
         body,
+        rawBody: raw.buffer,
         headers: req.headers,
         store,
         ws: ws as Workspace,

@@ -150,6 +150,29 @@ export interface Content {
   comments: Record<string, CommentRec>;
   views: Record<string, ViewRec>;
   viewQueries: Record<string, ViewQueryRec>;
+  /** Absent in snapshots written before file uploads existed. */
+  fileUploads?: Record<string, FileUploadRec>;
+}
+
+export interface FileUploadRec {
+  id: string;
+  created_time: string;
+  last_edited_time: string;
+  /** The bot that created it. */
+  created_by: string;
+  /** An hour after creation; null once attached (the file is then permanent). */
+  expiry_time: string;
+  mode: 'single_part' | 'multi_part' | 'external_url';
+  status: 'pending' | 'uploaded' | 'expired' | 'failed';
+  filename: string | null;
+  content_type: string | null;
+  content_length: number | null;
+  number_of_parts: number | null;
+  /** Part numbers received so far (multi_part). */
+  parts: number[];
+  external_url: string | null;
+  import_result: Record<string, unknown> | null;
+  attached: boolean;
 }
 
 export interface Workspace {
@@ -210,6 +233,14 @@ export class Store {
   snapshotFile: string | undefined;
   /** Who may create workspace-level pages (Sandbox.setWorkspacePages). */
   workspacePages: 'all' | 'public' = 'all';
+  /** Uploaded file bytes by upload id (and `id#part` while a multi-part upload is open): memory only, never snapshotted. */
+  fileBytes = new Map<string, Buffer>();
+  /** How far the clock of file-upload expiry runs ahead of real time (Sandbox.advanceClock). */
+  clockOffsetMs = 0;
+  /** The workspace limit every bot user reports (max_file_upload_size_in_bytes); 5 GiB as on paid plans. */
+  maxFileUploadBytes = 5 * 1024 * 1024 * 1024;
+  /** The sandbox's origin, for the url of an uploaded file. */
+  origin = '';
 
   constructor(snapshotFile?: string) {
     this.snapshotFile = snapshotFile;

@@ -20,7 +20,12 @@ export function userOwner(person: UserRec) {
   } as const;
 }
 
-export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): UserObjectResponse {
+export function userJson(
+  ws: Workspace,
+  u: UserRec,
+  self?: TokenRec,
+  maxUploadBytes = 5_368_709_120,
+): UserObjectResponse {
   const base = { object: 'user', id: u.id, name: u.name, avatar_url: u.avatar_url } as const;
   if (u.type === 'person') return { ...base, type: 'person', person: { email: u.email } };
   if (!self) return { ...base, type: 'bot', bot: {} };
@@ -33,7 +38,7 @@ export function userJson(ws: Workspace, u: UserRec, self?: TokenRec): UserObject
       owner,
       workspace_name: ws.name,
       workspace_id: ws.id,
-      workspace_limits: { max_file_upload_size_in_bytes: 5_368_709_120 },
+      workspace_limits: { max_file_upload_size_in_bytes: maxUploadBytes },
     },
   };
 }
@@ -60,7 +65,7 @@ export const userRoutes = [
     template: '/v1/users/me',
     handler: (ctx: Ctx) => {
       const bot = ctx.ws.users.find((u) => u.id === ctx.tok.botId)!;
-      return userJson(ctx.ws, bot, ctx.tok);
+      return userJson(ctx.ws, bot, ctx.tok, ctx.store.maxFileUploadBytes);
     },
   },
   {
@@ -79,7 +84,7 @@ export const userRoutes = [
         );
       const u = ctx.ws.users.find((x) => x.id === id);
       if (!u) throw notFound(ctx.params.user_id!, 'user');
-      return userJson(ctx.ws, u, u.id === ctx.tok.botId ? ctx.tok : undefined);
+      return userJson(ctx.ws, u, u.id === ctx.tok.botId ? ctx.tok : undefined, ctx.store.maxFileUploadBytes);
     },
   },
 ] as const satisfies readonly Route[];

@@ -7,6 +7,7 @@ import { audit_list } from './audit.ts';
 import { notion_blocks_append, notion_blocks_get } from './blocks.ts';
 import { bulkHooks, notion_bulk } from './bulk.ts';
 import { connections_create, connections_delete, connections_list, connections_refresh } from './connections.ts';
+import { assets_url, notion_file_upload } from './files.ts';
 import { health } from './health.ts';
 import { notion_job_cancel, notion_job_get, notion_job_list, notion_job_start } from './jobs.ts';
 import { meta_get } from './meta.ts';
@@ -51,6 +52,8 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_blocks_get,
   notion_blocks_append,
   notion_undo,
+  notion_file_upload,
+  assets_url,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

@@ -10,6 +10,7 @@ import type { ResolvedConnection } from '../context.ts';
 import { dryRunAnswer, previewPage, type WouldSend } from '../dry-run.ts';
 import { withIdKind } from '../id-kinds.ts';
 import { idFromField } from '../notion-objects.ts';
+import { type BodyPart, bodyPart } from '../page-parts.ts';
 import {
   buildPropertyValues,
   type DataSourceSchema,
@@ -165,16 +166,23 @@ async function workspacePage(connection: ResolvedConnection, title: string, icon
   }
 }
 
-export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx) => {
+export const notion_page_get: Operation<'notion_page_get'> = async (input, ctx, services) => {
   const connection = connectionOf(ctx);
   const id = idFromField(input.page_id, 'page_id', 'a Notion page id or a notion.so page URL');
   const page = (await withIdKind(connection, id, 'page', 'page_id', () =>
     connection.notion().pages.retrieve({ page_id: id }),
   )) as PageObjectResponse;
-  return {
-    page: await compactWithTitles(connection, page),
-    ...(input.include_markdown ? await readMarkdown(connection, id) : {}),
-  };
+  const compact = await compactWithTitles(connection, page);
+  if (!input.include_markdown && input.cursor === undefined) return { page: compact };
+  const { markdown, markdown_truncated } = await readMarkdown(connection, id);
+  const answer = (part: BodyPart) => ({
+    page: compact,
+    markdown: part.text,
+    markdown_truncated,
+    ...(part.next_cursor ? { markdown_next_cursor: part.next_cursor } : {}),
+  });
+  const limit = services.limits.maxResponseChars;
+  return answer(bodyPart(markdown, input.cursor, (part) => ctx.measure(answer(part)) <= limit));
 };
 
 export const notion_page_update: Operation<'notion_page_update'> = async (input, ctx, services) => {

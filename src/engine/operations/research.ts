@@ -6,7 +6,9 @@
 import type { DataSourceObjectResponse, PageObjectResponse } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
 import { isMissingObject } from '../../notion/errors.ts';
+import { GatewayError } from '../../shared/errors.ts';
 import { idFromField, plainText, titleOf, urlOf } from '../notion-objects.ts';
+import { bodyPart } from '../page-parts.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
 export const search: Operation<'search'> = async (input, ctx) => {
@@ -27,23 +29,36 @@ function describeDataSource(source: DataSourceObjectResponse): string {
   return lines.join('\n');
 }
 
-export const fetch: Operation<'fetch'> = async (input, ctx) => {
+export const fetch: Operation<'fetch'> = async (input, ctx, services) => {
   const id = idFromField(input.id, 'id', 'a Notion id (UUID) or a notion.so URL, as search returns them');
   const connection = connectionOf(ctx);
   try {
     const page = (await connection.notion().pages.retrieve({ page_id: id })) as PageObjectResponse;
     const markdown = await connection.notion(MARKDOWN_NOTION_VERSION).pages.retrieveMarkdown({ page_id: id });
-    return {
+    const document = (part: { text: string; next_cursor?: string }) => ({
       id: page.id,
       title: titleOf(page) || 'Untitled',
-      text: markdown.markdown,
+      text: part.text,
       url: urlOf(page),
-      metadata: { object: 'page', last_edited_time: page.last_edited_time ?? null, truncated: markdown.truncated },
-    };
+      metadata: {
+        object: 'page',
+        last_edited_time: page.last_edited_time ?? null,
+        truncated: markdown.truncated,
+        ...(part.next_cursor ? { next_cursor: part.next_cursor } : {}),
+      },
+    });
+    const limit = services.limits.maxResponseChars;
+    return document(bodyPart(markdown.markdown, input.cursor, (part) => ctx.measure(document(part)) <= limit));
   } catch (error) {
     if (!isMissingObject(error)) throw error;
   }
-  // Not a page: a data source id (search returns both).
+  // Not a page: a data source id (search returns both). Its description is short: it comes whole.
+  if (input.cursor !== undefined) {
+    throw new GatewayError('validation_failed', 'cursor: only a page comes in parts; leave cursor out for this id.', {
+      pointer: '/cursor',
+      field: 'cursor',
+    });
+  }
   const source = (await connection.notion().dataSources.retrieve({ data_source_id: id })) as DataSourceObjectResponse;
   return {
     id: source.id,
