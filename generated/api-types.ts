@@ -588,6 +588,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo writes
+         * @description Reverts writes from the audit log, newest first; trashes what they created. undo_conflict if edited since.
+         */
+        post: operations["notion_undo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/upsert": {
         parameters: {
             query?: never;
@@ -693,6 +713,8 @@ export interface components {
             }[];
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
         };
@@ -706,6 +728,16 @@ export interface components {
             batches: number;
             /** @description Ids of the blocks appended (top level), in order. */
             block_ids: string[];
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         BlocksAppendResultEnvelope: {
@@ -1006,6 +1038,8 @@ export interface components {
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @description Property name → friendly schema, `{"name": "New name"}` or `null`. Select options given are added to the existing ones unless `"replace_options": true`. */
@@ -1014,6 +1048,35 @@ export interface components {
             };
             /** @description New title of the data source. */
             title?: string;
+        };
+        /** @description The schema after the change (a dry run: as it is now, with what would change). */
+        DataSourceUpdateResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            data_source_id: string;
+            database_id: string | null;
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
+            properties: {
+                [key: string]: unknown;
+            };
+            title: string;
+            url: string | null;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        DataSourceUpdateResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["DataSourceUpdateResult"];
         };
         /** @description The schema and the data source's templates. */
         DataSourceView: {
@@ -1048,7 +1111,7 @@ export interface components {
          * @description Stable machine-readable error codes. Clients may branch on them; they never change meaning.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden" | "cursor_stale";
+        ErrorCode: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "response_too_large" | "method_not_allowed" | "path_not_allowed" | "invalid_id" | "connection_required" | "connection_not_found" | "connection_invalid" | "oauth_state_invalid" | "oauth_failed" | "oauth_not_configured" | "notion_error" | "notion_unreachable" | "rate_limited" | "not_implemented" | "internal_error" | "idempotency_key_reused" | "idempotency_key_in_flight" | "notion_outcome_unknown" | "notion_request_blocked" | "read_only" | "write_not_allowed" | "audit_unavailable" | "undo_conflict" | "undo_unavailable" | "draining" | "ambiguous_data_source" | "use_job" | "invalid_reference" | "ambiguous_match" | "unsupported_media_type" | "request_timeout" | "host_not_allowed" | "invalid_property" | "connection_forbidden" | "cursor_stale";
         /** @description The envelope every failed response uses. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -1244,6 +1307,8 @@ export interface components {
         LinkInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             from: components["schemas"]["PageRef"];
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
@@ -1263,10 +1328,20 @@ export interface components {
              * @enum {string}
              */
             action: "linked" | "unlinked" | "set" | "unchanged";
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
             from: components["schemas"]["LinkedPage"];
             /** @description The relation's pages after the change. */
             related: components["schemas"]["LinkedPage"][];
             relation_property: string;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         LinkResultEnvelope: {
@@ -1788,6 +1863,64 @@ export interface components {
         SkippedDataSource: {
             data_source_id: string;
             missing: string[];
+        };
+        /** @description A write that is not undone, and why. */
+        SkippedWrite: {
+            audit_id: string;
+            operation: string;
+            reason: string;
+        };
+        /** @description Which writes to undo: give exactly one of request_id, audit_id, job_id. */
+        UndoInput: {
+            /** @description An audit_list entry id. */
+            audit_id?: string;
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /** @description A bulk, plan or migration job. */
+            job_id?: string;
+            /** @description `meta.request_id` of the write (a bulk: all its ops). */
+            request_id?: string;
+        };
+        /** @description A write that was (or would be) reverted. */
+        UndoneWrite: {
+            audit_id: string;
+            /** @description Notion ids restored or trashed. */
+            objects: string[];
+            operation: string;
+        };
+        UndoResult: {
+            /** @description Request id of the undo that already reverted them. */
+            already_undone_by?: string;
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            skipped: components["schemas"]["SkippedWrite"][];
+            /**
+             * @description `already_undone`: an earlier undo reverted these writes; nothing was written.
+             * @enum {string}
+             */
+            status: "undone" | "already_undone" | "nothing_to_undo";
+            /** @description Newest write first. */
+            undone: components["schemas"]["UndoneWrite"][];
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        UndoResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["UndoResult"];
         };
         /** @description The property (and value) that identifies a row. */
         UniqueKey: {
@@ -2322,7 +2455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                    "application/json": components["schemas"]["DataSourceUpdateResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */
@@ -2878,6 +3011,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_undo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -29,6 +29,7 @@ export const operationPolicies = {
   notion_read: { writes: false, connection: 'required', tool: 'notion_read', bulk: null },
   notion_request: { writes: true, connection: 'required', tool: 'notion_request', bulk: { calls: 1, naturallyIdempotent: false } },
   notion_search: { writes: false, connection: 'required', tool: 'notion_search', bulk: null },
+  notion_undo: { writes: true, connection: 'required', tool: 'notion_undo', bulk: null },
   notion_upsert: { writes: true, connection: 'required', tool: 'notion_upsert', bulk: { calls: 2, naturallyIdempotent: true } },
   search: { writes: false, connection: 'required', tool: 'search', bulk: null },
 } as const;

@@ -58,6 +58,10 @@ export interface AuditNotes {
   notionIds: Set<string>;
   /** For operations that manage connections (no connection is resolved for them). */
   connectionId?: string;
+  /** Set by the pipeline: this write's own audit row. */
+  rowId?: string;
+  /** Set by the pipeline once the operation ran: what its Notion writes changed (src/engine/pipeline/before-image.ts). */
+  beforeImage?: Record<string, unknown> | null;
 }
 
 /** What an operation is given: the call, plus what the pipeline resolved for it. */

@@ -10,6 +10,7 @@
  */
 import { operationPolicies } from '../../generated/operations.ts';
 import { toGatewayError } from '../notion/errors.ts';
+import { observeNotionCalls } from '../notion/observer.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { idempotentReplaysTotal, requestDuration, requestsTotal } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
@@ -17,6 +18,7 @@ import { inSpan } from '../shared/tracing.ts';
 import type { CallContext, EngineServices, OperationContext, ResolvedConnection } from './context.ts';
 import { hooks, type OperationHooks, operations } from './operations/index.ts';
 import { notionIdsIn, type OpenAuditRow, openAuditRow } from './pipeline/audit.ts';
+import { BeforeImageRecorder } from './pipeline/before-image.ts';
 import { claimKey, fingerprint, idempotencyKeyOf, mayHaveWritten, type StoredOutcome } from './pipeline/idempotency.ts';
 import { enforceReadSize } from './pipeline/size.ts';
 import { refuseUnstorableText } from './pipeline/text.ts';
@@ -136,6 +138,7 @@ export class Engine {
       },
       call.logger,
     );
+    ctx.audit.rowId = audit.id;
     try {
       const outcome = await this.#write(operationId, operation, opHooks, input, ctx, measure, audit);
       return outcome;
@@ -149,6 +152,7 @@ export class Engine {
         connectionId: ctx.audit.connectionId,
         method: ctx.audit.method,
         path: ctx.audit.path,
+        beforeImage: ctx.audit.beforeImage,
       });
       throw mapped;
     }
@@ -195,9 +199,13 @@ export class Engine {
     }
 
     let result: unknown;
+    // Every Notion write the operation sends is observed, and what it changed kept for undo (even when the call
+    // fails part way: what was written can still be reverted).
+    const recorder = ctx.connection && !dryRun ? new BeforeImageRecorder(ctx.connection) : null;
     try {
-      result = await operation(input, ctx, this.services);
+      result = await observeNotionCalls(recorder ?? undefined, () => operation(input, ctx, this.services));
     } catch (error) {
+      ctx.audit.beforeImage = recorder?.image() as Record<string, unknown> | null | undefined;
       const mapped = this.#gatewayError(error, operationId, ctx);
       if (claim) {
         const failure: StoredOutcome = {
@@ -220,6 +228,7 @@ export class Engine {
       connectionId: ctx.audit.connectionId,
       method: ctx.audit.method,
       path: ctx.audit.path,
+      beforeImage: recorder?.image() as Record<string, unknown> | null | undefined,
     });
     return { result: result as Output<OperationId>, replayed: false };
   }

@@ -53,6 +53,10 @@ const GUIDE: readonly Sentence[] = [
       `Anything else, in Notion's own JSON: ${t.map((n) => (n === 'notion_read' ? 'notion_read for reads' : 'notion_request for writes')).join(', ')}.`,
   },
   { tools: ['audit_list'], say: () => 'audit_list shows every write: who asked, what it touched, how it ended.' },
+  {
+    tools: ['notion_undo'],
+    say: () => 'notion_undo reverts a request, an audit entry or a job (dry_run first shows what it would restore).',
+  },
 ];
 
 /** Whether a listed tool takes this shared argument as the shared one (listed without a description of its own). */

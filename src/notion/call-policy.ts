@@ -23,6 +23,7 @@ import { GatewayError } from '../shared/errors.ts';
 import { notionRateLimitedTotal, notionRequestsTotal, notionRetriesTotal } from '../shared/metrics.ts';
 import { inSpan } from '../shared/tracing.ts';
 import { classifyNotionCall, type RouteKind } from './allowlist.ts';
+import { currentNotionObserver, type NotionCall } from './observer.ts';
 import type { Pacer } from './pacer.ts';
 
 export interface CallPolicyOptions {
@@ -129,6 +130,15 @@ async function readJson(response: NotionResponse): Promise<Record<string, unknow
   }
 }
 
+function parseBody(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function outcomeUnknown(method: string, reason: string, details: Record<string, unknown>): GatewayError {
   const committed = typeof details.committed_resource_id === 'string' ? details.committed_resource_id : null;
   return new GatewayError(
@@ -157,6 +167,12 @@ export function createPolicyFetch(options: CallPolicyOptions) {
     const target = new URL(url);
     const path = target.pathname;
     const kind: RouteKind = classifyNotionCall(method, path);
+    // The engine's before-image recorder, when a write is being audited (src/engine/pipeline/before-image.ts).
+    const observer = currentNotionObserver();
+    const observed: NotionCall | null = observer
+      ? { method, path, body: parseBody(typeof init.body === 'string' ? init.body : undefined) }
+      : null;
+    if (observer && observed && kind === 'write') await observer.beforeWrite(observed);
     for (let attempt = 0; ; attempt++) {
       await options.pacer.acquire(options.paceKey, { background: options.background });
       let response: NotionResponse;
@@ -203,7 +219,10 @@ export function createPolicyFetch(options: CallPolicyOptions) {
         }
         return response; // the SDK retries 429 itself, honouring Retry-After
       }
-      if (!AMBIGUOUS_STATUS.has(response.status)) return response;
+      if (!AMBIGUOUS_STATUS.has(response.status)) {
+        if (observer && observed && response.ok) observer.answered(observed, parseBody(await response.text()));
+        return response;
+      }
 
       if (kind === 'write') {
         const body = await readJson(response);

@@ -37,6 +37,8 @@ const defaultStatus: Record<ErrorCode, number> = {
   read_only: 403,
   write_not_allowed: 400,
   audit_unavailable: 503,
+  undo_conflict: 409,
+  undo_unavailable: 422,
   cursor_stale: 409,
   draining: 503,
   ambiguous_data_source: 400,

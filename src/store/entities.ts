@@ -68,6 +68,10 @@ export const AuditLogEntity = defineEntity({
     job_id: p.uuid().nullable(),
     /** The write was a dry run: checked and previewed, nothing sent to Notion. */
     dry_run: p.boolean().default(false),
+    /** What the write changed, for undo (src/engine/pipeline/before-image.ts); null when it changed nothing. */
+    before_image: p.json<Record<string, unknown>>().nullable(),
+    /** The audit row of the undo that reverted this write. */
+    undone_by: p.uuid().nullable(),
   },
   checks: [
     { name: 'audit_log_actor_check', expression: `"actor" in ('chatgpt_action', 'chatgpt_mcp', 'operator', 'job')` },
@@ -77,6 +81,7 @@ export const AuditLogEntity = defineEntity({
     { name: 'audit_log_operation_created_index', properties: ['operation', 'created_at'] },
     { name: 'audit_log_request_id_index', properties: ['request_id'] },
     { name: 'audit_log_created_at_index', properties: ['created_at'] },
+    { name: 'audit_log_job_id_index', properties: ['job_id'] },
   ],
 });
 

@@ -169,6 +169,8 @@ export interface AuditOutcome {
   method?: string | null;
   path?: string | null;
   durationMs: number;
+  /** What the write changed, for undo. */
+  beforeImage?: Record<string, unknown> | null;
 }
 
 export interface AuditQuery {
@@ -177,6 +179,7 @@ export interface AuditQuery {
   connectionId?: string;
   operation?: string;
   requestId?: string;
+  jobId?: string;
   since?: Date;
   until?: Date;
   /** Keyset cursor: rows strictly older than this (created_at, id) pair. */
@@ -192,6 +195,13 @@ export interface AuditRepository {
   finish(id: string, outcome: AuditOutcome): Promise<void>;
   /** Newest first. */
   list(query?: AuditQuery): Promise<AuditRow[]>;
+  /** One row of this principal, or null. */
+  get(id: string, principal: string): Promise<AuditRow | null>;
+  /**
+   * Marks rows as reverted by the undo `undoneBy`, only those no other undo has taken (one statement, so two undos
+   * racing cannot both take a row); returns the ids taken. `undoneBy: null` gives rows back (an undo that failed).
+   */
+  markUndone(ids: string[], undoneBy: string | null): Promise<string[]>;
 }
 
 export function createAuditRepository(fork: Fork): AuditRepository {
@@ -234,6 +244,7 @@ export function createAuditRepository(fork: Fork): AuditRepository {
           ...(outcome.connectionId ? { connection_id: outcome.connectionId } : {}),
           ...(outcome.method ? { method: outcome.method } : {}),
           ...(outcome.path ? { path: outcome.path } : {}),
+          ...(outcome.beforeImage ? { before_image: outcome.beforeImage } : {}),
         },
       );
     },
@@ -243,6 +254,7 @@ export function createAuditRepository(fork: Fork): AuditRepository {
       if (query.connectionId) where.push({ connection_id: query.connectionId });
       if (query.operation) where.push({ operation: query.operation });
       if (query.requestId) where.push({ request_id: query.requestId });
+      if (query.jobId) where.push({ job_id: query.jobId });
       if (query.since) where.push({ created_at: { $gte: query.since } });
       if (query.until) where.push({ created_at: { $lt: query.until } });
       if (query.before) {
@@ -256,6 +268,21 @@ export function createAuditRepository(fork: Fork): AuditRepository {
         { orderBy: { created_at: 'desc', id: 'desc' }, limit },
       );
       return rows.map(plain);
+    },
+    async get(id, principal) {
+      const row = await fork().findOne(AuditLogEntity, { id, principal });
+      return row ? plain(row) : null;
+    },
+    async markUndone(ids, undoneBy) {
+      if (ids.length === 0) return [];
+      const em = fork();
+      if (undoneBy === null) {
+        await em.nativeUpdate(AuditLogEntity, { id: { $in: ids } }, { undone_by: null });
+        return ids;
+      }
+      await em.nativeUpdate(AuditLogEntity, { id: { $in: ids }, undone_by: null }, { undone_by: undoneBy });
+      const taken = await em.find(AuditLogEntity, { id: { $in: ids }, undone_by: undoneBy }, { fields: ['id'] });
+      return taken.map((row) => row.id);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
- * engine within 11,000 characters of tools/list (room for the realistic task within 15,000); every toolset together
- * stays within 23,000 (the official Notion server lists 76,259).
+ * engine within 11,700 characters of tools/list (room for the realistic task within 15,000); every toolset together
+ * stays within 24,000 (the official Notion server lists 76,259).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -25,15 +25,15 @@ const listing = (names: readonly string[]) =>
 const CAPS: Record<(typeof TOOLSETS)[number], number> = {
   core: 3_200,
   research: 1_100,
-  rows: 5_300,
-  databases: 3_700,
+  rows: 6_000,
+  databases: 3_800,
   pages: 6_600,
   jobs: 1_700,
   admin: 2_100,
 };
 
 /** The default's cap: what leaves room, within issue 16's 15,000 characters, for the realistic task's calls. */
-const DEFAULT_CAP = 11_000;
+const DEFAULT_CAP = 11_700;
 
 describe('toolsets', () => {
   it('group every tool, as snapshotted here', () => {
@@ -43,7 +43,7 @@ describe('toolsets', () => {
     expect(grouped).toEqual({
       core: ['connections_list', 'notion_read', 'notion_request', 'notion_search'],
       research: ['fetch', 'search'],
-      rows: ['notion_bulk', 'notion_link', 'notion_query', 'notion_upsert'],
+      rows: ['notion_bulk', 'notion_link', 'notion_query', 'notion_undo', 'notion_upsert'],
       databases: ['notion_data_source_get', 'notion_data_source_update', 'notion_database_create'],
       pages: [
         'notion_blocks_append',
@@ -84,9 +84,9 @@ describe('toolsets', () => {
     expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(DEFAULT_CAP);
   });
 
-  it('every toolset together lists within 23,000 characters', () => {
+  it('every toolset together lists within 24,000 characters', () => {
     console.log(`tools/list characters, all: ${listing(TOOLSETS)}`);
-    expect(listing(TOOLSETS)).toBeLessThanOrEqual(23_000);
+    expect(listing(TOOLSETS)).toBeLessThanOrEqual(24_000);
   });
 
   it.each(TOOLSETS)('toolset %s stays within its cap', (set) => {

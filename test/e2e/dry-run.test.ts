@@ -1,5 +1,6 @@
 /**
- * dry_run on notion_upsert, notion_page_create and notion_page_update, over REST and MCP against the sandbox: the
+ * dry_run on notion_upsert, notion_page_create, notion_page_update, notion_link, notion_data_source_update and
+ * notion_blocks_append, over REST and MCP against the sandbox: the
  * input is checked as for the real run, the answer says what would be sent and each property before → after,
  * Notion sees reads only, no idempotency key is used up and one audit row says it was a dry run.
  */
@@ -18,7 +19,7 @@ let gateway: RunningGateway;
 let mcp: Client;
 
 beforeAll(async () => {
-  stack = await startStack({ toolsets: 'core,rows,pages' });
+  stack = await startStack({ toolsets: 'core,rows,pages,databases' });
   ({ sandbox, gateway } = stack);
   mcp = stack.mcp!;
 });
@@ -155,5 +156,65 @@ describe.each(['rest', 'mcp'] as const)('dry runs over %s', (surface) => {
     expect(after.in_trash).toBeUndefined();
     const audit = await auditOf(requestId!);
     expect(audit.map((a) => a.summary)).toEqual([expect.stringMatching(/^dry run/)]);
+  });
+});
+
+describe.each(['rest', 'mcp'] as const)('dry runs of links, schema changes and appends over %s', (surface) => {
+  const run = (tool: string, args: Record<string, unknown>) => operationCaller(gateway.url, mcp)(surface, tool, args);
+
+  it('a link answers the relation before → after; the same idempotency key then links for real', async () => {
+    const args = {
+      from: { type: 'page', id: demo.tasks.pageIds[0] },
+      to: { type: 'page', id: demo.projects.pageIds[1] },
+      relation_property: 'Project',
+      idempotency_key: `dry-link-${surface}`,
+    };
+    const dry = await run('notion_link', { ...args, dry_run: true });
+    expect(dry.error).toBeNull();
+    expect(dry.result).toMatchObject({ action: 'linked', dry_run: true });
+    expect(dry.result.changes.Project.after).toHaveLength(dry.result.changes.Project.before.length + 1);
+    expect(dry.result.would_send[0]).toMatchObject({ method: 'PATCH', path: `/v1/pages/${demo.tasks.pageIds[0]}` });
+    expectNoNotionWrite();
+    expect((await auditOf(dry.requestId!)).map((a) => a.dry_run)).toEqual([true]);
+    const real = await run('notion_link', args);
+    expect(real.error).toBeNull();
+    expect(real.result.dry_run).toBeUndefined();
+    expect(real.meta?.idempotent_replay).toBeFalsy();
+  });
+
+  it('a schema change is checked as for real and shows each property before → after', async () => {
+    const ds = demo.tasks.dataSourceId;
+    const dry = await run('notion_data_source_update', {
+      data_source_id: ds,
+      properties: { Risk: { type: 'number' }, Hours: { name: 'Effort' } },
+      dry_run: true,
+    });
+    expect(dry.error).toBeNull();
+    expect(dry.result).toMatchObject({ dry_run: true });
+    expect(dry.result.changes).toMatchObject({
+      Risk: { before: null, after: { type: 'number' } },
+      Hours: { before: { type: 'number' }, after: { name: 'Effort' } },
+    });
+    expect(Object.keys(dry.result.properties)).toContain('Hours');
+    const bad = await run('notion_data_source_update', {
+      data_source_id: ds,
+      properties: { Risk: 'number' },
+      dry_run: true,
+    });
+    expect(bad.error.code).toBe('invalid_property');
+    expectNoNotionWrite();
+  });
+
+  it('an append says which batches it would send and appends nothing', async () => {
+    const children = Array.from({ length: 150 }, (_, i) => ({
+      paragraph: { rich_text: [{ text: { content: `Dry ${i}` } }] },
+    }));
+    const dry = await run('notion_blocks_append', { block_id: demo.tasks.pageIds[0], children, dry_run: true });
+    expect(dry.error).toBeNull();
+    expect(dry.result).toMatchObject({ appended: 0, batches: 2, dry_run: true });
+    expect(dry.result.would_send.map((s: { body: { children: unknown[] } }) => s.body.children.length)).toEqual([
+      100, 50,
+    ]);
+    expectNoNotionWrite();
   });
 });

@@ -18,7 +18,7 @@ let gateway: RunningGateway;
 let mcp: Client;
 
 beforeAll(async () => {
-  stack = await startStack({ toolsets: 'core,jobs' });
+  stack = await startStack({ toolsets: 'core,jobs,admin' });
   ({ sandbox, gateway } = stack);
   mcp = stack.mcp!;
   demo = await reseed(sandbox);

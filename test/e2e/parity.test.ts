@@ -92,12 +92,15 @@ const samples: Record<string, () => Record<string, unknown>> = {
     to: { type: 'page', id: demo.projects.pageIds[0] },
     relation_property: 'Project',
   }),
+  // A dry run: what undoing the page made in beforeAll would do, the same answer each time.
+  notion_undo: () => ({ request_id: pageRequestId, dry_run: true }),
 };
 
 let sandbox: Sandbox;
 let gateway: RunningGateway;
 let mcp: Client;
 let pageId = '';
+let pageRequestId = '';
 let demo: DemoWorkspace;
 let jobId = '';
 const invocations: Array<{ operationId: string; input: unknown; actor: string }> = [];
@@ -134,6 +137,7 @@ beforeAll(async () => {
     },
   });
   pageId = page.json.result.response.id;
+  pageRequestId = page.json.meta.request_id;
 });
 
 afterAll(async () => {

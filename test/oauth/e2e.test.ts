@@ -83,6 +83,9 @@ const samples: Record<string, Record<string, unknown>> = {
   notion_blocks_get: { block_id: UUID(1) },
   notion_blocks_append: { block_id: UUID(1), children: [{ paragraph: { rich_text: [{ text: { content: 'x' } }] } }] },
   notion_job_start: { kind: 'export', args: { data_source_id: UUID(2) } },
+  notion_file_upload: { data_base64: 'eA==', filename: 'x.txt', page_id: UUID(1) },
+  assets_url: { url: 'https://example.com/x.pdf', page_id: UUID(1) },
+  notion_undo: { request_id: 'req-x' },
   notion_bulk: {
     ops: [{ op: 'notion_page_update', args: { page_id: UUID(1), append_markdown: 'x' } }],
   },

@@ -4,6 +4,7 @@
  * call: notion_request PATCH/DELETE /v1/blocks/{id}.)
  */
 import type { BlockObjectResponse } from '@notionhq/client';
+import { dryRunAnswer } from '../dry-run.ts';
 import { idFromField, plainText } from '../notion-objects.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
@@ -68,6 +69,17 @@ export const notion_blocks_append: Operation<'notion_blocks_append'> = async (in
   let batches = 0;
   ctx.audit.summary = `appended ${input.children.length} blocks to ${blockId}`;
   ctx.audit.notionIds.add(blockId);
+  if (input.dry_run === true) {
+    // The same check as Notion's: the parent must be a block or page shared with the connection.
+    await client.blocks.children.list({ block_id: blockId, page_size: 1 });
+    ctx.audit.summary = `would append ${input.children.length} blocks to ${blockId}`;
+    const sent = [];
+    for (let at = 0; at < input.children.length; at += NOTION_APPEND_BATCH) {
+      const children = input.children.slice(at, at + NOTION_APPEND_BATCH);
+      sent.push({ method: 'PATCH', path: `/v1/blocks/${blockId}/children`, body: { children } });
+    }
+    return { appended: 0, block_ids: [], batches: sent.length, ...dryRunAnswer(sent, {}) };
+  }
   // In order, one batch after the other: the next batch goes after the last block of the previous one.
   for (let at = 0; at < input.children.length; at += NOTION_APPEND_BATCH) {
     const appended = await client.blocks.children.append({

@@ -18,6 +18,7 @@ import { fetch, search } from './research.ts';
 import { notion_link, notion_query, notion_upsert } from './rows.ts';
 import { notion_data_source_get, notion_data_source_update, notion_database_create } from './schema.ts';
 import { notion_search } from './search.ts';
+import { notion_undo } from './undo.ts';
 
 export type { Operation, OperationHooks } from './operation.ts';
 
@@ -50,6 +51,7 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_job_cancel,
   notion_blocks_get,
   notion_blocks_append,
+  notion_undo,
   notion_file_upload,
   assets_url,
 };

@@ -742,6 +742,19 @@ export const notion_link: Operation<'notion_link'> = async (input, ctx) => {
   ctx.audit.summary = `${mode} relation "${name}" from ${fromId} to ${toId}`;
   ctx.audit.notionIds.add(fromId).add(toId);
   const unchanged = next.length === current.length && next.every((id, i) => same(id, current[i]!));
+  if (input.dry_run === true) {
+    ctx.audit.summary = `would ${mode} relation "${name}" from ${fromId} to ${toId}`;
+    const body = { properties: { [name]: { relation: next.map((id) => ({ id })) } } };
+    return {
+      action: unchanged ? 'unchanged' : mode === 'add' ? 'linked' : mode === 'remove' ? 'unlinked' : 'set',
+      from: { id: from.id, title: titleOf(from) },
+      relation_property: name,
+      related: next.map((id) => ({ id })),
+      ...dryRunAnswer(unchanged ? [] : [{ method: 'PATCH', path: `/v1/pages/${fromId}`, body }], {
+        ...(unchanged ? {} : { [name]: { before: current, after: next } }),
+      }),
+    };
+  }
   if (!unchanged) {
     await client.pages.update({ page_id: fromId, properties: { [name]: { relation: next.map((id) => ({ id })) } } });
   }

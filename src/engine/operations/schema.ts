@@ -7,6 +7,7 @@ import type { DataSourceObjectResponse } from '@notionhq/client';
 import { GatewayError } from '../../shared/errors.ts';
 import { allSettledOrThrow } from '../../shared/settle.ts';
 import type { ResolvedConnection } from '../context.ts';
+import { dryRunAnswer } from '../dry-run.ts';
 import { plainText, urlOf } from '../notion-objects.ts';
 import {
   buildCreateSchema,
@@ -19,7 +20,7 @@ import { listTemplates } from '../templates.ts';
 import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
 
-type SchemaView = Output<'notion_data_source_update'>;
+type SchemaView = Output<'notion_database_create'>;
 
 function view(source: DataSourceObjectResponse): SchemaView {
   const parent = source.parent as { database_id?: string };
@@ -71,6 +72,20 @@ export const notion_data_source_update: Operation<'notion_data_source_update'> =
   }
   // The live schema, not a cached one: option merges and renames must start from what Notion has now.
   const current = await services.dataSources.schemaOf(connection, id, { fresh: true });
+  if (input.dry_run === true) {
+    const properties = input.properties ? buildUpdateSchema(input.properties, current) : undefined;
+    const title = input.title !== undefined ? textToRichText(input.title) : undefined;
+    const now = compactSchema(current);
+    const changes: Record<string, { before: unknown; after: unknown }> = {};
+    for (const [name, value] of Object.entries(input.properties ?? {})) {
+      changes[name] = { before: now[name] ?? null, after: value };
+    }
+    const source = await retrieve(connection, id);
+    if (input.title !== undefined) changes.title = { before: plainText(source.title), after: input.title };
+    ctx.audit.summary = `would change the schema of data source ${id}`;
+    const body = { ...(properties ? { properties } : {}), ...(title ? { title } : {}) };
+    return { ...view(source), ...dryRunAnswer([{ method: 'PATCH', path: `/v1/data_sources/${id}`, body }], changes) };
+  }
   const updated = (await connection.notion().dataSources.update({
     data_source_id: id,
     ...(input.properties ? { properties: buildUpdateSchema(input.properties, current) } : {}),

@@ -9,6 +9,8 @@ import { normaliseUuid } from '../../shared/ids.ts';
 import type { AuditRepository, AuditStart } from '../../store/repositories.ts';
 
 export interface OpenAuditRow {
+  /** The row's id (an undo records it on the rows it reverts). */
+  id: string;
   finish(outcome: {
     success: boolean;
     errorCode?: string;
@@ -17,6 +19,7 @@ export interface OpenAuditRow {
     connectionId?: string | null;
     method?: string;
     path?: string;
+    beforeImage?: Record<string, unknown> | null;
   }): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export async function openAuditRow(repo: AuditRepository, entry: AuditStart, log
     );
   }
   return {
+    id,
     async finish(outcome) {
       try {
         await repo.finish(id, { ...outcome, durationMs: performance.now() - started });
