@@ -95,6 +95,7 @@ describe('toolsets', () => {
       'notion_read',
       'notion_request',
       'notion_search',
+      'notion_undo',
       'notion_upsert',
       'search',
     ]);
