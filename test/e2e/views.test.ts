@@ -8,6 +8,7 @@ import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index
 import { Client } from '@notionhq/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DemoWorkspace } from '../../tools/notion-sandbox/seed.ts';
+import { api } from '../support/gateway.ts';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
 import { operationCaller, type Surface } from '../support/surfaces.ts';
 
@@ -197,6 +198,40 @@ describe.each(['rest', 'mcp'] as const)('views over %s', (surface) => {
     expect(badSort.error.message).toContain('Effort');
     if (surface === 'rest') expect(badSort.status).toBe(400);
     expect(stack.sandbox.requestLog().filter((e) => e.method !== 'GET')).toEqual([]);
+  });
+
+  it('a save is audited, and runs as an op of notion_bulk', async () => {
+    const saved = await call(surface, 'notion_view_save', {
+      data_source_id: demo.tasks.dataSourceId,
+      name: 'Audited',
+      filter: { Done: true },
+    });
+    const audit = await api(stack.gateway.url)('GET', `/v1/audit?request_id=${saved.requestId}`);
+    expect(audit.json.result.entries).toEqual([
+      expect.objectContaining({
+        operation: 'notion_view_save',
+        success: true,
+        summary: `created view "Audited" (table) on data source ${demo.tasks.dataSourceId}`,
+      }),
+    ]);
+    const bulk = await call(surface, 'notion_bulk', {
+      ops: [
+        { op: 'notion_view_save', args: { view_id: saved.result.id, sorts: ['Hours'] } },
+        {
+          op: 'notion_view_save',
+          args: { data_source_id: demo.tasks.dataSourceId, name: 'Second', filter: { Done: false } },
+        },
+      ],
+    });
+    expect(bulk.error).toBeNull();
+    expect(bulk.result.succeeded).toBe(2);
+    const listed = await call(surface, 'notion_views_list', { data_source_id: demo.tasks.dataSourceId });
+    expect(
+      listed.result.views.map((v: { name: string; filter: unknown; sorts: unknown }) => [v.name, v.filter, v.sorts]),
+    ).toEqual([
+      ['Audited', { Done: true }, ['Hours']],
+      ['Second', { Done: false }, null],
+    ]);
   });
 
   it('a new view needs a name; a change needs something to change', async () => {
