@@ -234,6 +234,13 @@ describe.each(['rest', 'mcp'] as const)('views over %s', (surface) => {
     ]);
   });
 
+  it('notion_undo says it cannot revert a view save', async () => {
+    const saved = await call(surface, 'notion_view_save', { data_source_id: demo.tasks.dataSourceId, name: 'Kept' });
+    const undo = await call(surface, 'notion_undo', { request_id: saved.requestId, dry_run: true });
+    expect(undo.error).toMatchObject({ code: 'undo_unavailable' });
+    expect(undo.error.message).toContain('POST /v1/views keeps no before-image');
+  });
+
   it('a new view needs a name; a change needs something to change', async () => {
     const nameless = await call(surface, 'notion_view_save', { data_source_id: demo.tasks.dataSourceId });
     expect(nameless.error).toMatchObject({ code: 'validation_failed' });
