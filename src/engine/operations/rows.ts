@@ -132,11 +132,7 @@ function singleResult(input: QueryInput, id: string, answer: Awaited<ReturnType<
  */
 async function queryView(input: QueryInput, ctx: OperationContext, services: Services) {
   const connection = connectionOf(ctx);
-  const viewId = idFromField(
-    input.view_id!,
-    'view_id',
-    'a view id (notion_request GET /v1/views?data_source_id=… lists them)',
-  );
+  const viewId = idFromField(input.view_id!, 'view_id', 'a view id (notion_views_list lists them)');
   const view = (await withIdKind(connection, viewId, 'view', 'view_id', () =>
     connection.notion().views.retrieve({ view_id: viewId }),
   )) as { id: string; data_source_id?: string | null; filter?: unknown; sorts?: unknown; type?: string };
