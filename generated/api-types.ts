@@ -628,6 +628,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/views/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * List views
+         * @description A data source's or database's views: name, type, filter and sorts (friendly where possible).
+         */
+        post: operations["notion_views_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/views/save": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or change a view
+         * @description Creates a view or changes its name, filter or sorts (as notion_query takes them). Delete: notion_request DELETE /v1/views/{id}.
+         */
+        post: operations["notion_view_save"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1986,6 +2026,114 @@ export interface components {
             ok: true;
             result: components["schemas"]["UpsertResult"];
         };
+        /** @description Creates a view (no view_id: data_source_id or database_id, name) or changes one (view_id). */
+        ViewSaveInput: {
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description From notion_search. */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or a database id with one data source. */
+            database_id?: components["schemas"]["NotionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
+            /** @description As notion_query takes it, or Notion's; `{}` clears it. */
+            filter?: {
+                [key: string]: unknown;
+            };
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            name?: string;
+            /** @description As notion_query takes them, or Notion's; `[]` clears them. */
+            sorts?: (string | {
+                [key: string]: unknown;
+            })[];
+            /**
+             * @default table
+             * @enum {string}
+             */
+            type: "table" | "board" | "list" | "calendar" | "timeline" | "gallery" | "form" | "chart" | "map" | "dashboard";
+            /** @description Change this view; without it, a view is created. */
+            view_id?: components["schemas"]["NotionId"];
+        };
+        ViewSaveResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            data_source_id: string | null;
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description In the friendly form notion_query takes when it can be written so, else Notion's own; null when none. */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            id: string;
+            name: string;
+            /** @description `["-Hours"]` when they can be written so, else Notion's; null when none. */
+            sorts: (string | {
+                [key: string]: unknown;
+            })[] | null;
+            /** @description table, board, list, calendar, timeline, gallery, form, chart, map or dashboard. */
+            type: string;
+            url?: string;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        ViewSaveResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ViewSaveResult"];
+        };
+        /** @description The views of a data source, or of a database (all its data sources). */
+        ViewsListInput: {
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description From notion_search. */
+            data_source_id?: components["schemas"]["NotionId"];
+            /** @description Or a database: the views of all its data sources. */
+            database_id?: components["schemas"]["NotionId"];
+            /**
+             * Format: int32
+             * @default 25
+             */
+            page_size: number;
+            start_cursor?: string;
+        };
+        ViewsListResult: {
+            has_more: boolean;
+            next_cursor: string | null;
+            views: components["schemas"]["ViewSummary"][];
+        };
+        /** @description The envelope every successful response uses. */
+        ViewsListResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ViewsListResult"];
+        };
+        /** @description A view of a database: its data source, and the filter and sorts it shows its rows with. */
+        ViewSummary: {
+            data_source_id: string | null;
+            /** @description In the friendly form notion_query takes when it can be written so, else Notion's own; null when none. */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            id: string;
+            name: string;
+            /** @description `["-Hours"]` when they can be written so, else Notion's; null when none. */
+            sorts: (string | {
+                [key: string]: unknown;
+            })[] | null;
+            /** @description table, board, list, calendar, timeline, gallery, form, chart, map or dashboard. */
+            type: string;
+            url?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3077,6 +3225,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UpsertResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_views_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewsListInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewsListResultEnvelope"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    notion_view_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewSaveInput"];
+            };
+        };
+        responses: {
+            /** @description The request has succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewSaveResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

@@ -31,6 +31,8 @@ export const operationPolicies = {
   notion_search: { writes: false, connection: 'required', tool: 'notion_search', bulk: null },
   notion_undo: { writes: true, connection: 'required', tool: 'notion_undo', bulk: null },
   notion_upsert: { writes: true, connection: 'required', tool: 'notion_upsert', bulk: { calls: 2, naturallyIdempotent: true } },
+  notion_view_save: { writes: true, connection: 'required', tool: 'notion_view_save', bulk: { calls: 3, naturallyIdempotent: false } },
+  notion_views_list: { writes: false, connection: 'required', tool: 'notion_views_list', bulk: null },
   search: { writes: false, connection: 'required', tool: 'search', bulk: null },
 } as const;
 
@@ -47,4 +49,5 @@ export const bulkOpNames = {
   'notion_page_update': 'notion_page_update',
   'notion_request': 'notion_request',
   'notion_upsert': 'notion_upsert',
+  'notion_view_save': 'notion_view_save',
 } as const;

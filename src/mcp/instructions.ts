@@ -52,6 +52,10 @@ const GUIDE: readonly Sentence[] = [
     say: (t) => `Schemas (properties, options, relations): ${t.join(', ')}.`,
   },
   {
+    tools: ['notion_views_list', 'notion_view_save'],
+    say: (t) => `Views (filter and sorts as notion_query takes them; notion_query view_id reads one): ${t.join(', ')}.`,
+  },
+  {
     tools: ['notion_read', 'notion_request'],
     say: (t) =>
       `Anything else, in Notion's own JSON: ${t.map((n) => (n === 'notion_read' ? 'notion_read for reads' : 'notion_request for writes')).join(', ')}.`,

@@ -2,7 +2,7 @@
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
  * engine within 11,700 characters of tools/list (room for the realistic task within 15,000); every toolset together
- * stays within 24,000 (the official Notion server lists 76,259).
+ * stays within 26,000 (the official Notion server lists 76,259; the views tools took it past 24,000).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ const CAPS: Record<(typeof TOOLSETS)[number], number> = {
   core: 3_200,
   research: 1_100,
   rows: 6_000,
-  databases: 3_800,
+  databases: 5_800,
   pages: 6_600,
   jobs: 1_700,
   admin: 2_100,
@@ -44,7 +44,13 @@ describe('toolsets', () => {
       core: ['connections_list', 'notion_read', 'notion_request', 'notion_search'],
       research: ['fetch', 'search'],
       rows: ['notion_bulk', 'notion_link', 'notion_query', 'notion_undo', 'notion_upsert'],
-      databases: ['notion_data_source_get', 'notion_data_source_update', 'notion_database_create'],
+      databases: [
+        'notion_data_source_get',
+        'notion_data_source_update',
+        'notion_database_create',
+        'notion_view_save',
+        'notion_views_list',
+      ],
       pages: [
         'notion_blocks_append',
         'notion_blocks_get',
@@ -84,9 +90,9 @@ describe('toolsets', () => {
     expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(DEFAULT_CAP);
   });
 
-  it('every toolset together lists within 24,000 characters', () => {
+  it('every toolset together lists within 26,000 characters', () => {
     console.log(`tools/list characters, all: ${listing(TOOLSETS)}`);
-    expect(listing(TOOLSETS)).toBeLessThanOrEqual(24_000);
+    expect(listing(TOOLSETS)).toBeLessThanOrEqual(26_000);
   });
 
   it.each(TOOLSETS)('toolset %s stays within its cap', (set) => {

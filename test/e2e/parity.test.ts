@@ -44,6 +44,14 @@ const samples: Record<string, () => Record<string, unknown>> = {
     idempotency_key: 'parity-database',
   }),
   notion_data_source_get: () => ({ database_id: demo.tasks.databaseId }),
+  notion_views_list: () => ({ data_source_id: demo.projects.dataSourceId }),
+  notion_view_save: () => ({
+    data_source_id: demo.tasks.dataSourceId,
+    name: 'Parity view',
+    filter: { Done: false },
+    sorts: ['-Hours'],
+    idempotency_key: 'parity-view',
+  }),
   notion_data_source_update: () => ({
     data_source_id: demo.tasks.dataSourceId,
     title: 'Tasks',

@@ -72,6 +72,8 @@ const samples: Record<string, Record<string, unknown>> = {
   notion_database_create: { parent_page_id: UUID(1), title: 'x', properties: { Name: { type: 'title' } } },
   notion_data_source_get: { database_id: UUID(3) },
   notion_data_source_update: { data_source_id: UUID(2), title: 'x' },
+  notion_views_list: { data_source_id: UUID(2) },
+  notion_view_save: { data_source_id: UUID(2), name: 'x' },
   notion_page_create: { parent_page_id: UUID(1), title: 'x' },
   notion_page_get: { page_id: UUID(1) },
   notion_page_update: { page_id: UUID(1), append_markdown: 'x' },

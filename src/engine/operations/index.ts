@@ -19,6 +19,7 @@ import { notion_link, notion_query, notion_upsert } from './rows.ts';
 import { notion_data_source_get, notion_data_source_update, notion_database_create } from './schema.ts';
 import { notion_search } from './search.ts';
 import { notion_undo } from './undo.ts';
+import { notion_view_save, notion_views_list } from './views.ts';
 
 export type { Operation, OperationHooks } from './operation.ts';
 
@@ -54,6 +55,8 @@ export const operations: { [Op in OperationId]: Operation<Op> } = {
   notion_undo,
   notion_file_upload,
   assets_url,
+  notion_views_list,
+  notion_view_save,
 };
 
 export const hooks: { [Op in OperationId]?: OperationHooks<Op> } = {

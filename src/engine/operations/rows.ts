@@ -133,11 +133,7 @@ function singleResult(input: QueryInput, id: string, answer: Awaited<ReturnType<
  */
 async function queryView(input: QueryInput, ctx: OperationContext, services: Services) {
   const connection = connectionOf(ctx);
-  const viewId = idFromField(
-    input.view_id!,
-    'view_id',
-    'a view id (notion_request GET /v1/views?data_source_id=… lists them)',
-  );
+  const viewId = idFromField(input.view_id!, 'view_id', 'a view id (notion_views_list lists them)');
   const view = (await withIdKind(connection, viewId, 'view', 'view_id', () =>
     connection.notion().views.retrieve({ view_id: viewId }),
   )) as { id: string; data_source_id?: string | null; filter?: unknown; sorts?: unknown; type?: string };
@@ -202,13 +198,13 @@ function sortRows(rows: CompactPage[], sortKeys: string[]): CompactPage[] {
     name: key.replace(/^-/, '').toLowerCase(),
     sign: key.startsWith('-') ? -1 : 1,
   }));
-  const valueOf = (row: CompactPage, name: string) =>
+  const propertyOf = (row: CompactPage, name: string) =>
     row.properties[Object.keys(row.properties).find((k) => k.toLowerCase() === name) ?? name];
   return rows
     .map((row, index) => ({ row, index }))
     .sort((a, b) => {
       for (const { name, sign } of order) {
-        const [x, y] = [valueOf(a.row, name), valueOf(b.row, name)];
+        const [x, y] = [propertyOf(a.row, name), propertyOf(b.row, name)];
         if (isEmpty(x) || isEmpty(y)) {
           if (isEmpty(x) !== isEmpty(y)) return isEmpty(x) ? 1 : -1;
           continue;
