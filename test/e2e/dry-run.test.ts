@@ -368,11 +368,27 @@ describe.each(['rest', 'mcp'] as const)('dry runs of databases, raw writes, bulk
       args: { data_source_id: demo.tasks.dataSourceId, dry_run: true },
     });
     expect(exportDry.error.code).toBe('validation_failed');
+    expect(exportDry.error.message).toMatch(/dry_run/);
     const real = await run('notion_job_start', { ...args, args: { ...args.args, dry_run: false } });
     expect(real.error).toBeNull();
     expect(real.result.job_id).not.toBe(started.result.job_id);
     expect((await waitForJob(real.result.job_id)).status).toBe('succeeded');
     const page = (await api(gateway.url)('POST', '/v1/pages/get', { page_id: demo.tasks.pageIds[2] })).json.result.page;
     expect(page.properties.Hours).toBe(66);
+    // A dry-run migration job's start is a dry run too: its key is not used up by it.
+    sandbox.clearRequestLog();
+    const migration = {
+      kind: 'migration',
+      idempotency_key: `dry-migration-${surface}`,
+      args: { data_source_id: demo.tasks.dataSourceId, steps: [{ rename_property: { from: 'Hours', to: 'Effort' } }] },
+    };
+    const dryMigration = await run('notion_job_start', { ...migration, args: { ...migration.args, dry_run: true } });
+    expect(dryMigration.error).toBeNull();
+    expect((await auditOf(dryMigration.requestId!)).map((a) => a.dry_run)).toEqual([true]);
+    expect((await waitForJob(dryMigration.result.job_id)).status).toBe('succeeded');
+    expectNoNotionWrite();
+    const realMigration = await run('notion_job_start', migration);
+    expect(realMigration.result.job_id).not.toBe(dryMigration.result.job_id);
+    expect((await waitForJob(realMigration.result.job_id)).status).toBe('succeeded');
   });
 });
