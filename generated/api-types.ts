@@ -829,6 +829,8 @@ export interface components {
         BulkInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
@@ -841,6 +843,8 @@ export interface components {
         };
         /** @description Up to 1,000 writes in order, as notion_bulk runs them. */
         BulkJobArgs: {
+            /** @description Run each op as a dry run: the job's output is what each would send and change; nothing is written. */
+            dry_run?: boolean;
             /**
              * @description Stop at the first failure, or run every op.
              * @default stop_on_error
@@ -856,7 +860,7 @@ export interface components {
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /**
-             * @description `bulk`: args `{ops, mode}` as notion_bulk (≤ 1,000 ops) (enum property replaced by openapi-typescript)
+             * @description `bulk`: args `{ops, mode, dry_run?}` as notion_bulk (≤ 1,000 ops) (enum property replaced by openapi-typescript)
              * @enum {string}
              */
             kind: "bulk";
@@ -887,6 +891,8 @@ export interface components {
         BulkResult: {
             /** @description True when the results were too large to return whole: each keeps its ids and action. */
             compacted?: boolean;
+            /** @description true: each op ran as a dry run; nothing was written. */
+            dry_run?: boolean;
             /** Format: int32 */
             failed: number;
             results: components["schemas"]["BulkOpResult"][];
@@ -1024,6 +1030,8 @@ export interface components {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
             description?: string;
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description An emoji for the database's icon. */
             icon_emoji?: string;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
@@ -1038,6 +1046,35 @@ export interface components {
             };
             title: string;
         };
+        /** @description The new database's schema (a dry run: the schema it would have, empty ids, and what would be sent). */
+        DatabaseCreateResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
+            data_source_id: string;
+            database_id: string | null;
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
+            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
+            properties: {
+                [key: string]: unknown;
+            };
+            title: string;
+            url: string | null;
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** @description The envelope every successful response uses. */
+        DatabaseCreateResultEnvelope: {
+            error: null;
+            meta: components["schemas"]["Meta"];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["DatabaseCreateResult"];
+        };
         DataSourceGetInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
@@ -1045,25 +1082,6 @@ export interface components {
             data_source_id?: components["schemas"]["NotionId"];
             /** @description Or a database id with one data source. */
             database_id?: components["schemas"]["NotionId"];
-        };
-        /** @description A data source's schema as the gateway shows it. */
-        DataSourceSchema: {
-            data_source_id: string;
-            database_id: string | null;
-            /** @description Property name → friendly schema (`{"type": "select", "options": ["a", "b"]}`…). */
-            properties: {
-                [key: string]: unknown;
-            };
-            title: string;
-            url: string | null;
-        };
-        /** @description The envelope every successful response uses. */
-        DataSourceSchemaEnvelope: {
-            error: null;
-            meta: components["schemas"]["Meta"];
-            /** @enum {boolean} */
-            ok: true;
-            result: components["schemas"]["DataSourceSchema"];
         };
         DataSourceTemplate: {
             id: string;
@@ -1511,6 +1529,8 @@ export interface components {
             };
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
+            /** @description true: check everything and answer what would be sent and changed; nothing is written. */
+            dry_run?: boolean;
             /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
             idempotency_key?: string;
             /** @enum {string} */
@@ -1523,8 +1543,14 @@ export interface components {
             };
         };
         NotionRequestResult: {
+            /** @description Property (or `in_trash`) → `{before, after}` in the friendly format (`before` null for a new page). */
+            changes?: {
+                [key: string]: unknown;
+            };
             /** @description True when a write's full answer was too large to return: `response` then keeps only ids, urls and counts (the write itself succeeded). Read details with notion_read. */
             compacted?: boolean;
+            /** @description true: nothing was written (the page is a preview). */
+            dry_run?: boolean;
             /** @description HTTP method and normalised path that reached Notion. */
             method: string;
             path: string;
@@ -1532,6 +1558,10 @@ export interface components {
             response: {
                 [key: string]: unknown;
             };
+            /** @description The Notion writes a real run would send: `{method, path, body}`. */
+            would_send?: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description The envelope every successful response uses. */
         NotionRequestResultEnvelope: {
@@ -2636,7 +2666,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DataSourceSchemaEnvelope"];
+                    "application/json": components["schemas"]["DatabaseCreateResultEnvelope"];
                 };
             };
             /** @description An unexpected error response. */

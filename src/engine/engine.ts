@@ -133,7 +133,7 @@ export class Engine {
         operation: operationId,
         connectionId: connection?.summary.connection_id ?? null,
         jobId: call.jobId ?? null,
-        dryRun: input.dry_run === true,
+        dryRun: isDryRun(operationId, input),
         summary: `${operationId} (running)`,
       },
       call.logger,
@@ -168,7 +168,7 @@ export class Engine {
     audit: OpenAuditRow,
   ): Promise<Outcome<OperationId>> {
     // A dry run writes nothing, so it neither claims nor replays an idempotency key.
-    const dryRun = input.dry_run === true;
+    const dryRun = isDryRun(operationId, input);
     const key = dryRun ? null : idempotencyKeyOf(ctx.idempotencyKey, input);
     const claim = key
       ? await claimKey(
@@ -280,4 +280,10 @@ export class Engine {
       `Unexpected error; quote request id ${call.requestId} when reporting it.`,
     );
   }
+}
+
+/** A dry run: `dry_run: true`, or a job started with `args.dry_run: true` (a dry-run bulk, plan or migration job). */
+function isDryRun(operationId: OperationId, input: Record<string, unknown>): boolean {
+  const args = input.args as { dry_run?: unknown } | undefined;
+  return input.dry_run === true || (operationId === 'notion_job_start' && args?.dry_run === true);
 }

@@ -145,7 +145,9 @@ export class JobRunner {
     let savedAt = Date.now();
     const run = await runOps(input, plan, {
       connectionId: job.connection_id,
-      keyPrefix: `job:${job.id}`,
+      // A dry-run job claims no keys: a later real job with the same ops writes them.
+      keyPrefix: input.dry_run === true ? null : `job:${job.id}`,
+      dryRun: input.dry_run === true,
       retryBaseMs: this.#engine.services?.settings.retryBaseMs,
       invoke: (op, opInput, overrides = {}) => this.#engine.invoke(op, opInput, { ...call, ...overrides }),
       done,

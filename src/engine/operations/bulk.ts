@@ -3,6 +3,9 @@
  * (audited, paced, size-checked), on the bulk's connection. With the bulk's idempotency_key K, op i carries the key
  * `K#i`: a bulk retried after a failure or a crash replays the ops that already ran and runs only the rest.
  * A string `"$ops[2].page.id"` in an op's args is replaced by that value of an earlier op's result.
+ * `dry_run`: every op runs as its own dry run, in order, under no idempotency key. A reference to an id an earlier
+ * dry op would create (unknown until Notion creates it) becomes the placeholder `"<ops[0].page.id>"`; an op whose
+ * args hold one is checked against its schema only and answers `{dry_run: true, waits_for: [...]}`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +45,8 @@ const REFERENCE = /\$ops\[(\d+)\]((?:\.[A-Za-z0-9_]+|\[\d+\])*)/g;
 type BulkResult = Output<'notion_bulk'>;
 export type OpResult = BulkResult['results'][number];
 
+const PLACEHOLDER = /<ops\[\d+\](?:\.[A-Za-z0-9_]+|\[\d+\])*>/g;
+
 function lookup(results: OpResult[], index: number, path: string, where: string): unknown {
   const source = results.find((r) => r.index === index);
   if (!source?.ok) {
@@ -56,6 +61,12 @@ function lookup(results: OpResult[], index: number, path: string, where: string)
     const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
     value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[key] : undefined;
   }
+  // A dry op made nothing: what it would create has no id yet.
+  if (
+    (source.result as { dry_run?: unknown }).dry_run === true &&
+    (value === undefined || value === '' || value === null)
+  )
+    return `<ops[${index}]${path}>`;
   if (value === undefined) {
     throw new GatewayError('invalid_reference', `${where}: $ops[${index}]${path} is not in that op's result.`, {
       pointer: where,
@@ -187,18 +198,29 @@ export const notion_bulk: Operation<'notion_bulk'> = async (input, ctx, services
       },
     );
   }
-  const key = typeof input.idempotency_key === 'string' ? input.idempotency_key : (ctx.idempotencyKey ?? null);
+  const dryRun = input.dry_run === true;
+  // A dry run uses up no key: neither the bulk's nor its ops'.
+  const key = dryRun
+    ? null
+    : typeof input.idempotency_key === 'string'
+      ? input.idempotency_key
+      : (ctx.idempotencyKey ?? null);
   ctx.audit.summary = `bulk of ${plan.length} ops`;
   const run = await runOps(input, plan, {
     connectionId: connectionOf(ctx).summary.connection_id,
     keyPrefix: key,
+    dryRun,
     invoke: ctx.invoke,
     retryBaseMs: services.settings.retryBaseMs,
   });
   for (const r of run.results) for (const id of notionIdsIn(r.result)) ctx.audit.notionIds.add(id);
   ctx.audit.summary = `bulk of ${plan.length} ops: ${run.succeeded} succeeded, ${run.failed} failed, ${run.skipped} skipped`;
   // The answer is in the order of the ops: each result's index and op would only repeat the request.
-  return { ...run, results: run.results.map(({ index: _index, op: _op, ...outcome }) => outcome) };
+  return {
+    ...run,
+    results: run.results.map(({ index: _index, op: _op, ...outcome }) => outcome),
+    ...(dryRun ? { dry_run: true } : {}),
+  };
 };
 
 export interface RunOpsOptions {
@@ -212,6 +234,8 @@ export interface RunOpsOptions {
   afterOp?: (results: OpResult[]) => Promise<boolean>;
   /** Wait before retrying a transient failure, doubled each attempt (NOTION_RETRY_BASE_MS; default 250 ms). */
   retryBaseMs?: number;
+  /** Each op runs with `dry_run: true` (keyPrefix must then be null: a dry run claims no key). */
+  dryRun?: boolean;
 }
 
 /**
@@ -235,7 +259,12 @@ export async function runOps(
       try {
         return await options.invoke(
           operationId,
-          { ...args, connection_id: options.connectionId, ...(opKey ? { idempotency_key: opKey } : {}) } as never,
+          {
+            ...args,
+            connection_id: options.connectionId,
+            ...(opKey ? { idempotency_key: opKey } : {}),
+            ...(options.dryRun ? { dry_run: true } : {}),
+          } as never,
           { idempotencyKey: undefined, upsertBatch: lookahead },
         );
       } catch (error) {
@@ -256,6 +285,18 @@ export async function runOps(
     lookahead.at(index);
     try {
       const args = resolveReferences(op.args, results, `/ops/${index}/args`) as Record<string, unknown>;
+      const waitsFor = options.dryRun ? (JSON.stringify(args).match(PLACEHOLDER) ?? []) : [];
+      if (waitsFor.length > 0) {
+        // Its target does not exist yet: the args were checked against the op's schema (planOps); Notion cannot be asked.
+        results.push({
+          index,
+          op: op.op,
+          ok: true,
+          result: { dry_run: true, waits_for: [...new Set(waitsFor)], args },
+        });
+        if (options.afterOp && !(await options.afterOp(results))) break;
+        continue;
+      }
       checkOpArgs(plan[index]!, { op: op.op, args }, index);
       const { result, replayed } = await runOp(plan[index]!, args, index);
       results.push({

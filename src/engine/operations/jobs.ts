@@ -99,7 +99,8 @@ export const notion_job_start: Operation<'notion_job_start'> = async (input, ctx
     progress: { done: 0, total, succeeded: 0, failed: 0 } satisfies JobProgress,
   });
   await queue.send(job.id);
-  ctx.audit.summary = `started ${input.kind} job ${job.id}${total ? ` of ${total} ops` : ''}`;
+  const dry = 'dry_run' in input.args && input.args.dry_run === true;
+  ctx.audit.summary = `started ${dry ? 'a dry-run ' : ''}${input.kind} job ${job.id}${total ? ` of ${total} ops` : ''}`;
   return view(job);
 };
 

@@ -1,6 +1,7 @@
 /**
  * notion_request and notion_read: the allow-listed Notion proxy. The allowlist in src/notion/allowlist.ts decides what
  * may pass and whether a route reads or writes; notion_read takes reads only, notion_request takes every route.
+ * A dry run of a write is checked as the real one (route, query, body) and answers what would be sent.
  */
 import { type AllowedRequest, checkQuery, resolveAllowedRoute } from '../../notion/allowlist.ts';
 import { GatewayError } from '../../shared/errors.ts';
@@ -53,8 +54,44 @@ async function proxy(
     });
   const target = idOfRoute(route.path);
   // A refused id in the path may be another kind of object (a data source under /v1/pages/…): name it.
-  const response = target ? await withIdKind(connectionOf(ctx), target.id, target.kind, 'path', send) : await send();
+  const guarded = <T>(run: () => Promise<T>) =>
+    target ? withIdKind(connectionOf(ctx), target.id, target.kind, 'path', run) : run();
+  if ('dry_run' in input && input.dry_run === true && route.kind === 'write') {
+    ctx.audit.summary = `would send ${route.method} ${path}`;
+    const would_send = [{ method: route.method, path, body: body ?? {} }];
+    const changes = await changesOf(route, body, client, guarded);
+    return { method: route.method, path, response: {}, dry_run: true, would_send, changes };
+  }
+  const response = await guarded(send);
   return { method: route.method, path, response };
+}
+
+/** The objects a PATCH can change whose current state one GET reads: `/v1/<collection>/<id>` exactly. */
+const PATCHED_OBJECTS = new Set(['pages', 'blocks', 'data_sources', 'databases']);
+
+/**
+ * A dry PATCH of a page, block, data source or database: each top-level field of the body (and each property under
+ * `properties`) before → after, the before read from Notion with one GET. Other writes answer no changes.
+ */
+async function changesOf(
+  route: AllowedRequest,
+  body: Record<string, unknown> | undefined,
+  client: ReturnType<ReturnType<typeof connectionOf>['notion']>,
+  guarded: <T>(run: () => Promise<T>) => Promise<T>,
+): Promise<Record<string, { before: unknown; after: unknown }>> {
+  const segments = route.path.split('/');
+  if (route.method !== 'PATCH' || segments.length !== 2 || !PATCHED_OBJECTS.has(segments[0]!) || !body) return {};
+  const current = await guarded(() => client.request<Record<string, unknown>>({ method: 'get', path: route.path }));
+  const changes: Record<string, { before: unknown; after: unknown }> = {};
+  for (const [key, after] of Object.entries(body)) {
+    if (key === 'properties' && after !== null && typeof after === 'object' && !Array.isArray(after)) {
+      const now = (current.properties ?? {}) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(after)) changes[name] = { before: now[name] ?? null, after: value };
+    } else {
+      changes[key] = { before: current[key] ?? null, after };
+    }
+  }
+  return changes;
 }
 
 const isEmptyObject = (value: unknown): boolean =>

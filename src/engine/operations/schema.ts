@@ -39,14 +39,32 @@ async function retrieve(connection: ResolvedConnection, id: string): Promise<Dat
 
 export const notion_database_create: Operation<'notion_database_create'> = async (input, ctx) => {
   const connection = connectionOf(ctx);
-  const database = await connection.notion().databases.create({
-    parent: { type: 'page_id', page_id: input.parent_page_id },
+  const body = {
+    parent: { type: 'page_id' as const, page_id: input.parent_page_id },
     title: textToRichText(input.title) as never,
     ...(input.description ? { description: textToRichText(input.description) as never } : {}),
-    ...(input.icon_emoji ? { icon: { type: 'emoji', emoji: input.icon_emoji as never } } : {}),
+    ...(input.icon_emoji ? { icon: { type: 'emoji' as const, emoji: input.icon_emoji as never } } : {}),
     ...(input.is_inline !== undefined ? { is_inline: input.is_inline } : {}),
     initial_data_source: { properties: buildCreateSchema(input.properties) },
-  });
+  };
+  if (input.dry_run === true) {
+    // The parent must exist and be shared, as the real create needs: one read checks it.
+    await connection.notion().pages.retrieve({ page_id: input.parent_page_id });
+    ctx.audit.summary = `would create database "${input.title}"`;
+    const changes = Object.fromEntries(
+      Object.entries(input.properties).map(([name, schema]) => [name, { before: null, after: schema }]),
+    );
+    // No ids yet: they are empty strings (a dry bulk shows them as `<ops[i].data_source_id>`).
+    return {
+      database_id: null,
+      data_source_id: '',
+      title: input.title,
+      url: null,
+      properties: input.properties,
+      ...dryRunAnswer([{ method: 'POST', path: '/v1/databases', body }], changes),
+    };
+  }
+  const database = await connection.notion().databases.create(body);
   const sources = (database as { data_sources?: Array<{ id: string }> }).data_sources ?? [];
   if (!sources[0]) throw new GatewayError('notion_error', 'Notion created the database without a data source.', {});
   ctx.audit.summary = `created database "${input.title}"`;
