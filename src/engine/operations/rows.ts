@@ -201,13 +201,13 @@ function sortRows(rows: CompactPage[], sortKeys: string[]): CompactPage[] {
     name: key.replace(/^-/, '').toLowerCase(),
     sign: key.startsWith('-') ? -1 : 1,
   }));
-  const valueOf = (row: CompactPage, name: string) =>
+  const valueNamed = (row: CompactPage, name: string) =>
     row.properties[Object.keys(row.properties).find((k) => k.toLowerCase() === name) ?? name];
   return rows
     .map((row, index) => ({ row, index }))
     .sort((a, b) => {
       for (const { name, sign } of order) {
-        const [x, y] = [valueOf(a.row, name), valueOf(b.row, name)];
+        const [x, y] = [valueNamed(a.row, name), valueNamed(b.row, name)];
         if (isEmpty(x) || isEmpty(y)) {
           if (isEmpty(x) !== isEmpty(y)) return isEmpty(x) ? 1 : -1;
           continue;
