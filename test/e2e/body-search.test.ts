@@ -6,7 +6,7 @@
  */
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { Client } from '@notionhq/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reseed, type Stack, startStack } from '../support/stack.ts';
 
 let stack: Stack;
@@ -142,5 +142,35 @@ describe('body search', () => {
     expect(await index.search(betaId, 'wombatish', 10)).toHaveLength(0);
     expect(await index.state(betaId)).toBeNull();
     expect(await index.search(alpha, 'quokkaberry', 10)).toHaveLength(1);
+  });
+});
+
+describe('the scheduled sweep', () => {
+  it('finds a body word within SEARCH_INDEX_INTERVAL_S (the interval timer on a test clock)', async () => {
+    // Only setInterval is faked: the gateway's sweep timer then fires when the test says, everything else runs.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let own: Stack | undefined;
+    try {
+      own = await startStack({ env: { SEARCH_INDEX_INTERVAL_S: '600' } });
+      const client = new Client({ auth: own.sandbox.token, baseUrl: own.sandbox.url });
+      const id = await page('Standup', 'The pangolinic release slipped a day.', client, own.demo.rootPageId);
+      const ask = async () =>
+        (await own!.call('POST', '/v1/research/search', { query: 'pangolinic' })).json.result as {
+          results: Array<{ id: string }>;
+          index: string;
+        };
+      expect(await ask()).toEqual({ results: [], index: 'cold' });
+      vi.advanceTimersByTime(600_000);
+      let answer = await ask();
+      for (let i = 0; i < 300 && answer.results.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = await ask();
+      }
+      expect(answer.index).toBe('ready');
+      expect(ids(answer.results)).toEqual([id]);
+    } finally {
+      vi.useRealTimers();
+      await own?.close();
+    }
   });
 });
