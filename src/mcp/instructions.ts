@@ -44,6 +44,10 @@ const GUIDE: readonly Sentence[] = [
     say: (t) => `Pages and their bodies (Markdown or blocks): ${t.join(', ')}.`,
   },
   {
+    tools: ['notion_file_upload'],
+    say: () => 'Files (from a URL or base64) onto a page, a files property, an icon or a cover: notion_file_upload.',
+  },
+  {
     tools: ['notion_data_source_get', 'notion_data_source_update', 'notion_database_create'],
     say: (t) => `Schemas (properties, options, relations): ${t.join(', ')}.`,
   },

@@ -33,6 +33,7 @@ const DEFAULT_TOOLS = [
   'notion_read',
   'notion_request',
   'notion_search',
+  'notion_undo',
   'notion_upsert',
   'search',
 ];

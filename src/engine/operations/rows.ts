@@ -14,6 +14,7 @@ import {
   type QueryDataSourceParameters,
 } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
+import { currentNotionObserver } from '../../notion/observer.ts';
 import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { normaliseUuid } from '../../shared/ids.ts';
@@ -580,6 +581,9 @@ async function fromBatch(
   const row = rows[0];
   if (!row) return remembered ? undefined : null;
   if (!keys.every((k) => sameValue(desired[k.name]!, row.properties[k.name]))) return undefined;
+  // The look-ahead read this row for this upsert, in another op's call: tell this call's before-image recorder, which
+  // would otherwise read the page again before the update.
+  currentNotionObserver()?.answered({ method: 'GET', path: `/v1/pages/${row.id}`, body: undefined }, row);
   if (remembered?.page_id === row.id) return row;
   if (remembered) return undefined;
   await services.upsertKeys.reserve(connectionId, source.id, uniqueKey);
