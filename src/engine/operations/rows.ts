@@ -14,8 +14,8 @@ import {
   type QueryDataSourceParameters,
 } from '@notionhq/client';
 import { MARKDOWN_NOTION_VERSION } from '../../notion/allowlist.ts';
-import { currentNotionObserver } from '../../notion/observer.ts';
 import { isMissingObject } from '../../notion/errors.ts';
+import { currentNotionObserver } from '../../notion/observer.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { normaliseUuid } from '../../shared/ids.ts';
 import { allSettledOrThrow } from '../../shared/settle.ts';
