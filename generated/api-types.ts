@@ -578,7 +578,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Search Notion by title
+         * Search Notion by title and body
          * @description Finds pages and data sources by title: ids for other calls; a data source comes with its schema.
          */
         post: operations["notion_search"];
@@ -1286,6 +1286,8 @@ export interface components {
             ok: true;
             result: components["schemas"]["HealthResult"];
         };
+        /** @enum {string} */
+        IndexState: "ready" | "cold";
         /** @description A background job and a page of its output. */
         Job: {
             counts: components["schemas"]["JobCounts"];
@@ -1356,7 +1358,7 @@ export interface components {
             total: number;
         };
         /** @description Long work in the background: it survives a restart and never writes twice. Its args depend on its kind. */
-        JobStartInput: components["schemas"]["BulkJobStart"] | components["schemas"]["ExportJobStart"] | components["schemas"]["PlanJobStart"] | components["schemas"]["MigrationJobStart"];
+        JobStartInput: components["schemas"]["BulkJobStart"] | components["schemas"]["ExportJobStart"] | components["schemas"]["PlanJobStart"] | components["schemas"]["MigrationJobStart"] | components["schemas"]["SearchIndexJobStart"];
         LinkedPage: {
             id: string;
             title?: string;
@@ -1831,6 +1833,8 @@ export interface components {
         ResearchHit: {
             /** @description Pass to fetch. */
             id: string;
+            /** @description Body words around a content match. */
+            snippet?: string;
             title: string;
             /** @description Absolute notion.so link. */
             url: string;
@@ -1848,10 +1852,12 @@ export interface components {
         ResearchSearchInput: {
             /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
             connection_id?: components["schemas"]["ConnectionId"];
-            /** @description Title words. */
+            mode?: components["schemas"]["SearchMode"];
+            /** @description Title or body words. */
             query: string;
         };
         ResearchSearchResult: {
+            index: components["schemas"]["IndexState"];
             results: components["schemas"]["ResearchHit"][];
         };
         /** @description The envelope every successful response uses. */
@@ -1886,9 +1892,28 @@ export interface components {
             properties?: {
                 [key: string]: string;
             };
+            /** @description Body words around a content match. */
+            snippet?: string;
             /** @description Plain-text title ("" when untitled). */
             title: string;
             url: string | null;
+        };
+        /** @description Reads changed pages' bodies into the connection's search index. */
+        SearchIndexJobArgs: {
+            /** @description Read every page again. */
+            rebuild?: boolean;
+        };
+        SearchIndexJobStart: {
+            args: components["schemas"]["SearchIndexJobArgs"];
+            /** @description Which Notion connection to use. Optional if the caller may use only one or the default is theirs. */
+            connection_id?: components["schemas"]["ConnectionId"];
+            /** @description Retry key (1–255 chars): a repeat with the same key and body replays the first result and writes nothing (a first attempt that failed without writing frees it). Also the Idempotency-Key header. */
+            idempotency_key?: string;
+            /**
+             * @description `search_index`: `{rebuild?}` (body search) (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "search_index";
         };
         /** @description Notion search: title search over pages and data sources shared with the integration. */
         SearchInput: {
@@ -1896,23 +1921,27 @@ export interface components {
             connection_id?: components["schemas"]["ConnectionId"];
             /** @description Only pages or only data sources. */
             filter?: components["schemas"]["SearchFilter"];
+            mode?: components["schemas"]["SearchMode"];
             /**
              * Format: int32
              * @default 25
              */
             page_size: number;
-            /** @description Title words; empty lists everything shared. */
+            /** @description Title or body words; empty lists everything shared. */
             query?: string;
             sort?: components["schemas"]["SearchSort"];
             /** @description `next_cursor` of the previous page. */
             start_cursor?: string;
         };
+        /** @enum {string} */
+        SearchMode: "title" | "content" | "both";
         SearchParent: {
             id: string | null;
             type: string;
         };
         SearchResult: {
             has_more: boolean;
+            index: components["schemas"]["IndexState"];
             next_cursor: string | null;
             results: components["schemas"]["SearchHit"][];
         };

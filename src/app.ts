@@ -21,6 +21,7 @@ import { DataSourceCache } from './engine/data-sources.ts';
 import { Engine } from './engine/engine.ts';
 import { JobRunner } from './engine/jobs.ts';
 import { PeopleCache } from './engine/people.ts';
+import { scheduleSearchSweeps } from './engine/search-index.ts';
 import { homeHtml, homeIndex } from './home.ts';
 import { mountDocs } from './http/docs.ts';
 import { oauthHandlers } from './http/oauth.ts';
@@ -179,6 +180,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     dataSources: new DataSourceCache(),
     people: new PeopleCache(),
     jobs: store.jobs,
+    searchIndex: store.searchIndex,
     queue,
     limits: {
       maxResponseChars: config.maxResponseChars,
@@ -195,7 +197,26 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     defaultConnectionId: config.defaultConnectionId,
     lifecycle,
   });
-  await new JobRunner(engine, { jobs: store.jobs, osState: store.osState, locks }, logger).start(queue);
+  await new JobRunner(
+    engine,
+    { jobs: store.jobs, osState: store.osState, locks, searchIndex: store.searchIndex },
+    logger,
+  ).start(queue);
+  // Body search stays fresh by a sweep of every connection each SEARCH_INDEX_INTERVAL_S (src/engine/search-index.ts).
+  const stopSweeps = scheduleSearchSweeps({
+    intervalS: config.searchIndexIntervalS,
+    connections: store.connections,
+    jobs: store.jobs,
+    queue,
+    pending: async (connectionId) =>
+      (
+        await store.query(
+          `select 1 from jobs where connection_id = ? and kind = 'search_index' and status in ('queued', 'running') limit 1`,
+          [connectionId],
+        )
+      ).length > 0,
+    logger,
+  });
   // Replays live for IDEMPOTENCY_TTL_HOURS; expired records are dropped at start and every ten minutes.
   const purge = () =>
     engine.purgeExpiredKeys().catch((error: unknown) => logger.warn({ err: error }, 'idempotency purge failed'));
@@ -347,6 +368,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
      */
     async close() {
       clearInterval(purgeTimer);
+      stopSweeps();
       removeScrapeSource();
       lifecycle.draining = true;
       const listening = server;

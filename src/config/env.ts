@@ -38,6 +38,7 @@ const schema = {
     NOTION_RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, maximum: 1000000, default: 180 },
     NOTION_RATE_BURST: { type: 'integer', minimum: 1, maximum: 1000, default: 3 },
     NOTION_PACE_MAX_WAIT_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 20000 },
+    SEARCH_INDEX_INTERVAL_S: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     READ_ONLY: { type: 'boolean', default: false },
     IDEMPOTENCY_TTL_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
     IDEMPOTENCY_LEASE_SECONDS: { type: 'integer', minimum: 5, maximum: 3600, default: 60 },
@@ -111,6 +112,8 @@ export interface Config {
   notionRetryBaseMs: number;
   /** Pace of Notion requests per connection (src/notion/pacer.ts). */
   notionPace: { perMinute: number; burst: number; maxWaitMs: number };
+  /** Seconds between body-index sweeps of every connection; 0: only when a `search_index` job is started. */
+  searchIndexIntervalS: number;
   readOnly: boolean;
   idempotency: { ttlMs: number; leaseMs: number };
   defaultConnectionId: string | null;
@@ -204,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notionTimeoutMs: v.NOTION_TIMEOUT_MS,
     notionMaxRetries: v.NOTION_MAX_RETRIES,
     notionRetryBaseMs: v.NOTION_RETRY_BASE_MS,
+    searchIndexIntervalS: v.SEARCH_INDEX_INTERVAL_S,
     notionPace: {
       perMinute: v.NOTION_RATE_LIMIT_PER_MINUTE,
       burst: v.NOTION_RATE_BURST,

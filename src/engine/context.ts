@@ -13,6 +13,7 @@ import type {
   JobRepository,
   UpsertKeyRepository,
 } from '../store/repositories.ts';
+import type { SearchIndexRepository } from '../store/search-index.ts';
 import type { DataSourceCache } from './data-sources.ts';
 import type { PeopleCache } from './people.ts';
 import type { Input, OperationId, Outcome } from './types.ts';
@@ -106,6 +107,8 @@ export interface EngineServices {
   /** The people of each connection's workspace, for e-mails in friendly values (src/engine/value-options.ts). */
   people: PeopleCache;
   jobs: JobRepository;
+  /** The body search index, per connection (src/store/search-index.ts). */
+  searchIndex: SearchIndexRepository;
   /** The durable queue jobs are sent to (null where no queue runs). */
   queue: JobQueue | null;
   /** fileUploadPartBytes: inline files larger than this go to Notion in parts of this size (5–20 MiB). */

@@ -11,10 +11,12 @@ import { OPERATOR, type Principal } from '../shared/principal.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { JobRepository, JobRow, OsStateRepository } from '../store/repositories.ts';
+import type { SearchIndexRepository } from '../store/search-index.ts';
 import type { CallContext } from './context.ts';
 import { runMigration } from './migrations.ts';
 import { type OpResult, planOps, runOps } from './operations/bulk.ts';
 import { applyPlan } from './plans.ts';
+import { sweepSearchIndex } from './search-index.ts';
 import type { Input, Model, OperationId, Outcome } from './types.ts';
 
 /** An operation run with the job's call context. */
@@ -63,12 +65,12 @@ type JobEngine = { invoke: EngineInvoke; services?: { settings: { retryBaseMs: n
 export class JobRunner {
   readonly #engine: JobEngine;
   readonly #jobs: JobRepository;
-  readonly #store: { osState: OsStateRepository; locks: KeyLocks };
+  readonly #store: { osState: OsStateRepository; locks: KeyLocks; searchIndex?: SearchIndexRepository };
   readonly #logger: Logger;
 
   constructor(
     engine: JobEngine,
-    store: { jobs: JobRepository; osState: OsStateRepository; locks: KeyLocks },
+    store: { jobs: JobRepository; osState: OsStateRepository; locks: KeyLocks; searchIndex?: SearchIndexRepository },
     logger: Logger,
   ) {
     this.#engine = engine;
@@ -110,6 +112,7 @@ export class JobRunner {
       else if (start.kind === 'export') await this.#export(started, start.args, call);
       else if (start.kind === 'os_plan_apply') await this.#plan(started, start.args, call);
       else if (start.kind === 'migration') await this.#migration(started, start.args, call);
+      else if (start.kind === 'search_index') await this.#searchIndex(started, start.args, call);
       else throw new GatewayError('bad_request', `Unknown job kind ${job.kind}.`);
       await this.#jobs.updateIf(jobId, ['running'], { status: 'succeeded' });
     } catch (error) {
@@ -212,6 +215,26 @@ export class JobRunner {
       (steps) => runMigration(migration, steps),
       (reports) => reports as unknown as Record<string, unknown>[],
     );
+  }
+
+  /** A sweep reads only, and only what changed: a resumed job sweeps again from the index's watermark. */
+  async #searchIndex(job: JobRow, args: Model<'SearchIndexJobArgs'>, call: CallContext): Promise<void> {
+    const index = this.#store.searchIndex;
+    if (!index) throw new GatewayError('not_implemented', 'The search index is not open in this gateway process.');
+    const counts = (r: { indexed: number; unchanged: number }) => ({
+      done: r.indexed + r.unchanged,
+      total: null,
+      succeeded: r.indexed + r.unchanged,
+      failed: 0,
+    });
+    const report = await sweepSearchIndex({
+      invoke: (op, input) => this.#engine.invoke(op, input, call),
+      connectionId: job.connection_id,
+      index,
+      rebuild: args.rebuild === true,
+      progress: (r) => this.#saveOrStop(job.id, counts(r), { items: [] }),
+    });
+    await this.#save(job.id, counts(report), { items: [report as unknown as Record<string, unknown>] });
   }
 
   async #export(job: JobRow, args: Model<'ExportJobArgs'>, call: CallContext): Promise<void> {

@@ -252,6 +252,43 @@ export const McpSseMessageEntity = defineEntity({
   indexes: [{ name: 'mcp_sse_message_session_id_index', properties: ['session_id', 'id'] }],
 });
 
+/**
+ * The body search index (src/store/search-index.ts): one row per page a connection shares, with a bounded copy of its
+ * Markdown for snippets and its `tsvector` (title weighted A, body B) under a GIN index. Never a token.
+ */
+export const SearchPageEntity = defineEntity({
+  name: 'SearchPage',
+  tableName: 'search_pages',
+  properties: {
+    connection_id: p.uuid().primary(),
+    page_id: p.text().primary(),
+    title: p.text(),
+    url: p.text(),
+    last_edited_time: p.datetime(),
+    body: p.text(),
+    document: p.type('unknown').columnType('tsvector'),
+    indexed_at: p.datetime(),
+  },
+  indexes: [
+    {
+      name: 'search_pages_document_index',
+      expression: 'create index "search_pages_document_index" on "search_pages" using gin ("document")',
+    },
+  ],
+});
+
+/** Per connection: when its index was first built (null → cold) and the newest last_edited_time it holds. */
+export const SearchIndexStateEntity = defineEntity({
+  name: 'SearchIndexState',
+  tableName: 'search_index_state',
+  properties: {
+    connection_id: p.uuid().primary(),
+    built_at: p.datetime().nullable(),
+    watermark: p.datetime().nullable(),
+    swept_at: p.datetime(),
+  },
+});
+
 export const entities = [
   ConnectionEntity,
   AuditLogEntity,
@@ -264,4 +301,6 @@ export const entities = [
   NotionPaceEntity,
   McpSseSessionEntity,
   McpSseMessageEntity,
+  SearchPageEntity,
+  SearchIndexStateEntity,
 ];

@@ -27,6 +27,7 @@ import {
   type OsStateRepository,
   type UpsertKeyRepository,
 } from './repositories.ts';
+import { createSearchIndexRepository, type SearchIndexRepository } from './search-index.ts';
 
 export const DEFAULT_DATA_DIR = './data/pglite';
 export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
@@ -66,6 +67,7 @@ export interface Store {
   readonly osState: OsStateRepository;
   readonly upsertKeys: UpsertKeyRepository;
   readonly oauthStates: OAuthStateRepository;
+  readonly searchIndex: SearchIndexRepository;
   /** Raw SQL with `?` placeholders (MikroORM's convention, not `$1`). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Applies pending migrations; returns the names applied (empty when up to date). */
@@ -224,6 +226,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     osState: createOsStateRepository(em),
     upsertKeys: createUpsertKeyRepository(em),
     oauthStates: createOAuthStateRepository(em),
+    searchIndex: createSearchIndexRepository(em),
     query,
     async migrate() {
       const applied = await migrator.up();

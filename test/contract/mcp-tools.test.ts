@@ -73,7 +73,7 @@ describe('generated/mcp-tools.json', () => {
       // The validator keeps every constraint: unknown arguments are refused, ids are checked.
       for (const branch of branches) expect(branch.additionalProperties, tool.name).toBe(false);
     }
-    expect(validation.notion_job_start!.oneOf).toHaveLength(4);
+    expect(validation.notion_job_start!.oneOf).toHaveLength(5);
     expect(validation.notion_upsert!.properties.data_source_id.pattern).toMatch(/0-9a-fA-F/);
   });
 

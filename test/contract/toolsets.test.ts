@@ -1,8 +1,8 @@
 /**
  * What each MCP toolset lists, and what it costs a client to list it: a tool moved, added or grown shows up here in
  * review (the role github-mcp-server's __toolsnaps__ play). The default (the bare /mcp URL) holds the friendly
- * engine within 11,700 characters of tools/list (room for the realistic task within 15,000); every toolset together
- * stays within 26,000 (the official Notion server lists 76,259; the views tools took it past 24,000).
+ * engine within 12,000 characters of tools/list (room for the realistic task within 15,000); every toolset together
+ * stays within 26,500 (the official Notion server lists 76,259; the views tools took it past 24,000).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ const listing = (names: readonly string[]) =>
 
 /** The cap of each toolset on its own (`?toolsets=<name>`): today's size with a little room, so growth is a decision. */
 const CAPS: Record<(typeof TOOLSETS)[number], number> = {
-  core: 3_200,
+  core: 3_300,
   research: 1_100,
   rows: 6_000,
   databases: 5_800,
@@ -33,7 +33,8 @@ const CAPS: Record<(typeof TOOLSETS)[number], number> = {
 };
 
 /** The default's cap: what leaves room, within issue 16's 15,000 characters, for the realistic task's calls. */
-const DEFAULT_CAP = 11_700;
+// 11,700 until body search (issue 19) gave search and notion_search a `mode` and jobs a `search_index` kind.
+const DEFAULT_CAP = 12_000;
 
 describe('toolsets', () => {
   it('group every tool, as snapshotted here', () => {
@@ -90,9 +91,9 @@ describe('toolsets', () => {
     expect(listing(DEFAULT_TOOLSETS)).toBeLessThanOrEqual(DEFAULT_CAP);
   });
 
-  it('every toolset together lists within 26,000 characters', () => {
+  it('every toolset together lists within 26,500 characters', () => {
     console.log(`tools/list characters, all: ${listing(TOOLSETS)}`);
-    expect(listing(TOOLSETS)).toBeLessThanOrEqual(26_000);
+    expect(listing(TOOLSETS)).toBeLessThanOrEqual(26_500);
   });
 
   it.each(TOOLSETS)('toolset %s stays within its cap', (set) => {

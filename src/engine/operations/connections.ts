@@ -34,5 +34,10 @@ export const connections_refresh: Operation<'connections_refresh'> = async (inpu
 export const connections_delete: Operation<'connections_delete'> = async (input, ctx, services) => {
   ctx.audit.connectionId = input.connection_id;
   ctx.audit.summary = input.remote === true ? 'removed the connection and revoked its token' : 'removed the connection';
-  return services.connections.remove(ctx.principal, input.connection_id, { remote: input.remote === true });
+  const removed = await services.connections.remove(ctx.principal, input.connection_id, {
+    remote: input.remote === true,
+  });
+  // What the connection shared leaves with it: its body index too.
+  await services.searchIndex.deleteConnection(removed.connection_id);
+  return removed;
 };

@@ -70,6 +70,8 @@ function checkArgs(start: JobStart): number | null {
     case 'os_plan_apply':
       checkPlan(start.args);
       return null;
+    case 'search_index':
+      return null;
     case 'bulk':
       planOps(start.args, '/args');
       return start.args.ops.length;

@@ -9,15 +9,36 @@ import { isMissingObject } from '../../notion/errors.ts';
 import { GatewayError } from '../../shared/errors.ts';
 import { idFromField, plainText, titleOf, urlOf } from '../notion-objects.ts';
 import { bodyPart } from '../page-parts.ts';
+import type { Output } from '../types.ts';
 import { connectionOf, type Operation } from './operation.ts';
+import { indexState } from './search.ts';
 
-export const search: Operation<'search'> = async (input, ctx) => {
-  const response = await connectionOf(ctx).notion().search({ query: input.query, page_size: 20 });
-  return {
-    results: response.results
-      .filter((r): r is PageObjectResponse | DataSourceObjectResponse => 'url' in r || 'properties' in r)
-      .map((r) => ({ id: r.id, title: titleOf(r) || 'Untitled', url: urlOf(r as { id: string; url?: string }) })),
-  };
+const RESEARCH_HITS = 20;
+
+/** Body hits (ranked, with a snippet) from the connection's index, then Notion's title hits; titles alone while cold. */
+export const search: Operation<'search'> = async (input, ctx, services) => {
+  const connection = connectionOf(ctx);
+  const connectionId = connection.summary.connection_id;
+  const mode = input.mode ?? 'both';
+  const index = await indexState(services, connectionId);
+  type Hit = Output<'search'>['results'][number];
+  const content: Hit[] =
+    index === 'ready' && mode !== 'title' && input.query.trim() !== ''
+      ? (await services.searchIndex.search(connectionId, input.query, RESEARCH_HITS)).map((row) => ({
+          id: row.page_id,
+          title: row.title || 'Untitled',
+          url: row.url,
+          snippet: row.snippet,
+        }))
+      : [];
+  if (mode === 'content' && index === 'ready') return { results: content, index };
+  const response = await connection.notion().search({ query: input.query, page_size: RESEARCH_HITS });
+  const seen = new Set(content.map((hit) => hit.id));
+  const titles = response.results
+    .filter((r): r is PageObjectResponse | DataSourceObjectResponse => 'url' in r || 'properties' in r)
+    .filter((r) => !seen.has(r.id))
+    .map((r) => ({ id: r.id, title: titleOf(r) || 'Untitled', url: urlOf(r as { id: string; url?: string }) }));
+  return { results: [...content, ...titles], index };
 };
 
 function describeDataSource(source: DataSourceObjectResponse): string {

@@ -3,6 +3,7 @@
  * Notion's full objects, so a page of 25 results stays small enough for ChatGPT to read.
  */
 import type { SearchParameters, SearchResponse } from '@notionhq/client';
+import type { EngineServices } from '../context.ts';
 import { titleOf } from '../notion-objects.ts';
 import { type DataSourceSchema, schemaSummary } from '../properties/index.ts';
 import type { Output } from '../types.ts';
@@ -33,8 +34,37 @@ function toHit(result: NotionResult): Hit {
   return hit;
 }
 
-export const notion_search: Operation<'notion_search'> = async (input, ctx) => {
-  const client = connectionOf(ctx).notion();
+/** The connection's index state; `ready` once a sweep has finished on it. */
+export async function indexState(services: EngineServices, connectionId: string): Promise<'ready' | 'cold'> {
+  const state = await services.searchIndex.state(connectionId);
+  return state?.built_at ? 'ready' : 'cold';
+}
+
+export const notion_search: Operation<'notion_search'> = async (input, ctx, services) => {
+  const connection = connectionOf(ctx);
+  const client = connection.notion();
+  const connectionId = connection.summary.connection_id;
+  const mode = input.mode ?? 'both';
+  const index = await indexState(services, connectionId);
+  const query = input.query?.trim() ?? '';
+  // Body hits come with the first page of a page search that has words; later pages are Notion's title hits.
+  const withContent =
+    index === 'ready' &&
+    mode !== 'title' &&
+    query !== '' &&
+    !input.start_cursor &&
+    input.filter?.value !== 'data_source';
+  const content: Hit[] = withContent
+    ? (await services.searchIndex.search(connectionId, query, input.page_size ?? 25)).map((row) => ({
+        object: 'page',
+        id: row.page_id,
+        title: row.title,
+        url: row.url,
+        last_edited_time: row.last_edited_time,
+        snippet: row.snippet,
+      }))
+    : [];
+  if (mode === 'content' && index === 'ready') return { results: content, next_cursor: null, has_more: false, index };
   const params: SearchParameters = {
     query: input.query,
     page_size: input.page_size ?? 25,
@@ -46,5 +76,7 @@ export const notion_search: Operation<'notion_search'> = async (input, ctx) => {
       : undefined,
   };
   const response = await client.search(params);
-  return { results: response.results.map(toHit), next_cursor: response.next_cursor, has_more: response.has_more };
+  const seen = new Set(content.map((hit) => hit.id));
+  const titles = response.results.map(toHit).filter((hit) => !seen.has(hit.id));
+  return { results: [...content, ...titles], next_cursor: response.next_cursor, has_more: response.has_more, index };
 };

@@ -7,6 +7,7 @@ import { Migration20261202000000_notion_pace } from './Migration20261202000000_n
 import { Migration20261203125000_sse_relay } from './Migration20261203125000_sse_relay.ts';
 import { Migration20261203126000_audit_dry_run } from './Migration20261203126000_audit_dry_run.ts';
 import { Migration20261204020000_audit_before_image } from './Migration20261204020000_audit_before_image.ts';
+import { Migration20261204040000_search_index } from './Migration20261204040000_search_index.ts';
 
 /**
  * Every migration, in order. Listed explicitly (MikroORM's `migrationsList`) rather than discovered by glob, so
@@ -22,4 +23,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261203125000_sse_relay', class: Migration20261203125000_sse_relay },
   { name: 'Migration20261203126000_audit_dry_run', class: Migration20261203126000_audit_dry_run },
   { name: 'Migration20261204020000_audit_before_image', class: Migration20261204020000_audit_before_image },
+  { name: 'Migration20261204040000_search_index', class: Migration20261204040000_search_index },
 ];
