@@ -23,7 +23,8 @@
  *   {"archive": {"where": <filter>}}                                           rows to the trash
  *   {"move": {"where": <filter>, "to_data_source_id": "…"}}                    rows to another data source
  */
-import { GatewayError, toErrorBody } from '../shared/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
+import { allRows, type UndoEntry, undoNewestFirst } from './job-writes.ts';
 import {
   buildPropertyValue,
   buildPropertyValues,
@@ -99,25 +100,6 @@ export interface MigrationContext {
   resumed?: boolean;
 }
 
-/** Every row (compact) matching `where`, following the query's cursor. */
-async function rows(ctx: MigrationContext, dataSourceId: string, where?: Filter): Promise<CompactPage[]> {
-  const found: CompactPage[] = [];
-  let cursor: string | undefined;
-  do {
-    const { result } = await ctx.invoke('notion_query', {
-      connection_id: ctx.connectionId,
-      data_source_id: dataSourceId,
-      ...(where ? { filter: where } : {}),
-      page_size: 100,
-      raw: false,
-      ...(cursor ? { start_cursor: cursor } : {}),
-    });
-    found.push(...(result.rows as CompactPage[]));
-    cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
-  } while (cursor);
-  return found;
-}
-
 /** A compact value as a friendly value the builder takes back (relations and people by id). */
 function friendly(value: unknown): unknown {
   if (Array.isArray(value))
@@ -169,14 +151,14 @@ async function dryRun(migration: Migration, ctx: MigrationContext, dataSourceId:
     await ctx.invoke('notion_read', { ...connection, method: 'GET', path: `/v1/data_sources/${dataSourceId}` })
   ).result.response as { properties: DataSourceSchema };
   const schema: DataSourceSchema = { ...source.properties };
-  const model = new Map((await rows(ctx, dataSourceId)).map((p) => [p.id, structuredClone(p)]));
+  const model = new Map((await allRows(ctx, dataSourceId)).map((p) => [p.id, structuredClone(p)]));
   /** Current name → the name it has in Notion now. */
   const original = new Map<string, string>();
   const inNotion = (name: string) => original.get(name) ?? name;
   const matching = async (where?: Filter) => {
     if (!where) return [...model.values()];
     const mapped = Object.fromEntries(Object.entries(where).map(([k, v]) => [inNotion(k), v]));
-    const ids = new Set((await rows(ctx, dataSourceId, mapped)).map((p) => p.id));
+    const ids = new Set((await allRows(ctx, dataSourceId, mapped)).map((p) => p.id));
     return [...model.values()].filter((p) => ids.has(p.id));
   };
   const property = (name: string): [string, PropertySchema] | undefined => lookupProperty(schema, name);
@@ -333,7 +315,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
   let done = 0;
   await ctx.progress(done, total);
   /** What undoes each write made so far, in the order they were made. */
-  const undo: Array<{ what: string; run: (key: string) => Promise<unknown> }> = [];
+  const undo: UndoEntry[] = [];
   const write = async <Op extends OperationId>(op: Op, input: Input<Op>, key: string) => {
     await ctx.invoke(op, { ...(input as object), idempotency_key: `${ctx.keyPrefix}#${key}` } as Input<Op>);
     total = Math.max(total, done + 1);
@@ -389,13 +371,13 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
     }
     if (step.set_values) {
       const { where: filter, values } = step.set_values;
-      const matched = await rows(ctx, dataSourceId, filter);
+      const matched = await allRows(ctx, dataSourceId, filter);
       await updateRows(index, matched, () => values);
       return { step: index, kind: 'set_values', changes: matched.length };
     }
     if (step.copy_values) {
       const { from, to, where: filter } = step.copy_values;
-      const matched = (await rows(ctx, dataSourceId, filter)).filter((p) => rowValue(p, from) !== undefined);
+      const matched = (await allRows(ctx, dataSourceId, filter)).filter((p) => rowValue(p, from) !== undefined);
       await updateRows(index, matched, (p) => ({ [to]: friendly(rowValue(p, from)) }));
       return { step: index, kind: 'copy_values', changes: matched.length };
     }
@@ -406,7 +388,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
       const before = (await ctx.invoke('notion_data_source_get', { ...connection, data_source_id: dataSourceId }))
         .result.properties as Record<string, Record<string, unknown>>;
       const oldSchema = before[property];
-      const all = await rows(ctx, dataSourceId);
+      const all = await allRows(ctx, dataSourceId);
       const withValue = all.filter((p) => {
         const value = p.properties[property];
         return value !== null && value !== undefined;
@@ -443,7 +425,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
       return { step: index, kind: 'change_type', changes: withValue.length };
     }
     if (step.archive) {
-      const matched = await rows(ctx, dataSourceId, step.archive.where);
+      const matched = await allRows(ctx, dataSourceId, step.archive.where);
       for (const page of matched) {
         await write(
           'notion_page_update',
@@ -459,7 +441,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
     }
     // The schema lets exactly one member through (MigrationStep is @exactlyOneMember): what is left is a move.
     const move = step.move!;
-    const matched = await rows(ctx, dataSourceId, move.where);
+    const matched = await allRows(ctx, dataSourceId, move.where);
     const moveTo = (page: CompactPage, target: string) =>
       ({
         ...connection,
@@ -482,15 +464,7 @@ export async function runMigration(migration: Migration, ctx: MigrationContext):
     const undone = undo.length;
     total = done + undone;
     await ctx.progress(done, total);
-    const failed: Array<{ what: string; error: unknown }> = [];
-    for (const [n, entry] of [...undo].reverse().entries()) {
-      try {
-        await entry.run(`undo${n}`);
-      } catch (undoError) {
-        if (!(undoError instanceof GatewayError)) throw undoError;
-        failed.push({ what: entry.what, error: toErrorBody(undoError) });
-      }
-    }
+    const failed = await undoNewestFirst(undo);
     const kind = Object.keys(step)[0];
     return new GatewayError(
       error.code,

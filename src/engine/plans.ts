@@ -14,10 +14,11 @@
  * with their values. The job's progress counts writes, its total known before the first.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { GatewayError, toErrorBody } from '../shared/errors.ts';
+import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
 import type { KeyLocks } from '../store/locks.ts';
 import type { OsStateRepository } from '../store/repositories.ts';
+import { allRows, type UndoEntry, undoNewestFirst } from './job-writes.ts';
 import {
   buildCreateSchema,
   buildPropertyValues,
@@ -211,24 +212,6 @@ async function validate(plan: Plan, state: PlanState, ctx: PlanContext): Promise
   return failures;
 }
 
-/** Every row of a data source, compact: the before-image of what an apply may change. */
-async function allRows(ctx: PlanContext, dataSourceId: string): Promise<CompactPage[]> {
-  const found: CompactPage[] = [];
-  let cursor: string | undefined;
-  do {
-    const { result } = await ctx.invoke('notion_query', {
-      connection_id: ctx.connectionId,
-      data_source_id: dataSourceId,
-      page_size: 100,
-      raw: false,
-      ...(cursor ? { start_cursor: cursor } : {}),
-    });
-    found.push(...(result.rows as CompactPage[]));
-    cursor = result.has_more ? (result.next_cursor ?? undefined) : undefined;
-  } while (cursor);
-  return found;
-}
-
 /** A property left empty: nothing to put back after it was pruned. */
 const hasValue = (value: unknown) =>
   value !== null && value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0);
@@ -326,7 +309,7 @@ export async function applyPlan(plan: Plan, ctx: PlanContext): Promise<PlanResul
     await ctx.progress(++done, total);
   };
   /** What undoes each write made so far, in order. */
-  const undo: Array<{ what: string; run: (key: string) => Promise<unknown> }> = [];
+  const undo: UndoEntry[] = [];
   const undoWrite = async <Op extends OperationId>(op: Op, input: Input<Op>, key: string) => {
     await ctx.invoke(op, {
       ...(input as object),
@@ -346,15 +329,7 @@ export async function applyPlan(plan: Plan, ctx: PlanContext): Promise<PlanResul
     const undone = undo.length;
     total = done + undone;
     await ctx.progress(done, total);
-    const failed: Array<{ what: string; error: unknown }> = [];
-    for (const [n, entry] of [...undo].reverse().entries()) {
-      try {
-        await entry.run(`undo${n}`);
-      } catch (undoError) {
-        if (!(undoError instanceof GatewayError)) throw undoError;
-        failed.push({ what: entry.what, error: toErrorBody(undoError) });
-      }
-    }
+    const failed = await undoNewestFirst(undo);
     await saveState(ctx, plan, state);
     return new GatewayError(
       error.code,
