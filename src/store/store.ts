@@ -10,7 +10,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from 'pino';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
-import { PGLITE_SETTINGS, readTemplateTar, seedFromTemplate, tarDirectory } from './pglite.ts';
+import { PGLITE_SETTINGS, seedFromTemplate, tarDirectory, templateBlob } from './pglite.ts';
 import {
   type AuditRepository,
   type ConnectionRows,
@@ -168,8 +168,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       const useTemplate = options.template !== false && !options.pgliteOptions?.loadDataDir;
       let loadDataDir = options.pgliteOptions?.loadDataDir;
       if (useTemplate && isMemoryDir(dir)) {
-        const tar = readTemplateTar();
-        if (tar) loadDataDir = new Blob([new Uint8Array(tar)]);
+        loadDataDir = templateBlob() ?? undefined;
       } else if (useTemplate) {
         const seed = await seedFromTemplate(dir);
         if (seed.seeded)
