@@ -33,7 +33,7 @@ import { NotionClients } from './notion/client.ts';
 import { createPacer } from './notion/pacer.ts';
 import { notionTokenProblem } from './notion/token.ts';
 import { GatewayError } from './shared/errors.ts';
-import { addScrapeSource, exposition } from './shared/metrics.ts';
+import { GatewayMetrics } from './shared/metrics.ts';
 import { startTracing } from './shared/tracing.ts';
 import { createKeyLocks } from './store/locks.ts';
 import { openJobQueue, openOnFirstJob } from './store/queue.ts';
@@ -81,6 +81,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       })
     : null;
   const apiToken = resolveApiToken(config, logger);
+  const metrics = new GatewayMetrics();
   const { store, cipher } = await openSecureStore({
     ...storageOptions(config),
     logger,
@@ -91,6 +92,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     cipher,
     notionBaseUrl: config.notionBaseUrl,
     notionTimeoutMs: config.notionTimeoutMs,
+    notionMetrics: metrics.notion,
     defaultConnectionId: config.defaultConnectionId,
     cacheTtlMs: config.connectionCacheTtlMs,
     oauthClient: clientId && clientSecret ? { clientId, clientSecret } : null,
@@ -126,6 +128,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     stateSecret,
     notionBaseUrl: config.notionBaseUrl,
     notionTimeoutMs: config.notionTimeoutMs,
+    notionMetrics: metrics.notion,
     allowedReturnOrigins: returnOrigins,
     logger,
     onCompleted: async (result) => authServer?.onNotionCompleted(result),
@@ -170,7 +173,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       timeoutMs: config.notionTimeoutMs,
       maxRetries: config.notionMaxRetries,
       retryBaseMs: config.notionRetryBaseMs,
-      pacer: createPacer(config.notionPace, sharedPace?.limiter),
+      pacer: createPacer(config.notionPace, sharedPace?.limiter, metrics.pace),
+      metrics: metrics.notion,
       logger,
     }),
     audit: store.audit,
@@ -196,6 +200,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     build,
     defaultConnectionId: config.defaultConnectionId,
     lifecycle,
+    metrics: metrics.operations,
   });
   await new JobRunner(
     engine,
@@ -299,7 +304,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
 
   // Prometheus metrics (src/shared/metrics.ts), for the operator only: `Authorization: Bearer <ACTION_API_TOKEN>`.
   // Queue depth and age and the open SSE sessions are read when scraped (two counts and one indexed row).
-  const removeScrapeSource = addScrapeSource({
+  metrics.setScrapeSource({
     sseSessions: () => mcp.sseSessionCount(),
     async jobs() {
       const stats = await store.jobs.queueStats();
@@ -313,7 +318,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
       ctx.set('WWW-Authenticate', 'Bearer');
       throw new GatewayError('unauthorized', "Send the operator's API token as `Authorization: Bearer <token>`.");
     }
-    const { contentType, body } = await exposition();
+    const { contentType, body } = await metrics.exposition();
     ctx.set('Content-Type', contentType);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = body;
@@ -369,7 +374,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     async close() {
       clearInterval(purgeTimer);
       stopSweeps();
-      removeScrapeSource();
+      metrics.setScrapeSource(null);
       lifecycle.draining = true;
       const listening = server;
       if (listening) {

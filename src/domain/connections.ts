@@ -18,6 +18,7 @@ import {
 import { DecryptionError, type TokenCipher } from '../security/token-cipher.ts';
 import { GatewayError } from '../shared/errors.ts';
 import { normaliseUuid } from '../shared/ids.ts';
+import type { NotionCallMetrics } from '../shared/metrics.ts';
 import { grantAllows, OPERATOR, type Principal } from '../shared/principal.ts';
 import type { ConnectionRow, ConnectionRows } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
@@ -36,6 +37,8 @@ export interface ConnectionServiceOptions {
   /** Notion API origin (default https://api.notion.com); the sandbox URL in tests. */
   notionBaseUrl?: string;
   notionTimeoutMs?: number;
+  /** Counts the token checks and refreshes among the gateway's Notion requests. */
+  notionMetrics?: NotionCallMetrics;
   /** DEFAULT_CONNECTION_ID: used by resolve() when no id is given and the principal has several connections. */
   defaultConnectionId?: string | null;
   /** Notion public-integration credentials: needed to refresh OAuth connections and to revoke remotely. */
@@ -88,6 +91,7 @@ export function createConnectionService(options: ConnectionServiceOptions): Conn
     baseUrl: options.notionBaseUrl,
     timeoutMs: options.notionTimeoutMs,
     logger: options.logger,
+    metrics: options.notionMetrics,
   };
   /** One refresh in flight per connection in this process. */
   const inflight = new Map<string, Promise<string>>();

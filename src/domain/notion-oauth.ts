@@ -10,6 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEFAULT_NOTION_BASE_URL, exchangeCode } from '../notion/connection-api.ts';
 import { GatewayError } from '../shared/errors.ts';
+import type { NotionCallMetrics } from '../shared/metrics.ts';
 import { OPERATOR, type Principal } from '../shared/principal.ts';
 import type { Store } from '../store/store.ts';
 import type { ConnectionSummary } from './connection-types.ts';
@@ -34,6 +35,7 @@ export interface NotionOAuthOptions {
   stateSecret?: string | null;
   notionBaseUrl?: string;
   notionTimeoutMs?: number;
+  notionMetrics?: NotionCallMetrics;
   /** OAUTH_RETURN_ORIGINS: origins a return_url may point to (e.g. https://chatgpt.com). Empty → no return_url. */
   allowedReturnOrigins?: string[];
   stateTtlMs?: number;
@@ -236,7 +238,7 @@ export function createNotionOAuth(options: NotionOAuthOptions): NotionOAuth {
           input.code,
           client.redirectUri,
           client,
-          { baseUrl, timeoutMs: options.notionTimeoutMs, logger: options.logger },
+          { baseUrl, timeoutMs: options.notionTimeoutMs, logger: options.logger, metrics: options.notionMetrics },
           now(),
         );
         if (row.owner === SIGN_IN_OWNER && !grant.owner_user_id) {

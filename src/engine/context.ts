@@ -2,7 +2,7 @@ import type { Client } from '@notionhq/client';
 import type { Logger } from 'pino';
 import type { ConnectionRegistry, ConnectionSummary } from '../domain/connection-types.ts';
 import type { NotionClients } from '../notion/client.ts';
-import type { MetricsTransport } from '../shared/metrics.ts';
+import type { MetricsTransport, OperationMetrics } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
 import type { ValidationIssue } from '../shared/validation.ts';
 import type { KeyLocks } from '../store/locks.ts';
@@ -116,6 +116,8 @@ export interface EngineServices {
   settings: PipelineSettings;
   build: { version: string; sha: string };
   defaultConnectionId: string | null;
+  /** Operation counts and durations, and idempotent replays, for this gateway's `GET /metrics`. */
+  metrics: OperationMetrics;
   /** Set when the process is shutting down (SIGTERM): `/health` answers 503 `draining` so balancers move on. */
   lifecycle?: { draining: boolean };
 }

@@ -12,7 +12,6 @@ import { operationPolicies } from '../../generated/operations.ts';
 import { toGatewayError } from '../notion/errors.ts';
 import { observeNotionCalls } from '../notion/observer.ts';
 import { GatewayError } from '../shared/errors.ts';
-import { idempotentReplaysTotal, requestDuration, requestsTotal } from '../shared/metrics.ts';
 import type { Principal } from '../shared/principal.ts';
 import { inSpan } from '../shared/tracing.ts';
 import type { CallContext, EngineServices, OperationContext, ResolvedConnection } from './context.ts';
@@ -59,8 +58,8 @@ export class Engine {
       throw mapped;
     } finally {
       if (call.transport) {
-        requestsTotal.inc({ operation: operationId, transport: call.transport, status });
-        requestDuration.observe({ operation: operationId }, (performance.now() - started) / 1000);
+        this.services.metrics.requests.inc({ operation: operationId, transport: call.transport, status });
+        this.services.metrics.duration.observe({ operation: operationId }, (performance.now() - started) / 1000);
       }
     }
   }
@@ -186,7 +185,7 @@ export class Engine {
       : null;
 
     if (claim?.kind === 'replay') {
-      idempotentReplaysTotal.inc({ operation: operationId });
+      this.services.metrics.replays.inc({ operation: operationId });
       const stored = claim.outcome;
       await audit.finish({
         success: stored.ok,

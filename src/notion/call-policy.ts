@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../shared/errors.ts';
-import { notionRateLimitedTotal, notionRequestsTotal, notionRetriesTotal } from '../shared/metrics.ts';
+import type { NotionCallMetrics } from '../shared/metrics.ts';
 import { inSpan } from '../shared/tracing.ts';
 import { classifyNotionCall, type RouteKind } from './allowlist.ts';
 import { currentNotionObserver, type NotionCall } from './observer.ts';
@@ -39,6 +39,8 @@ export interface CallPolicyOptions {
   /** First back-off without Retry-After, doubled each attempt, capped at 16×, full jitter (default 250 ms). */
   retryBaseMs?: number;
   logger?: Logger;
+  /** Requests, retries and 429s counted for `GET /metrics`. */
+  metrics?: NotionCallMetrics;
 }
 
 /** What the SDK sends: JSON text, or multipart FormData for a file upload's bytes (notion_file_upload). */
@@ -156,11 +158,12 @@ function outcomeUnknown(method: string, reason: string, details: Record<string, 
 export function createPolicyFetch(options: CallPolicyOptions) {
   const log = options.logger?.child({ component: 'notion-call-policy' });
   const labels = { connection_id: options.paceKey || 'none' };
+  const metrics = options.metrics;
   // The SDK re-sends a request with the same headers object: seeing it again is the SDK's retry (429, 529, 5xx).
   const sent = new WeakSet<object>();
   return async function policyFetch(...[url, init = {}]: FetchArgs): Promise<NotionResponse> {
     if (init.headers) {
-      if (sent.has(init.headers)) notionRetriesTotal.inc(labels);
+      if (sent.has(init.headers)) metrics?.retries.inc(labels);
       else sent.add(init.headers);
     }
     const method = (init.method ?? 'GET').toUpperCase();
@@ -178,8 +181,8 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       let response: NotionResponse;
       // One deadline for the whole attempt, headers and body.
       const signal = AbortSignal.timeout(options.timeoutMs);
-      if (attempt > 0) notionRetriesTotal.inc(labels);
-      notionRequestsTotal.inc(labels);
+      if (attempt > 0) metrics?.retries.inc(labels);
+      metrics?.requests.inc(labels);
       try {
         response = await inSpan(
           `notion ${method}`,
@@ -207,7 +210,7 @@ export function createPolicyFetch(options: CallPolicyOptions) {
       }
 
       if (response.status === 429) {
-        notionRateLimitedTotal.inc(labels);
+        metrics?.rateLimited.inc(labels);
         const body = await readJson(response);
         if (body.rate_limit_reason === 'public_api_request_blocked') {
           throw new GatewayError(

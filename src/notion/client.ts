@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Client, LogLevel } from '@notionhq/client';
 import type { Logger } from 'pino';
+import type { NotionCallMetrics } from '../shared/metrics.ts';
 import { createPolicyFetch } from './call-policy.ts';
 import { type Pacer, UNPACED } from './pacer.ts';
 import { assertPlausibleNotionToken } from './token.ts';
@@ -21,6 +22,7 @@ export interface NotionClientOptions {
   retryBaseMs?: number;
   logger: Logger;
   pacer?: Pacer;
+  metrics?: NotionCallMetrics;
 }
 
 /** Clients cached per connection; a token change (refresh, rotation) drops the connection's old Clients. */
@@ -63,6 +65,7 @@ export interface CreateClientOptions {
   logger?: Logger;
   notionVersion?: string;
   pacer?: Pacer;
+  metrics?: NotionCallMetrics;
   /** Which pace the requests wait for (the connection id); unpaced without one. */
   paceKey?: string;
   background?: boolean;
@@ -96,6 +99,7 @@ export function createNotionClient(auth: string | undefined, options: CreateClie
       maxRetries,
       retryBaseMs,
       logger: options.logger,
+      metrics: options.metrics,
     }) as never,
     logLevel: LogLevel.WARN,
     logger: (level, message, extraInfo) => log?.[level === LogLevel.ERROR ? 'error' : 'warn']({ extraInfo }, message),

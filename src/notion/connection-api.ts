@@ -5,6 +5,7 @@
 import { APIResponseError, type Client, type OauthTokenResponse } from '@notionhq/client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../shared/errors.ts';
+import type { NotionCallMetrics } from '../shared/metrics.ts';
 import { createNotionClient } from './client.ts';
 import { toGatewayError } from './errors.ts';
 
@@ -14,6 +15,7 @@ export interface NotionApiOptions {
   baseUrl?: string;
   timeoutMs?: number;
   logger?: Logger;
+  metrics?: NotionCallMetrics;
 }
 
 export interface OAuthClientCredentials {
@@ -42,6 +44,7 @@ export const makeClient = (auth: string | undefined, options: NotionApiOptions):
     baseUrl: options.baseUrl ?? DEFAULT_NOTION_BASE_URL,
     timeoutMs: options.timeoutMs ?? 30_000,
     logger: options.logger,
+    metrics: options.metrics,
   });
 
 const errorCode = (e: unknown): string | undefined =>

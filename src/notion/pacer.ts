@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../shared/errors.ts';
-import { paceRefusedTotal, paceWaitSeconds, paceWaitsTotal } from '../shared/metrics.ts';
+import type { PaceMetrics } from '../shared/metrics.ts';
 
 export interface Pacer {
   /**
@@ -36,6 +36,7 @@ export type LimiterFactory = (window: { points: number; duration: number; keyPre
 export function createPacer(
   settings: PaceSettings,
   limiterFor: LimiterFactory = (window) => new RateLimiterMemory(window),
+  metrics?: PaceMetrics,
 ): Pacer {
   const burst = Math.max(1, Math.floor(settings.burst));
   // `burst` requests per window, the window as long as `burst` requests take at the sustained rate.
@@ -66,8 +67,8 @@ export function createPacer(
       });
     } finally {
       if (waitedMs > 0) {
-        paceWaitsTotal.inc({ connection_id: key });
-        paceWaitSeconds.inc({ connection_id: key }, waitedMs / 1000);
+        metrics?.waits.inc({ connection_id: key });
+        metrics?.waitSeconds.inc({ connection_id: key }, waitedMs / 1000);
       }
     }
   }
@@ -89,7 +90,7 @@ export function createPacer(
         const waitMs = Math.max(1, rejection.msBeforeNext);
         if (Date.now() - started + waitMs > settings.maxWaitMs) {
           const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-          paceRefusedTotal.inc({ connection_id: key });
+          metrics?.refused.inc({ connection_id: key });
           throw new GatewayError(
             'rate_limited',
             `This connection is at its Notion pace (${settings.perMinute} requests a minute); retry in ${retryAfter} s.`,

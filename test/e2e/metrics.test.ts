@@ -28,8 +28,8 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-async function scrape() {
-  const res = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+async function scrape(url = gateway.url) {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
   const text = await res.text();
   return { res, text, values: samples(text) };
 }
@@ -150,14 +150,16 @@ describe('GET /metrics', () => {
       const pacedCall = api(paced.url);
       const pacedId = (await pacedCall('GET', '/v1/connections')).json.result.connections[0].connection_id as string;
       const key = `gateway_notion_pace_waits_total{connection_id="${pacedId}"}`;
-      const before = (await scrape()).values;
+      const before = (await scrape(paced.url)).values;
       const reads = await Promise.all(
         [1, 2, 3].map(() => pacedCall('POST', '/v1/notion/read', { method: 'GET', path: '/v1/users/me' })),
       );
       expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
-      const { values } = await scrape();
+      const { values } = await scrape(paced.url);
       expect(value(values, key) - value(before, key)).toBe(2);
       expect(value(values, `gateway_notion_pace_wait_seconds_total{connection_id="${pacedId}"}`)).toBeGreaterThan(0);
+      // Each gateway counts into its own registry: the other gateway in this process saw none of these waits.
+      expect((await scrape()).text).not.toContain(pacedId);
     } finally {
       await paced.close();
     }
