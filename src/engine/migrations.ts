@@ -13,7 +13,8 @@
  * undo writes to both). Every write carries the key `job:<id>#m<step>:<page>`, so a migration resumed after a crash
  * does not write twice (a resumed run does not refuse on what the half-run migration no longer matches, and what
  * ran before the crash has no before-image: it is not undone). A cancelled migration stops after its current write
- * and is not undone.
+ * and is not undone here; its writes are audited with their before-images, so notion_undo with the job id takes
+ * them back.
  *
  * Steps:
  *   {"rename_property": {"from": "Owner", "to": "Lead"}}

@@ -100,4 +100,37 @@ describe('a cancelled migration job', () => {
     expect((await read()).status).toBe('cancelled');
     sandbox.setLatency(0);
   });
+
+  it('is taken back whole by notion_undo with its job id: every row as before the job', async () => {
+    demo = await reseed(sandbox);
+    const hours = async () =>
+      Object.fromEntries(
+        (await call('POST', '/v1/query', { data_source_id: demo.tasks.dataSourceId })).json.result.rows.map(
+          (r: any) => [r.id, r.properties.Hours ?? null],
+        ),
+      );
+    const before = await hours();
+    sandbox.setLatency(30);
+    const steps = Array.from({ length: 12 }, (_, i) => ({ set_values: { values: { Hours: 100 + i } } }));
+    const started = await call('POST', '/v1/jobs', {
+      kind: 'migration',
+      args: { data_source_id: demo.tasks.dataSourceId, steps },
+    });
+    const jobId = started.json.result.job_id as string;
+    const read = async () => (await call('GET', `/v1/jobs/${jobId}`)).json.result;
+    // Past the first step: every row changed at least once, some twice.
+    const rows = Object.keys(before).length;
+    for (let i = 0; i < 400 && ((await read()).counts?.done ?? 0) < rows + 1; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await call('POST', `/v1/jobs/${jobId}/cancel`, {})).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300)); // the write in flight when the cancel landed
+    sandbox.setLatency(0);
+    expect(Object.values(await hours()).every((h) => typeof h === 'number' && h >= 100)).toBe(true);
+
+    const undo = await call('POST', '/v1/undo', { job_id: jobId });
+    expect(undo.status, undo.text).toBe(200);
+    expect(undo.json.result.undone.length).toBeGreaterThan(rows);
+    expect(await hours()).toEqual(before);
+  });
 });
