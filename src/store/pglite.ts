@@ -116,7 +116,9 @@ export function templateBlob(): Blob | null {
   const { size, mtimeMs } = statSync(TEMPLATE_FILE);
   const stamp = `${size}:${mtimeMs}`;
   if (templateBlobCache?.stamp !== stamp) {
-    templateBlobCache = { stamp, blob: new Blob([new Uint8Array(brotliDecompressSync(readFileSync(TEMPLATE_FILE)))]) };
+    const tar = readTemplateTar();
+    if (!tar) return null;
+    templateBlobCache = { stamp, blob: new Blob([new Uint8Array(tar)]) };
   }
   return templateBlobCache.blob;
 }

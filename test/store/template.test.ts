@@ -1,7 +1,7 @@
 /**
  * The embedded template (src/store/pglite-template.tar.br): it must match the migrations and the installed PGlite,
  * hold exactly what initdb + every migration produce, and seed an empty data directory that then behaves like any
- * other (migrations applied, data kept across restarts).
+ * other (migrations applied, data kept across restarts); in-memory stores share one decompressed copy per process.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../src/store/migrations/index.ts';
-import { readTemplateMeta, readTemplateTar, templateState } from '../../src/store/pglite.ts';
+import { readTemplateMeta, readTemplateTar, templateBlob, templateState } from '../../src/store/pglite.ts';
 import { buildPgliteTemplate, openStore, type Store } from '../../src/store/store.ts';
 
 const names = migrations.map((m) => m.name);
@@ -57,6 +57,23 @@ describe('embedded PGlite template', () => {
       fresh: true,
     });
     expect(readTemplateMeta()?.migrations).toEqual(names);
+  });
+
+  it('is decompressed once per process for in-memory stores, which stay independent of each other', async () => {
+    const blob = templateBlob();
+    expect(blob).not.toBeNull();
+    expect(templateBlob()).toBe(blob);
+    expect(Buffer.from(await blob!.arrayBuffer()).equals(readTemplateTar()!)).toBe(true);
+    const [a, b] = [await openStore({ dataDir: 'memory://' }), await openStore({ dataDir: 'memory://' })];
+    try {
+      expect(await a.pendingMigrations()).toEqual([]);
+      await a.query(`create table only_in_a (id int)`);
+      const seen = async (s: Store) =>
+        (await s.query<{ n: number }>(`select count(*)::int as n from pg_tables where tablename = 'only_in_a'`))[0]!.n;
+      expect([await seen(a), await seen(b)]).toEqual([1, 0]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('holds exactly what initdb + every migration produce', async () => {
